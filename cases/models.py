@@ -1,0 +1,395 @@
+"""The transfer case, its agencies and its audit trail. The state machine lives here."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+
+from cases.states import (
+    OPEN_STATES,
+    CaseState,
+    Channel,
+    InsuranceType,
+    RejectReason,
+    Scope,
+)
+from workflow.policies import (
+    DEFAULT_ESCALATION_DAYS,
+    NATIONAL_BALANCE_DAYS,
+    NATIONAL_TRANSFER_IN_DAYS,
+    NATIONAL_TRANSFER_OUT_DAYS,
+    BalancePolicy,
+)
+
+agency_code_validator = RegexValidator(
+    r"^[1-8]\d{5}$", _("An agency code is 6 digits (GB/T 2260).")
+)
+
+
+class AgencyLevel(models.TextChoices):
+    PROVINCE = "province", _("Province")
+    PREFECTURE = "prefecture", _("Prefecture")
+    COUNTY = "county", _("County")
+
+
+class Agency(models.Model):
+    """A medical insurance agency, identified by its pooling area's GB/T 2260 code."""
+
+    code = models.CharField(max_length=6, primary_key=True, validators=[agency_code_validator])
+    name = models.CharField(max_length=60)
+    province_code = models.CharField(max_length=6)
+    province_name = models.CharField(max_length=30)
+    level = models.CharField(max_length=12, choices=AgencyLevel.choices)
+    transfer_out_days = models.PositiveSmallIntegerField(
+        default=NATIONAL_TRANSFER_OUT_DAYS,
+        validators=[MinValueValidator(1), MaxValueValidator(NATIONAL_TRANSFER_OUT_DAYS)],
+    )
+    transfer_in_days = models.PositiveSmallIntegerField(
+        default=NATIONAL_TRANSFER_IN_DAYS,
+        validators=[MinValueValidator(1), MaxValueValidator(NATIONAL_TRANSFER_IN_DAYS)],
+    )
+    balance_days = models.PositiveSmallIntegerField(
+        default=NATIONAL_BALANCE_DAYS,
+        validators=[MinValueValidator(1), MaxValueValidator(NATIONAL_BALANCE_DAYS)],
+    )
+    balance_policy = models.CharField(
+        max_length=10, choices=BalancePolicy.choices, default=BalancePolicy.TRANSFER
+    )
+    escalation_days = models.PositiveSmallIntegerField(
+        default=DEFAULT_ESCALATION_DAYS, validators=[MinValueValidator(1)]
+    )
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("agency")
+        verbose_name_plural = _("agencies")
+        constraints = [
+            # Local windows may be shorter than the national ones, never longer.
+            models.CheckConstraint(
+                name="agency_transfer_out_window",
+                condition=Q(transfer_out_days__gte=1, transfer_out_days__lte=10),
+            ),
+            models.CheckConstraint(
+                name="agency_transfer_in_window",
+                condition=Q(transfer_in_days__gte=1, transfer_in_days__lte=5),
+            ),
+            models.CheckConstraint(
+                name="agency_balance_window", condition=Q(balance_days__gte=1, balance_days__lte=5)
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+# --- who may move a case -------------------------------------------------------------------------
+# Permission callables for django-fsm: (case, user) -> bool. The side whose move it is acts; an
+# applicant acts only on a case whose ID number is their own.
+
+
+def _is_owner(case: TransferCase, user: Any) -> bool:
+    return bool(
+        user is not None
+        and getattr(user, "role", None) == "applicant"
+        and user.id_number_digest
+        and user.id_number_digest == case.id_number_digest
+    )
+
+
+def _acts_for(user: Any, agency_code: str) -> bool:
+    return user is not None and hasattr(user, "covers_agency") and user.covers_agency(agency_code)
+
+
+def can_act_for_from_agency(case: TransferCase, user: Any) -> bool:
+    return _acts_for(user, case.from_agency_id)
+
+
+def can_act_for_to_agency(case: TransferCase, user: Any) -> bool:
+    return _acts_for(user, case.to_agency_id)
+
+
+def can_reject(case: TransferCase, user: Any) -> bool:
+    """The agency whose move it is: transfer-out while applied, transfer-in after approval."""
+    if case.state == CaseState.APPLIED:
+        return can_act_for_from_agency(case, user)
+    return can_act_for_to_agency(case, user)
+
+
+def can_resubmit(case: TransferCase, user: Any) -> bool:
+    """The applicant, or staff of either agency bringing the materials in on their behalf."""
+    return (
+        _is_owner(case, user)
+        or can_act_for_from_agency(case, user)
+        or can_act_for_to_agency(case, user)
+    )
+
+
+def can_withdraw(case: TransferCase, user: Any) -> bool:
+    return _is_owner(case, user)
+
+
+def system_only(case: TransferCase, user: Any) -> bool:
+    """Steps the system records on its own; no user may ask for them."""
+    return False
+
+
+class TransferCaseQuerySet(models.QuerySet):
+    def open(self) -> TransferCaseQuerySet:
+        return self.filter(state__in=OPEN_STATES)
+
+
+class TransferCase(ConcurrentTransitionMixin, models.Model):
+    """One application to move a person's basic medical insurance relationship.
+
+    ``state`` is protected: only the transitions below change it, and ``ConcurrentTransitionMixin``
+    turns the save into ``UPDATE ... WHERE state = <the state we read>`` so two concurrent moves of
+    the same case cannot both succeed. Transitions change fields only; services save, open and
+    close clocks, write events and notifications.
+    """
+
+    reference = models.CharField(max_length=20, unique=True, editable=False)
+    state = FSMField(
+        default=CaseState.APPLIED, choices=CaseState.choices, protected=True, max_length=30
+    )
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    insurance_type = models.CharField(max_length=10, choices=InsuranceType.choices)
+    from_agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="cases_out")
+    to_agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="cases_in")
+    scope = models.CharField(max_length=16, choices=Scope.choices, editable=False)
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+
+    applicant_name = models.CharField(max_length=50)
+    id_number_encrypted = models.TextField(editable=False)
+    id_number_digest = models.CharField(max_length=64, db_index=True, editable=False)
+    id_number_masked = models.CharField(max_length=18, editable=False)
+    phone = models.CharField(max_length=20, blank=True)
+    applicant = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="own_cases",
+        help_text=_("The applicant's own account, when they applied themselves"),
+    )
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="submitted_cases",
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_cases",
+    )
+
+    stopped_at_source_on = models.DateField(null=True, blank=True)
+    enrolled_at_target_on = models.DateField(null=True, blank=True)
+    note = models.TextField(blank=True, max_length=2000)
+
+    # The information form (参保人员基本医疗保险信息表), filled in at transfer-out approval.
+    contribution_months = models.PositiveIntegerField(null=True, blank=True)
+    personal_account_balance = models.DecimalField(
+        max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    balance_received = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    missing_materials = models.JSONField(default=list, blank=True)
+    reject_reason = models.CharField(max_length=30, choices=RejectReason.choices, blank=True)
+
+    overdue_since = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = TransferCaseQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("transfer case")
+        constraints = [
+            models.CheckConstraint(
+                name="case_agencies_differ", condition=~Q(from_agency=F("to_agency"))
+            ),
+            models.CheckConstraint(
+                name="case_balance_not_negative",
+                condition=Q(personal_account_balance__isnull=True)
+                | Q(personal_account_balance__gte=Decimal("0")),
+            ),
+            models.CheckConstraint(
+                name="case_received_not_negative",
+                condition=Q(balance_received__isnull=True) | Q(balance_received__gte=Decimal("0")),
+            ),
+            # Nobody may be insured twice: one open case per person and insurance type.
+            models.UniqueConstraint(
+                fields=["id_number_digest", "insurance_type"],
+                condition=Q(
+                    state__in=[
+                        "applied",
+                        "materials_requested",
+                        "transfer_out_approved",
+                        "transfer_in_confirmed",
+                    ]
+                ),
+                name="one_open_case_per_person_and_type",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["from_agency", "state"], name="case_from_state"),
+            models.Index(fields=["to_agency", "state"], name="case_to_state"),
+            models.Index(
+                fields=["overdue_since"],
+                name="case_overdue",
+                condition=Q(overdue_since__isnull=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        # Never the plain ID number: this string reaches logs and the admin.
+        return f"{self.reference} {self.id_number_masked}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_STATES
+
+    @property
+    def has_balance_step(self) -> bool:
+        """Whether money must move: employee insurance, a positive balance, a transfer policy."""
+        return (
+            self.insurance_type == InsuranceType.EMPLOYEE
+            and (self.personal_account_balance or Decimal("0")) > 0
+            and self.to_agency.balance_policy == BalancePolicy.TRANSFER
+        )
+
+    # --- transitions (sources, targets, who) ---------------------------------------------------
+
+    @transition(
+        field=state,
+        source=CaseState.APPLIED,
+        target=CaseState.TRANSFER_OUT_APPROVED,
+        permission=can_act_for_from_agency,
+    )
+    def approve_transfer_out(
+        self, *, contribution_months: int, personal_account_balance: Decimal
+    ) -> None:
+        self.contribution_months = contribution_months
+        self.personal_account_balance = personal_account_balance
+
+    @transition(
+        field=state,
+        source=CaseState.APPLIED,
+        target=CaseState.MATERIALS_REQUESTED,
+        permission=can_act_for_from_agency,
+    )
+    def request_materials(self, *, missing: list[str]) -> None:
+        self.missing_materials = missing
+
+    @transition(
+        field=state,
+        source=CaseState.MATERIALS_REQUESTED,
+        target=CaseState.APPLIED,
+        permission=can_resubmit,
+    )
+    def resubmit_materials(self) -> None:
+        self.missing_materials = []
+
+    @transition(
+        field=state,
+        source=CaseState.TRANSFER_OUT_APPROVED,
+        target=CaseState.TRANSFER_IN_CONFIRMED,
+        permission=can_act_for_to_agency,
+    )
+    def confirm_transfer_in(self) -> None:
+        pass
+
+    @transition(
+        field=state,
+        source=CaseState.TRANSFER_IN_CONFIRMED,
+        target=CaseState.BALANCE_MOVED,
+        permission=can_act_for_to_agency,
+    )
+    def move_balance(self, *, amount: Decimal) -> None:
+        self.balance_received = amount
+
+    @transition(
+        field=state,
+        source=CaseState.TRANSFER_IN_CONFIRMED,
+        target=CaseState.BALANCE_MOVED,
+        permission=system_only,
+    )
+    def complete_without_balance(self) -> None:
+        """Resident insurance, a zero balance or a merge policy: nothing to credit."""
+
+    @transition(
+        field=state,
+        source=[CaseState.APPLIED, CaseState.TRANSFER_OUT_APPROVED],
+        target=CaseState.REJECTED,
+        permission=can_reject,
+    )
+    def reject(self, *, reason_code: str) -> None:
+        self.reject_reason = reason_code
+
+    @transition(
+        field=state,
+        source=[CaseState.APPLIED, CaseState.MATERIALS_REQUESTED],
+        target=CaseState.WITHDRAWN,
+        permission=can_withdraw,
+    )
+    def withdraw(self) -> None:
+        pass
+
+
+class CaseEventQuerySet(models.QuerySet):
+    """Events are append-only: bulk updates and deletes are refused here and in the database."""
+
+    def update(self, **kwargs: Any) -> int:
+        raise TypeError("case events are append-only")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise TypeError("case events are append-only")
+
+
+class CaseEvent(models.Model):
+    """One entry of a case's audit timeline. Never updated, never deleted."""
+
+    case = models.ForeignKey(TransferCase, on_delete=models.PROTECT, related_name="events")
+    action = models.CharField(max_length=40)
+    from_state = models.CharField(max_length=30, blank=True)
+    to_state = models.CharField(max_length=30, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    actor_role = models.CharField(max_length=20, help_text=_("Role at the time, or 'system'"))
+    at = models.DateTimeField()
+    note = models.TextField(blank=True)
+    reason_code = models.CharField(max_length=30, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    objects = CaseEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("case event")
+        indexes = [models.Index(fields=["case", "at"], name="event_case_at")]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.from_state}->{self.to_state}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None and not self._state.adding:
+            raise TypeError("case events are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise TypeError("case events are append-only")

@@ -1,0 +1,88 @@
+"""The state machine's vocabulary: states, their labels, actions, reason codes.
+
+The transitions themselves are declared on ``TransferCase`` (cases/models.py), next to the field
+they move; this module holds the names both the models and the API use.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class CaseState(models.TextChoices):
+    APPLIED = "applied", _("Applied (transfer-out review)")
+    MATERIALS_REQUESTED = "materials_requested", _("Materials requested")
+    TRANSFER_OUT_APPROVED = "transfer_out_approved", _("Transferred out (transfer-in review)")
+    TRANSFER_IN_CONFIRMED = "transfer_in_confirmed", _("Transferred in (personal account moving)")
+    BALANCE_MOVED = "balance_moved", _("Completed (personal account moved)")
+    REJECTED = "rejected", _("Rejected")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+OPEN_STATES: Final = (
+    CaseState.APPLIED,
+    CaseState.MATERIALS_REQUESTED,
+    CaseState.TRANSFER_OUT_APPROVED,
+    CaseState.TRANSFER_IN_CONFIRMED,
+)
+TERMINAL_STATES: Final = (CaseState.BALANCE_MOVED, CaseState.REJECTED, CaseState.WITHDRAWN)
+
+
+class Action(models.TextChoices):
+    """Public action names (the API's ``/transitions/{action}/``) plus the system's own."""
+
+    SUBMIT = "submit", _("Submit")
+    APPROVE_TRANSFER_OUT = "approve_transfer_out", _("Approve transfer out")
+    REQUEST_MATERIALS = "request_materials", _("Request materials")
+    RESUBMIT_MATERIALS = "resubmit_materials", _("Resubmit materials")
+    CONFIRM_TRANSFER_IN = "confirm_transfer_in", _("Confirm transfer in")
+    MOVE_BALANCE = "move_balance", _("Credit the personal account")
+    COMPLETE_WITHOUT_BALANCE = "complete_without_balance", _("Completed without a balance step")
+    REJECT = "reject", _("Reject")
+    WITHDRAW = "withdraw", _("Withdraw")
+    DEADLINE_RECOMPUTED = "deadline_recomputed", _("Deadline recomputed")
+    ASSIGN = "assign", _("Assign")
+
+
+# Actions a user may request; the others are recorded by the system.
+USER_ACTIONS: Final = (
+    Action.APPROVE_TRANSFER_OUT,
+    Action.REQUEST_MATERIALS,
+    Action.RESUBMIT_MATERIALS,
+    Action.CONFIRM_TRANSFER_IN,
+    Action.MOVE_BALANCE,
+    Action.REJECT,
+    Action.WITHDRAW,
+)
+
+
+class RejectReason(models.TextChoices):
+    NOT_STOPPED_AT_SOURCE = "not_stopped_at_source", _("Not stopped at the transfer-out agency")
+    NOT_ENROLLED_AT_TARGET = "not_enrolled_at_target", _("Not enrolled at the transfer-in agency")
+    ARREARS = "arrears", _("Contributions in arrears")
+    DUPLICATE_ENROLMENT = "duplicate_enrolment", _("Enrolled twice")
+    RETIRED = "retired", _("Retired (outside the transfer rules)")
+    INELIGIBLE_BY_LOCAL_RULE = "ineligible_by_local_rule", _("Ineligible under a local rule")
+    OTHER = "other", _("Other")
+
+
+class InsuranceType(models.TextChoices):
+    EMPLOYEE = "employee", _("Employee basic medical insurance")
+    RESIDENT = "resident", _("Urban and rural resident medical insurance")
+
+
+class Scope(models.TextChoices):
+    INTRA_PROVINCE = "intra_province", _("Within a province")
+    INTER_PROVINCE = "inter_province", _("Between provinces")
+
+
+class Channel(models.TextChoices):
+    APP = "app", _("National platform app")
+    PROVINCIAL_APP = "provincial_app", _("Provincial app")
+    WECHAT = "wechat", _("WeChat")
+    ALIPAY = "alipay", _("Alipay")
+    WINDOW = "window", _("Service window")
+    EMPLOYER = "employer", _("Employer")

@@ -1,0 +1,200 @@
+"""Working-day arithmetic on the official calendar, with no day-by-day loop at request time.
+
+The engine holds, for every day from ``EPOCH`` to ``HORIZON``, the cumulative count of working days
+up to and including that day, plus the list of working days in order. "Start + N working days" is
+then two list look-ups: ``workdays[cum[start] + N - 1]``.
+
+Counting rule (domain.md): the start day does not count; the deadline is the end (23:59:59
+Asia/Shanghai) of the Nth working day after it.
+
+Years with a published schedule come from the ``CalendarDay`` table. Other years use weekends plus
+the fixed-date statutory holidays, and any deadline whose counted days touch such a year is
+provisional.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+EPOCH = dt.date(2000, 1, 1)
+HORIZON = dt.date(2100, 12, 31)
+END_OF_DAY = dt.time(23, 59, 59)
+
+# Holidays with a fixed Gregorian date (the lunar ones move and cannot be guessed): New Year's Day,
+# Labour Day (two days since 2025), National Day (three days).
+FIXED_HOLIDAYS = frozenset({(1, 1), (5, 1), (5, 2), (10, 1), (10, 2), (10, 3)})
+
+
+@dataclass(frozen=True, slots=True)
+class Deadline:
+    due_on: dt.date
+    due_at: dt.datetime
+    provisional: bool
+
+
+def provisional_is_workday(day: dt.date) -> bool:
+    """The rule for a year without a published schedule."""
+    return day.weekday() < 5 and (day.month, day.day) not in FIXED_HOLIDAYS
+
+
+def local_date(instant: dt.datetime) -> dt.date:
+    """The Asia/Shanghai calendar date of an aware instant."""
+    return instant.astimezone(SHANGHAI).date()
+
+
+def end_of_day(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, END_OF_DAY, tzinfo=SHANGHAI)
+
+
+class WorkingDayCalendar:
+    """An immutable, precomputed calendar. Build one with ``from_days``; share it freely."""
+
+    __slots__ = ("_cum", "_epoch", "_next_unpublished", "_size", "_workdays", "published_years")
+
+    def __init__(
+        self, workday_flags: list[bool], published: list[bool], published_years: frozenset[int]
+    ) -> None:
+        self._epoch = EPOCH.toordinal()
+        self._size = len(workday_flags)
+        cum: list[int] = [0] * self._size
+        workdays: list[int] = []
+        count = 0
+        for i, is_work in enumerate(workday_flags):
+            if is_work:
+                count += 1
+                workdays.append(i)
+            cum[i] = count
+        # For each day, the index of the first day at or after it that is not published; lets
+        # "does (start, due] touch an unpublished day?" be one comparison.
+        nxt: list[int] = [self._size] * (self._size + 1)
+        for i in range(self._size - 1, -1, -1):
+            nxt[i] = i if not published[i] else nxt[i + 1]
+        self._cum = cum
+        self._workdays = workdays
+        self._next_unpublished = nxt
+        self.published_years = published_years
+
+    @classmethod
+    def from_days(cls, days: Iterable[tuple[dt.date, bool]]) -> WorkingDayCalendar:
+        """Build from (date, is_workday) pairs of published years; every other day is provisional."""
+        size = HORIZON.toordinal() - EPOCH.toordinal() + 1
+        flags = [provisional_is_workday(EPOCH + dt.timedelta(days=i)) for i in range(size)]
+        published = [False] * size
+        years: set[int] = set()
+        base = EPOCH.toordinal()
+        for day, is_work in days:
+            i = day.toordinal() - base
+            if 0 <= i < size:
+                flags[i] = is_work
+                published[i] = True
+                years.add(day.year)
+        return cls(flags, published, frozenset(years))
+
+    def _index(self, day: dt.date) -> int:
+        i = day.toordinal() - self._epoch
+        if not 0 <= i < self._size:
+            raise ValueError(f"{day} is outside the calendar ({EPOCH} to {HORIZON})")
+        return i
+
+    def is_workday(self, day: dt.date) -> bool:
+        i = self._index(day)
+        return self._cum[i] != (self._cum[i - 1] if i else 0)
+
+    def add_working_days(self, start: dt.date, n: int) -> tuple[dt.date, bool]:
+        """The Nth working day after ``start`` (start excluded) and whether it is provisional."""
+        if n < 1:
+            raise ValueError("a window has at least one working day")
+        i = start.toordinal() - self._epoch
+        if not 0 <= i < self._size:
+            raise ValueError(f"{start} is outside the calendar ({EPOCH} to {HORIZON})")
+        k = self._cum[i] + n - 1
+        if k >= len(self._workdays):
+            raise ValueError(f"{start} + {n} working days is beyond {HORIZON}")
+        due = self._workdays[k]
+        return (
+            dt.date.fromordinal(due + self._epoch),
+            due >= self._next_unpublished[i + 1],
+        )
+
+    def working_days_between(self, start: dt.date, end: dt.date) -> int:
+        """Working days in (start, end]; negative when end is before start."""
+        return self._cum[self._index(end)] - self._cum[self._index(start)]
+
+    def next_workday_on_or_after(self, day: dt.date) -> dt.date:
+        i = self._index(day)
+        before = self._cum[i - 1] if i else 0
+        return dt.date.fromordinal(self._workdays[before] + self._epoch)
+
+    def deadline(self, started_at: dt.datetime, working_days: int) -> Deadline:
+        """Deadline of a stage that started at the aware instant ``started_at``."""
+        due_on, provisional = self.add_working_days(local_date(started_at), working_days)
+        return Deadline(due_on=due_on, due_at=end_of_day(due_on), provisional=provisional)
+
+    def working_days_left(self, due_at: dt.datetime, now: dt.datetime) -> int:
+        """Working days from today (excluded) to the due date (included); negative when late."""
+        today = local_date(now)
+        due_on = local_date(due_at)
+        if now > due_at:
+            return -max(1, self.working_days_between(due_on, today))
+        return max(0, self.working_days_between(today, due_on))
+
+    def is_published(self, day: dt.date) -> bool:
+        i = self._index(day)
+        return self._next_unpublished[i] != i
+
+    def workdays_in(self, start: dt.date, end: dt.date) -> list[dt.date]:
+        """Working days in [start, end], for displays and tests (not for deadline arithmetic)."""
+        lo = bisect.bisect_left(self._workdays, self._index(start))
+        hi = bisect.bisect_right(self._workdays, self._index(end))
+        return [dt.date.fromordinal(d + self._epoch) for d in self._workdays[lo:hi]]
+
+
+# --- the process-wide instance ------------------------------------------------------------------
+
+_lock = threading.Lock()
+_state: dict[str, object] = {"calendar": None, "revision": None, "checked": 0.0}
+
+
+def _load() -> tuple[WorkingDayCalendar, int]:
+    from workflow.models import CalendarDay, CalendarRevision
+
+    revision = CalendarRevision.objects.filter(pk=1).values_list("revision", flat=True).first()
+    days = CalendarDay.objects.values_list("date", "is_workday").iterator(chunk_size=5000)
+    return WorkingDayCalendar.from_days(days), revision or 0
+
+
+def get_calendar() -> WorkingDayCalendar:
+    """The calendar for this process, reloaded when another process changed the table.
+
+    The revision is checked at most every ``CALENDAR_RELOAD_SECONDS``, so deadline arithmetic costs
+    no query on the request path.
+    """
+    now = time.monotonic()
+    cal = _state["calendar"]
+    if cal is not None and now - float(_state["checked"]) < settings.CALENDAR_RELOAD_SECONDS:  # type: ignore[arg-type]
+        return cal  # type: ignore[return-value]
+    with _lock:
+        from workflow.models import CalendarRevision
+
+        revision = CalendarRevision.objects.filter(pk=1).values_list("revision", flat=True).first()
+        if _state["calendar"] is None or revision != _state["revision"]:
+            _state["calendar"], _state["revision"] = _load()
+        _state["checked"] = now
+        return _state["calendar"]  # type: ignore[return-value]
+
+
+def calendar_invalidate() -> None:
+    """Forget the cached calendar in this process (after a change made here)."""
+    with _lock:
+        _state["calendar"] = None
+        _state["revision"] = None
+        _state["checked"] = 0.0

@@ -1,0 +1,135 @@
+"""Time and rules: the working-day calendar and the stage clocks."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from workflow.policies import Responsible, Stage
+
+
+class DayKind(models.TextChoices):
+    WORKDAY = "workday", _("Working day")
+    WEEKEND = "weekend", _("Weekend")
+    HOLIDAY = "holiday", _("Statutory holiday")
+    MAKEUP = "makeup", _("Make-up working day")
+
+
+class CalendarSource(models.TextChoices):
+    CHINESECALENDAR = "chinesecalendar", _("chinesecalendar package")
+    IMPORT = "import", _("Imported file")
+    ADMIN = "admin", _("Edited in the admin")
+
+
+class CalendarYear(models.Model):
+    """A year whose official schedule is loaded. Deadlines reaching past these are provisional."""
+
+    year = models.PositiveSmallIntegerField(primary_key=True)
+    source = models.CharField(max_length=20, choices=CalendarSource.choices)
+    loaded_at = models.DateTimeField(auto_now=True)
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["year"]
+        verbose_name = _("calendar year")
+
+    def __str__(self) -> str:
+        return str(self.year)
+
+
+class CalendarDay(models.Model):
+    """One day of a published year. Every day of a loaded year has a row."""
+
+    date = models.DateField(primary_key=True)
+    is_workday = models.BooleanField()
+    kind = models.CharField(max_length=10, choices=DayKind.choices)
+    name = models.CharField(max_length=50, blank=True, help_text=_("Holiday name, if any"))
+    source = models.CharField(max_length=20, choices=CalendarSource.choices)
+    note = models.CharField(max_length=200, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["date"]
+        verbose_name = _("calendar day")
+        constraints = [
+            # A holiday or weekend is never a working day; a make-up day always is.
+            models.CheckConstraint(
+                name="calendarday_kind_matches_workday",
+                condition=(
+                    Q(kind__in=["workday", "makeup"], is_workday=True)
+                    | Q(kind__in=["weekend", "holiday"], is_workday=False)
+                ),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.get_kind_display()}"
+
+
+class CalendarRevision(models.Model):
+    """A single row bumped on every calendar change, so processes know to reload their cache."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    revision = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"calendar revision {self.revision}"
+
+
+class StageClock(models.Model):
+    """One stage instance of one case: when it started, when it is due, when it ended."""
+
+    case = models.ForeignKey("cases.TransferCase", on_delete=models.CASCADE, related_name="clocks")
+    stage = models.CharField(max_length=30, choices=Stage.choices)
+    responsible = models.CharField(max_length=20, choices=Responsible.choices)
+    agency = models.ForeignKey(
+        "cases.Agency", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    window_days = models.PositiveSmallIntegerField(null=True, blank=True)
+    started_at = models.DateTimeField()
+    due_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.CharField(max_length=40, blank=True, help_text=_("The action that ended it"))
+    breached_at = models.DateTimeField(null=True, blank=True)
+    provisional = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["started_at", "id"]
+        verbose_name = _("stage clock")
+        constraints = [
+            # One open clock per case: the scan and the case document rely on it.
+            models.UniqueConstraint(
+                fields=["case"], condition=Q(completed_at__isnull=True), name="one_open_clock"
+            ),
+            models.CheckConstraint(
+                name="clock_due_after_start",
+                condition=Q(due_at__isnull=True) | Q(due_at__gt=models.F("started_at")),
+            ),
+            models.CheckConstraint(
+                name="clock_completed_after_start",
+                condition=Q(completed_at__isnull=True)
+                | Q(completed_at__gte=models.F("started_at")),
+            ),
+        ]
+        indexes = [
+            # The SLA scan: "open, not yet flagged, due before now", ordered by due_at.
+            models.Index(
+                fields=["due_at"],
+                name="clock_open_unbreached_due",
+                condition=Q(completed_at__isnull=True, breached_at__isnull=True),
+            ),
+            # recompute_deadlines after a calendar import: open provisional clocks only.
+            models.Index(
+                fields=["due_at"],
+                name="clock_open_provisional",
+                condition=Q(completed_at__isnull=True, provisional=True),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.stage} clock of case {self.case_id}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.completed_at is None
