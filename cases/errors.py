@@ -1,0 +1,79 @@
+"""Domain errors: what a service refuses, with a stable machine-readable code and a clear message.
+
+The API maps each class to one HTTP status and a problem-details body; the admin shows the message.
+Messages are module constants so tests can reuse them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from django.utils.translation import gettext_lazy as _
+
+MSG_INVALID_INPUT = _("The request has invalid fields.")
+MSG_TRANSITION_NOT_ALLOWED = _("The case is {state}; {action} is not possible now.")
+MSG_ACTION_FORBIDDEN = _("You may not {action} this case.")
+MSG_STALE_CASE = _("The case was changed by someone else; reload it and try again.")
+MSG_UNKNOWN_ACTION = _("There is no action called {action}.")
+MSG_DUPLICATE_OPEN_CASE = _(
+    "This person already has an open transfer case for this insurance type ({reference})."
+)
+MSG_NOT_ALLOWED_TO_SUBMIT = _("Your account may not submit transfer applications.")
+
+
+class DomainError(Exception):
+    code = "domain_error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(str(message))
+        self.message = message
+
+
+class InvalidInput(DomainError):
+    """Bad input: ``errors`` maps field names (dotted for nested ones) to messages."""
+
+    code = "invalid"
+
+    def __init__(
+        self, errors: Mapping[str, Iterable[str]], *, code: str = "invalid", message: str = ""
+    ) -> None:
+        super().__init__(message or str(MSG_INVALID_INPUT))
+        self.errors = {field: [str(m) for m in msgs] for field, msgs in errors.items()}
+        self.code = code
+
+
+class TransitionNotAllowed(DomainError):
+    code = "transition_not_allowed"
+
+    def __init__(self, *, state: str, action: str, allowed_actions: list[str]) -> None:
+        super().__init__(str(MSG_TRANSITION_NOT_ALLOWED).format(state=state, action=action))
+        self.state = state
+        self.action = action
+        self.allowed_actions = allowed_actions
+
+
+class UnknownAction(DomainError):
+    code = "unknown_action"
+
+    def __init__(self, action: str) -> None:
+        super().__init__(str(MSG_UNKNOWN_ACTION).format(action=action))
+        self.action = action
+
+
+class ActionForbidden(DomainError):
+    """The user may see the case but may never take this action on it."""
+
+    code = "action_forbidden"
+
+    def __init__(self, action: str, message: str = "") -> None:
+        super().__init__(message or str(MSG_ACTION_FORBIDDEN).format(action=action))
+        self.action = action
+
+
+class StaleCase(DomainError):
+    """A concurrent change got there first, or the caller's ``If-Match`` is out of date."""
+
+    code = "stale_case"
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__(message or str(MSG_STALE_CASE))
