@@ -1,0 +1,265 @@
+"""Every state x action x persona: allowed or refused, and a refusal changes nothing."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from cases.errors import ActionForbidden, InvalidInput, StaleCase, TransitionNotAllowed
+from cases.models import CaseEvent
+from cases.services import case_allowed_actions, case_transition
+from cases.states import USER_ACTIONS
+from workflow.calendar import SHANGHAI
+from workflow.models import StageClock
+
+PERSONAS = ["applicant", "other_applicant", "cw_out", "cw_in", "cw_other", "supervisor", "platform"]
+FROM_SIDE = {"cw_out", "supervisor", "platform"}  # the supervisor and platform cover Shenzhen
+
+# Written out from domain.md, not derived from the code under test.
+ALLOWED: dict[tuple[str, str], set[str]] = {
+    ("applied", "approve_transfer_out"): FROM_SIDE,
+    ("applied", "request_materials"): FROM_SIDE,
+    ("applied", "reject"): FROM_SIDE,
+    ("applied", "withdraw"): {"applicant"},
+    ("materials_requested", "resubmit_materials"): {"applicant", "cw_in"} | FROM_SIDE,
+    ("materials_requested", "withdraw"): {"applicant"},
+    ("transfer_out_approved", "confirm_transfer_in"): {"cw_in"},
+    ("transfer_out_approved", "reject"): {"cw_in"},
+    ("transfer_in_confirmed", "move_balance"): {"cw_in"},
+}
+STATES = [
+    "applied",
+    "materials_requested",
+    "transfer_out_approved",
+    "transfer_in_confirmed",
+    "balance_moved",
+    "rejected",
+    "withdrawn",
+]
+PAYLOADS = {
+    "approve_transfer_out": {"contribution_months": 48, "personal_account_balance": "1234.56"},
+    "request_materials": {"missing_materials": ["离职证明"]},
+    "resubmit_materials": {},
+    "confirm_transfer_in": {},
+    "move_balance": {"amount": "1234.56"},
+    "reject": {"reason_code": "arrears"},
+    "withdraw": {},
+}
+LATER = dt.datetime(2026, 12, 1, 10, 0, tzinfo=SHANGHAI)
+
+
+def snapshot(case):
+    case.refresh_from_db()
+    clocks = list(
+        StageClock.objects.filter(case=case)
+        .order_by("id")
+        .values_list("id", "stage", "completed_at", "due_at")
+    )
+    events = list(CaseEvent.objects.filter(case=case).values_list("id", "action"))
+    return case.state, case.version, case.updated_at, clocks, events
+
+
+def test_the_table_covers_every_user_action():
+    assert {action for _, action in ALLOWED} == set(USER_ACTIONS)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("persona", PERSONAS)
+@pytest.mark.parametrize("action", list(USER_ACTIONS))
+@pytest.mark.parametrize("state", STATES)
+def test_state_action_persona_matrix(state, action, persona, personas, case_in_state):
+    allowed_personas = ALLOWED.get((state, action), set())
+    case = case_in_state(state)
+    before = snapshot(case)
+    if persona in allowed_personas:
+        moved = case_transition(
+            case=case, action=action, actor=personas[persona], payload=PAYLOADS[action], now=LATER
+        )
+        assert moved.state != state
+        last = CaseEvent.objects.filter(case=case).order_by("-id").first()
+        assert (last.to_state, last.actor_id) in {
+            (moved.state, personas[persona].pk),
+            (moved.state, None),  # the balance step the system completes by itself
+        }
+        assert moved.version > before[1]
+    else:
+        expected = TransitionNotAllowed if not allowed_personas else ActionForbidden
+        with pytest.raises(expected):
+            case_transition(
+                case=case,
+                action=action,
+                actor=personas[persona],
+                payload=PAYLOADS[action],
+                now=LATER,
+            )
+        assert snapshot(case) == before
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("state", STATES)
+def test_next_actions_match_the_table(state, personas, case_in_state):
+    case = case_in_state(state)
+    for persona in PERSONAS:
+        expected = {a for (s, a), who in ALLOWED.items() if s == state and persona in who}
+        assert set(case_allowed_actions(case=case, user=personas[persona])) == expected
+
+
+@pytest.mark.django_db
+def test_transition_not_allowed_names_state_and_allowed_actions(personas, case_in_state):
+    case = case_in_state("transfer_out_approved")
+    with pytest.raises(TransitionNotAllowed) as err:
+        case_transition(
+            case=case, action="approve_transfer_out", actor=personas["cw_in"], payload={}
+        )
+    assert err.value.state == "transfer_out_approved"
+    assert set(err.value.allowed_actions) == {"confirm_transfer_in", "reject"}
+
+
+@pytest.mark.django_db
+def test_each_transition_closes_one_clock_and_opens_the_next(personas, case_in_state):
+    case = case_in_state("balance_moved")
+    clocks = list(StageClock.objects.filter(case=case).order_by("id"))
+    assert [c.stage for c in clocks] == [
+        "applied",
+        "transfer_out_approved",
+        "transfer_in_confirmed",
+    ]
+    assert all(c.completed_at is not None for c in clocks)
+    assert [c.closed_by for c in clocks] == [
+        "approve_transfer_out",
+        "confirm_transfer_in",
+        "move_balance",
+    ]
+    assert [c.window_days for c in clocks] == [10, 5, 5]
+    events = list(CaseEvent.objects.filter(case=case).order_by("id"))
+    assert [(e.action, e.from_state, e.to_state) for e in events] == [
+        ("submit", "", "applied"),
+        ("approve_transfer_out", "applied", "transfer_out_approved"),
+        ("confirm_transfer_in", "transfer_out_approved", "transfer_in_confirmed"),
+        ("move_balance", "transfer_in_confirmed", "balance_moved"),
+    ]
+    case.refresh_from_db()
+    assert case.closed_at is not None
+    assert case.balance_received == Decimal("1234.56")
+    assert events[1].data == {"contribution_months": 60, "personal_account_balance": "1234.56"}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("insurance_type", "balance", "policy"),
+    [
+        ("resident", "0", "transfer"),
+        ("employee", "0.00", "transfer"),
+        ("employee", "99.10", "merge"),
+    ],
+)
+def test_balance_step_completes_by_itself(
+    insurance_type, balance, policy, personas, submit_case, agencies
+):
+    agencies["430100"].balance_policy = policy
+    agencies["430100"].save()
+    case = submit_case(insurance_type=insurance_type)
+    case = case_transition(
+        case=case,
+        action="approve_transfer_out",
+        actor=personas["cw_out"],
+        payload={"contribution_months": 12, "personal_account_balance": balance},
+    )
+    case = case_transition(case=case, action="confirm_transfer_in", actor=personas["cw_in"])
+    assert case.state == "balance_moved"
+    events = list(CaseEvent.objects.filter(case=case).order_by("id"))
+    assert [(e.action, e.actor_role, e.to_state) for e in events[-2:]] == [
+        ("confirm_transfer_in", "caseworker", "transfer_in_confirmed"),
+        ("complete_without_balance", "system", "balance_moved"),
+    ]
+    assert not StageClock.objects.filter(case=case, completed_at__isnull=True).exists()
+
+
+@pytest.mark.django_db
+def test_a_positive_employee_balance_waits_for_the_money(personas, case_in_state):
+    case = case_in_state("transfer_in_confirmed")
+    assert case.state == "transfer_in_confirmed"
+    clock = StageClock.objects.get(case=case, completed_at__isnull=True)
+    assert (clock.stage, clock.responsible, clock.agency_id) == (
+        "transfer_in_confirmed",
+        "to_agency",
+        "430100",
+    )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("action", "state", "payload", "field"),
+    [
+        ("move_balance", "transfer_in_confirmed", {"amount": "1234.55"}, "amount"),
+        ("move_balance", "transfer_in_confirmed", {"amount": "1234.567"}, "amount"),
+        ("move_balance", "transfer_in_confirmed", {}, "amount"),
+        (
+            "approve_transfer_out",
+            "applied",
+            {"contribution_months": 12},
+            "personal_account_balance",
+        ),
+        (
+            "approve_transfer_out",
+            "applied",
+            {"contribution_months": -1, "personal_account_balance": "1"},
+            "contribution_months",
+        ),
+        (
+            "approve_transfer_out",
+            "applied",
+            {"contribution_months": 12, "personal_account_balance": "-0.01"},
+            "personal_account_balance",
+        ),
+        (
+            "approve_transfer_out",
+            "applied",
+            {"contribution_months": 12, "personal_account_balance": "NaN"},
+            "personal_account_balance",
+        ),
+        (
+            "approve_transfer_out",
+            "applied",
+            {"contribution_months": 12, "personal_account_balance": "1e30"},
+            "personal_account_balance",
+        ),
+        ("reject", "applied", {"reason_code": "bored"}, "reason_code"),
+        ("reject", "applied", {"reason_code": "other", "note": " "}, "note"),
+        ("request_materials", "applied", {"missing_materials": []}, "missing_materials"),
+    ],
+)
+def test_bad_bodies_are_refused_and_change_nothing(
+    action, state, payload, field, personas, case_in_state
+):
+    case = case_in_state(state)
+    actor = personas["cw_out" if state == "applied" else "cw_in"]
+    before = snapshot(case)
+    with pytest.raises(InvalidInput) as err:
+        case_transition(case=case, action=action, actor=actor, payload=payload)
+    assert field in err.value.errors
+    assert snapshot(case) == before
+
+
+@pytest.mark.django_db
+def test_a_stale_version_is_refused(personas, case_in_state):
+    case = case_in_state("applied")
+    before = snapshot(case)
+    with pytest.raises(StaleCase):
+        case_transition(
+            case=case,
+            action="request_materials",
+            actor=personas["cw_out"],
+            payload={"missing_materials": ["x"]},
+            expected_version=case.version - 1,
+        )
+    assert snapshot(case) == before
+
+
+@pytest.mark.django_db
+def test_state_cannot_be_assigned_directly(case_in_state):
+    case = case_in_state("applied")
+    with pytest.raises(AttributeError):
+        case.state = "balance_moved"
