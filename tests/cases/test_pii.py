@@ -1,0 +1,118 @@
+"""ID numbers: the check character, the birth date, the length, lower-case x; masks; encryption."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test import override_settings
+
+from cases import pii
+from cases.pii import (
+    MSG_ID_ADDRESS,
+    MSG_ID_BIRTH_DATE,
+    MSG_ID_CHECK,
+    MSG_ID_DIGITS,
+    MSG_ID_LENGTH,
+    id_number_decrypt,
+    id_number_digest,
+    id_number_encrypt,
+    id_number_mask,
+    id_number_validate,
+    name_mask,
+    phone_mask,
+)
+
+
+@pytest.mark.parametrize(
+    ("raw", "normalised"),
+    [
+        ("11010519491231002X", "11010519491231002X"),
+        ("11010519491231002x", "11010519491231002X"),
+        (" 110105 19491231002X ", "11010519491231002X"),
+        ("440305198805121237", "440305198805121237"),
+    ],
+)
+def test_valid_id_numbers(raw, normalised):
+    assert id_number_validate(raw, today=dt.date(2026, 11, 23)) == normalised
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ("11010519491231002", MSG_ID_LENGTH),
+        ("11010519491231002X1", MSG_ID_LENGTH),
+        ("", MSG_ID_LENGTH),
+        ("110105194912310021", MSG_ID_CHECK),
+        ("11010519491231003X", MSG_ID_CHECK),
+        ("1101051949123100XX", MSG_ID_DIGITS),
+        ("11010519491231002Y", MSG_ID_DIGITS),
+        ("11010519490231002X", MSG_ID_BIRTH_DATE),  # 31 February
+        ("11010520300101002X", MSG_ID_BIRTH_DATE),  # born in the future
+        ("11010518000101002X", MSG_ID_BIRTH_DATE),
+        ("00010519491231002X", MSG_ID_ADDRESS),
+        ("99010519491231002X", MSG_ID_ADDRESS),
+    ],
+)
+def test_invalid_id_numbers_say_what_is_wrong(raw, message):
+    with pytest.raises(ValidationError) as err:
+        id_number_validate(raw, today=dt.date(2026, 11, 23))
+    assert err.value.messages == [str(message)]
+
+
+def test_the_documented_example_check_character():
+    assert pii.id_number_check_char("11010519491231002") == "X"
+
+
+def test_masks():
+    assert id_number_mask("11010519491231002X") == "110105********002X"
+    assert phone_mask("13812345678") == "138****5678"
+    assert name_mask("张三") == "张*"
+    assert name_mask("欧阳娜娜") == "欧阳**"
+    assert name_mask("") == ""
+
+
+def test_encryption_round_trip_and_key_rotation():
+    token = id_number_encrypt("11010519491231002X")
+    assert "11010519491231002X" not in token
+    assert id_number_decrypt(token) == "11010519491231002X"
+    from cryptography.fernet import Fernet
+
+    new_key = Fernet.generate_key().decode()
+    from django.conf import settings
+
+    with override_settings(ID_NUMBER_KEYS=[new_key, *settings.ID_NUMBER_KEYS]):
+        assert id_number_decrypt(token) == "11010519491231002X"  # old rows still readable
+        rotated = pii.id_number_reencrypt(token)
+    with override_settings(ID_NUMBER_KEYS=[new_key]):
+        assert id_number_decrypt(rotated) == "11010519491231002X"
+        with pytest.raises(ValueError, match="cannot be decrypted") as err:
+            id_number_decrypt(token)
+        assert "002X" not in str(err.value)
+
+
+def test_digest_is_keyed_and_stable():
+    assert id_number_digest("11010519491231002x") == id_number_digest("11010519491231002X")
+    with override_settings(ID_NUMBER_DIGEST_KEY="another-key"):
+        other = id_number_digest("11010519491231002X")
+    assert other != id_number_digest("11010519491231002X")
+
+
+@pytest.mark.django_db
+def test_no_plain_id_number_at_rest(submit_case, personas):
+    case = submit_case(actor=personas["cw_out"])
+    plain = id_number_decrypt(case.id_number_encrypted)
+    assert str(case) == f"{case.reference} {plain[:6]}********{plain[-4:]}"
+    with connection.cursor() as cursor:
+        for table in (
+            "cases_transfercase",
+            "cases_caseevent",
+            "accounts_user",
+            "workflow_stageclock",
+        ):
+            cursor.execute(f"SELECT * FROM {table}")  # noqa: S608 - fixed table names
+            dump = repr(cursor.fetchall())
+            assert plain not in dump, table
+            assert plain[:17] not in dump, table
