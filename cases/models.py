@@ -165,6 +165,9 @@ class TransferCase(ConcurrentTransitionMixin, models.Model):
     from_agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="cases_out")
     to_agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="cases_in")
     scope = models.CharField(max_length=16, choices=Scope.choices, editable=False)
+    # The two leading digits of each agency code, so province-wide views are an index probe.
+    from_province = models.CharField(max_length=2, editable=False)
+    to_province = models.CharField(max_length=2, editable=False)
     channel = models.CharField(max_length=16, choices=Channel.choices)
 
     applicant_name = models.CharField(max_length=50)
@@ -248,6 +251,8 @@ class TransferCase(ConcurrentTransitionMixin, models.Model):
         indexes = [
             models.Index(fields=["from_agency", "state"], name="case_from_state"),
             models.Index(fields=["to_agency", "state"], name="case_to_state"),
+            models.Index(fields=["from_province", "state"], name="case_from_province_state"),
+            models.Index(fields=["to_province", "state"], name="case_to_province_state"),
             models.Index(
                 fields=["overdue_since"],
                 name="case_overdue",

@@ -26,7 +26,7 @@ def case_visibility_filter(user: Any) -> Q | None:
     if user.role in AGENCY_ROLES and user.agency_id:
         if user.province_wide:
             prefix = user.agency_id[:2]
-            return Q(from_agency_id__startswith=prefix) | Q(to_agency_id__startswith=prefix)
+            return Q(from_province=prefix) | Q(to_province=prefix)
         return Q(from_agency_id=user.agency_id) | Q(to_agency_id=user.agency_id)
     return None
 

@@ -300,6 +300,8 @@ def case_submit(
             from_agency=src,
             to_agency=dst,
             scope=Scope.INTRA_PROVINCE if src.code[:2] == dst.code[:2] else Scope.INTER_PROVINCE,
+            from_province=src.code[:2],
+            to_province=dst.code[:2],
             channel=channel,
             applicant_name=clean["name"],
             id_number_encrypted=id_number_encrypt(clean["id_number"]),
