@@ -1,0 +1,147 @@
+"""The admin for accounts: only administrators manage users, and nobody sees an ID number.
+
+Access in this admin goes by ``User.role``, not by Django's per-model permission rows: agency staff
+(caseworkers, supervisors) are ``is_staff`` and see the case screens, administrators (role ``admin``
+or a superuser) manage accounts and agencies. The predicates below are shared with cases/admin.py.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import AGENCY_ROLES, STAFF_ROLES, Role, User
+
+MSG_AGENCY_REQUIRED = _("Caseworkers, supervisors and platform accounts belong to an agency.")
+MSG_APPLICANT_NEEDS_ID = _(
+    "An applicant account carries a verified ID number: applicants register themselves, or an "
+    "operator creates them with the create_account command. Create staff accounts here."
+)
+
+
+def is_administrator(user: Any) -> bool:
+    """Whether ``user`` may manage accounts and agencies: a superuser or an ``admin`` role."""
+    if not (user.is_active and user.is_staff):
+        return False
+    return user.is_superuser or user.role == Role.ADMIN
+
+
+def is_case_staff(user: Any) -> bool:
+    """Whether ``user`` may use the case screens: agency staff and administrators."""
+    return is_administrator(user) or (user.is_active and user.is_staff and user.role in STAFF_ROLES)
+
+
+class _RoleChecksMixin(forms.ModelForm):
+    """The database refuses these combinations; say why in the form instead of a server error."""
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        role = cleaned.get("role")
+        if role in AGENCY_ROLES and not cleaned.get("agency"):
+            self.add_error("agency", MSG_AGENCY_REQUIRED)
+        if role == Role.APPLICANT and not self.instance.id_number_digest:
+            self.add_error("role", MSG_APPLICANT_NEEDS_ID)
+        return cleaned
+
+
+class UserCreateForm(_RoleChecksMixin, AdminUserCreationForm):
+    pass
+
+
+class UserEditForm(_RoleChecksMixin, UserChangeForm):
+    pass
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    """Staff and administrator accounts. ID numbers appear masked and read-only, never otherwise."""
+
+    form = UserEditForm
+    add_form = UserCreateForm
+    list_display = (
+        "username",
+        "real_name",
+        "role",
+        "agency",
+        "province_wide",
+        "id_number_masked",
+        "is_staff",
+        "is_active",
+    )
+    list_filter = ("role", "is_staff", "is_active", "province_wide")
+    list_select_related = ("agency",)
+    search_fields = ("username", "real_name", "email", "=agency__code")
+    ordering = ("username",)
+    readonly_fields = ("id_number_masked", "last_login", "date_joined")
+    fieldsets = (
+        (None, {"fields": ("username", "password")}),
+        (
+            _("Personal info"),
+            {
+                "fields": (
+                    "real_name",
+                    "first_name",
+                    "last_name",
+                    "email",
+                    "phone",
+                    "id_number_masked",
+                )
+            },
+        ),
+        (_("Role and agency"), {"fields": ("role", "agency", "province_wide")}),
+        (
+            _("Permissions"),
+            {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
+        ),
+        (_("Important dates"), {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = (
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": (
+                    "username",
+                    "usable_password",
+                    "password1",
+                    "password2",
+                    "real_name",
+                    "role",
+                    "agency",
+                    "province_wide",
+                    "is_staff",
+                ),
+            },
+        ),
+    )
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        fields = tuple(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            # An administrator role manages accounts but cannot mint superusers or grant rows.
+            fields += ("is_superuser", "groups", "user_permissions")
+        return fields
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return is_administrator(request.user)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return is_administrator(request.user)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return is_administrator(request.user)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if not is_administrator(request.user):
+            return False
+        # Changing a superuser (their password included) takes a superuser.
+        return obj is None or not obj.is_superuser or request.user.is_superuser
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self.has_change_permission(request, obj)

@@ -1,0 +1,886 @@
+"""The caseworkers' and supervisors' admin: agencies, and the transfer case queue.
+
+Nothing on a case is edited here: the change page is read-only, and every write is a button leading
+to a small form that calls ``cases.services`` (``case_transition``, ``case_assign``), which decide
+who may do what. Which cases a user sees comes from ``cases.selectors.case_queryset_for``, once.
+Plain ID numbers never reach a page: lists show the masked form, and the lookup by ID number is a
+POST whose number becomes a keyed digest before it goes anywhere (never a URL, so never a log line).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from urllib.parse import urlencode
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.db.models import (
+    BooleanField,
+    Case,
+    Exists,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotAllowed,
+    HttpResponseRedirect,
+)
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _t
+from django.utils.translation import gettext_lazy as _
+
+from accounts.admin import is_administrator, is_case_staff
+from accounts.models import Role, User
+from cases.continuity import continuity_assess
+from cases.errors import (
+    MSG_ACTION_FORBIDDEN,
+    MSG_TRANSITION_NOT_ALLOWED,
+    ActionForbidden,
+    DomainError,
+    InvalidInput,
+    TransitionNotAllowed,
+)
+from cases.models import Agency, CaseEvent, TransferCase
+from cases.pii import id_number_digest, id_number_validate, phone_mask
+from cases.selectors import case_queryset_for
+from cases.services import (
+    MAX_CONTRIBUTION_MONTHS,
+    MAX_NOTE_LENGTH,
+    case_allowed_actions,
+    case_assign,
+    case_responsible_agency_code,
+    case_transition,
+)
+from cases.states import USER_ACTIONS, Action, CaseState, RejectReason
+from workflow.calendar import end_of_day, get_calendar, local_date
+from workflow.models import StageClock
+
+MSG_TRANSITION_DONE = _("{action}: done. The case is now “{state}”.")
+MSG_ASSIGNED = _("The case is now assigned to {assignee}.")
+MSG_UNASSIGNED = _("The case is no longer assigned to anyone.")
+MSG_ID_LOOKUP_NONE = _("No case you can see has this ID number.")
+MSG_DAYS_OVERDUE = _("overdue by {days} working day(s)")
+
+# Windows an agency's supervisor may shorten for their own agency; everything else is the
+# administrators'.
+AGENCY_WINDOW_FIELDS = ("transfer_out_days", "transfer_in_days", "balance_days")
+# Shown to nobody; administrators may replace them.
+AGENCY_SECRET_FIELDS = ("webhook_secret",)
+
+
+def _side_filter(user: Any, side: str) -> Q | None:
+    """Cases whose ``side`` ("from" or "to") is an agency the user acts for (as the selector)."""
+    if not user.agency_id:
+        return None
+    if user.province_wide:
+        return Q(**{f"{side}_province": user.agency_id[:2]})
+    return Q(**{f"{side}_agency_id": user.agency_id})
+
+
+def _open_clocks() -> QuerySet[StageClock]:
+    """The open clock of the outer case (at most one: constraint ``one_open_clock``)."""
+    return StageClock.objects.filter(case=OuterRef("pk"), completed_at__isnull=True)
+
+
+# --- agencies -----------------------------------------------------------------------------------
+
+
+class AgencyForm(forms.ModelForm):
+    """Secrets are write-only: never rendered back, and left as they are when the box is empty.
+
+    The admin builds the concrete form (model and fields) from this base.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in AGENCY_SECRET_FIELDS:
+            if name in self.fields:
+                field = self.fields[name]
+                field.widget = forms.PasswordInput(render_value=False)
+                field.required = False
+                if self.instance.pk is not None:
+                    field.help_text = _("Leave empty to keep the current value.")
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        for name in AGENCY_SECRET_FIELDS:
+            if name in self.fields and not cleaned.get(name) and self.instance.pk is not None:
+                cleaned[name] = getattr(self.instance, name)
+        return cleaned
+
+
+@admin.register(Agency)
+class AgencyAdmin(admin.ModelAdmin):
+    """Agencies and their local windows. Model validators keep every window within the national one.
+
+    Administrators edit agencies; a supervisor may shorten their own agency's windows. Nobody deletes
+    an agency here (cases refer to it): deactivate it instead.
+    """
+
+    list_display = (
+        "code",
+        "name",
+        "province_name",
+        "level",
+        "transfer_out_days",
+        "transfer_in_days",
+        "balance_days",
+        "balance_policy",
+        "escalation_days",
+        "is_active",
+    )
+    list_filter = ("level", "province_name", "balance_policy", "is_active")
+    search_fields = ("=code", "name")
+    search_help_text = _("Agency code (exact) or part of the name")
+    show_facets = admin.ShowFacets.NEVER
+    form = AgencyForm
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        fields = super().get_fields(request, obj)
+        if is_administrator(request.user):
+            return list(fields)
+        return [f for f in fields if f not in AGENCY_SECRET_FIELDS]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        if is_administrator(request.user):
+            # The code is the primary key: editing it would create a second agency.
+            return ("code",) if obj is not None else ()
+        fields = [f.name for f in Agency._meta.fields]
+        return tuple(
+            f for f in fields if f not in AGENCY_WINDOW_FIELDS and f not in AGENCY_SECRET_FIELDS
+        )
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return is_case_staff(request.user)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return is_case_staff(request.user)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return is_administrator(request.user)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        user = request.user
+        if is_administrator(user):
+            return True
+        return (
+            obj is not None
+            and is_case_staff(user)
+            and user.role == Role.SUPERVISOR
+            and obj.code == user.agency_id
+        )
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+# --- case list filters --------------------------------------------------------------------------
+
+
+class SideFilter(admin.SimpleListFilter):
+    """Which side of the case the user's agency (or province, for province-wide staff) is on."""
+
+    title = _("my agency's side")
+    parameter_name = "side"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        if not request.user.agency_id:
+            return []
+        return [("out", _("Transfer-out (ours)")), ("in", _("Transfer-in (ours)"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet | None:
+        side = {"out": "from", "in": "to"}.get(self.value() or "")
+        if side is None:
+            return None
+        condition = _side_filter(request.user, side)
+        return queryset.none() if condition is None else queryset.filter(condition)
+
+
+class OverdueFilter(admin.SimpleListFilter):
+    title = _("overdue")
+    parameter_name = "overdue"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [("yes", _("Yes")), ("no", _("No"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet | None:
+        if self.value() not in ("yes", "no"):
+            return None
+        late = Exists(_open_clocks().filter(due_at__lt=timezone.now()))
+        return queryset.filter(late if self.value() == "yes" else ~late)
+
+
+class DueFilter(admin.SimpleListFilter):
+    """When the current stage is due: the deadline is the end of a working day, Asia/Shanghai."""
+
+    title = _("current stage due")
+    parameter_name = "due"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [
+            ("past", _("Overdue")),
+            ("today", _("Due today")),
+            ("3wd", _("Within 3 working days")),
+            ("7d", _("Within 7 days")),
+            ("none", _("No deadline running")),
+        ]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet | None:
+        value = self.value()
+        now = timezone.now()
+        today = local_date(now)
+        if value == "past":
+            clocks = _open_clocks().filter(due_at__lt=now)
+        elif value == "today":
+            clocks = _open_clocks().filter(due_at__gte=now, due_at__lte=end_of_day(today))
+        elif value == "3wd":
+            last_day, _provisional = get_calendar().add_working_days(today, 3)
+            clocks = _open_clocks().filter(due_at__gte=now, due_at__lte=end_of_day(last_day))
+        elif value == "7d":
+            clocks = _open_clocks().filter(due_at__gte=now, due_at__lte=now + dt.timedelta(days=7))
+        elif value == "none":
+            return queryset.filter(~Exists(_open_clocks().filter(due_at__isnull=False)))
+        else:
+            return None
+        return queryset.filter(Exists(clocks))
+
+
+class AssigneeFilter(admin.SimpleListFilter):
+    title = _("assignee")
+    parameter_name = "assigned"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [("me", _("Me")), ("nobody", _("Nobody"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet | None:
+        if self.value() == "me":
+            return queryset.filter(assignee=request.user)
+        if self.value() == "nobody":
+            return queryset.filter(assignee__isnull=True)
+        return None
+
+
+class IdNumberFilter(admin.SimpleListFilter):
+    """Cases of one person, by the keyed digest the ID number lookup form put in the URL.
+
+    Shown only while in use, so the user sees why the list is short and can clear it.
+    """
+
+    title = _("ID number")
+    parameter_name = "id_digest"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        if self.value():
+            return [(self.value(), _("The ID number looked up"))]
+        return []
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet | None:
+        value = self.value()
+        if not value:
+            return None
+        if len(value) != 64 or any(c not in "0123456789abcdef" for c in value):
+            return queryset.none()
+        return queryset.filter(id_number_digest=value)
+
+
+# --- forms behind the action buttons ------------------------------------------------------------
+
+
+class TransitionForm(forms.Form):
+    """The fields every action takes; ``version`` is the one the user saw (optimistic check)."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    note = forms.CharField(
+        label=_("Note"),
+        required=False,
+        max_length=MAX_NOTE_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The action's own fields first, the free-text note last.
+        self.order_fields([name for name in self.fields if name != "note"] + ["note"])
+
+    def payload(self) -> dict[str, Any]:
+        """The action's body for ``case_transition``; the service validates it again."""
+        return {k: v for k, v in self.cleaned_data.items() if k != "version"}
+
+
+class ApproveTransferOutForm(TransitionForm):
+    contribution_months = forms.IntegerField(
+        label=_("Contribution months"), min_value=0, max_value=MAX_CONTRIBUTION_MONTHS
+    )
+    personal_account_balance = forms.DecimalField(
+        label=_("Personal account balance (yuan)"),
+        required=False,
+        min_value=0,
+        max_digits=14,
+        decimal_places=2,
+        help_text=_("Leave empty for resident insurance (no personal account)."),
+    )
+
+
+class RequestMaterialsForm(TransitionForm):
+    missing_materials = forms.CharField(
+        label=_("Missing materials"),
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 60}),
+        help_text=_("One item per line, everything at once (一次性告知)."),
+    )
+
+    def clean_missing_materials(self) -> list[str]:
+        lines = self.cleaned_data["missing_materials"].splitlines()
+        return [line.strip() for line in lines if line.strip()]
+
+
+class MoveBalanceForm(TransitionForm):
+    amount = forms.DecimalField(
+        label=_("Amount received (yuan)"), min_value=0, max_digits=14, decimal_places=2
+    )
+
+
+class RejectForm(TransitionForm):
+    reason_code = forms.ChoiceField(label=_("Reason"), choices=RejectReason.choices)
+
+
+TRANSITION_FORMS: dict[str, type[TransitionForm]] = {
+    Action.APPROVE_TRANSFER_OUT: ApproveTransferOutForm,
+    Action.REQUEST_MATERIALS: RequestMaterialsForm,
+    Action.MOVE_BALANCE: MoveBalanceForm,
+    Action.REJECT: RejectForm,
+}
+
+
+class AssignForm(forms.Form):
+    assignee = forms.ModelChoiceField(
+        label=_("Assign to"),
+        queryset=User.objects.none(),
+        required=False,
+        empty_label=_("(nobody)"),
+    )
+
+    def __init__(self, *args: Any, agency_code: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["assignee"]
+        field.queryset = User.objects.filter(
+            role__in=[Role.CASEWORKER, Role.SUPERVISOR], agency_id=agency_code, is_active=True
+        ).order_by("username")
+        field.label_from_instance = lambda u: f"{u.real_name or u.username} ({u.username})"
+
+
+class IdNumberLookupForm(forms.Form):
+    id_number = forms.CharField(
+        label=_("ID number"), max_length=30, widget=forms.TextInput(attrs={"autocomplete": "off"})
+    )
+
+    def clean_id_number(self) -> str:
+        return id_number_validate(self.cleaned_data["id_number"])
+
+
+# --- inlines: the case's clocks and timeline, read-only -----------------------------------------
+
+
+class _ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return is_case_staff(request.user)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class StageClockInline(_ReadOnlyInline):
+    model = StageClock
+    verbose_name = _("stage clock")
+    verbose_name_plural = _("stage clocks")
+    fields = readonly_fields = (
+        "stage",
+        "responsible",
+        "agency",
+        "window_days",
+        "started_at",
+        "due_at",
+        "provisional",
+        "completed_at",
+        "closed_by",
+        "breached_at",
+    )
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[StageClock]:
+        return super().get_queryset(request).select_related("agency")
+
+
+class CaseEventInline(_ReadOnlyInline):
+    """The audit timeline. Events are append-only: the inline offers nothing but reading."""
+
+    model = CaseEvent
+    verbose_name = _("event")
+    verbose_name_plural = _("timeline")
+    fields = readonly_fields = (
+        "at",
+        "action_label",
+        "from_state_label",
+        "to_state_label",
+        "actor",
+        "actor_role",
+        "reason_label",
+        "note",
+        "data",
+    )
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[CaseEvent]:
+        return super().get_queryset(request).select_related("actor").order_by("at", "id")
+
+    @admin.display(description=_("action"))
+    def action_label(self, event: CaseEvent) -> str:
+        return _label(Action, event.action)
+
+    @admin.display(description=_("from"))
+    def from_state_label(self, event: CaseEvent) -> str:
+        return _label(CaseState, event.from_state)
+
+    @admin.display(description=_("to"))
+    def to_state_label(self, event: CaseEvent) -> str:
+        return _label(CaseState, event.to_state)
+
+    @admin.display(description=_("reason"))
+    def reason_label(self, event: CaseEvent) -> str:
+        return _label(RejectReason, event.reason_code)
+
+
+def _label(choices: Any, value: str) -> str:
+    """The label of a choice, or the raw value for one that is not (or no longer) in the list."""
+    if not value:
+        return ""
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return value
+
+
+def _error_text(exc: DomainError) -> str:
+    """A service's refusal in the admin's words: labels where the API's message has codes."""
+    if isinstance(exc, TransitionNotAllowed):
+        return str(MSG_TRANSITION_NOT_ALLOWED).format(
+            state=_label(CaseState, exc.state), action=_label(Action, exc.action)
+        )
+    if isinstance(exc, ActionForbidden):
+        # Only submitting (never done here) refuses with a text of its own.
+        return str(MSG_ACTION_FORBIDDEN).format(action=_label(Action, exc.action))
+    return str(exc.message)
+
+
+# --- transfer cases -----------------------------------------------------------------------------
+
+
+@admin.register(TransferCase)
+class TransferCaseAdmin(admin.ModelAdmin):
+    """The queue and the case page. No add, change or delete: cases move through the services."""
+
+    list_display = (
+        "reference",
+        "masked_id_number",
+        "applicant_name",
+        "insurance_type",
+        "from_agency",
+        "to_agency",
+        "state",
+        "due_display",
+        "overdue_flag",
+        "assignee",
+        "updated_at",
+    )
+    list_select_related = ("from_agency", "to_agency", "assignee")
+    list_filter = (
+        "state",
+        SideFilter,
+        OverdueFilter,
+        DueFilter,
+        AssigneeFilter,
+        "insurance_type",
+        "scope",
+        IdNumberFilter,
+    )
+    search_fields = ("reference",)
+    search_help_text = _(
+        "Case reference, exact. To find a person's cases by ID number, use the form below."
+    )
+    show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
+    actions = None
+    inlines = (StageClockInline, CaseEventInline)
+    fieldsets = (
+        (
+            _("Case"),
+            {
+                "fields": (
+                    "reference",
+                    "state",
+                    "version",
+                    "insurance_type",
+                    "scope",
+                    "channel",
+                    "from_agency",
+                    "to_agency",
+                    "assignee",
+                )
+            },
+        ),
+        (
+            _("Current stage"),
+            {"fields": ("due_display", "working_days_left", "overdue_flag", "overdue_since")},
+        ),
+        (
+            _("Applicant"),
+            {"fields": ("applicant_name", "masked_id_number", "phone_masked", "submitted_by")},
+        ),
+        (
+            _("Cover"),
+            {"fields": ("stopped_at_source_on", "enrolled_at_target_on", "continuity_advice")},
+        ),
+        (
+            _("Information form"),
+            {
+                "fields": (
+                    "contribution_months",
+                    "personal_account_balance",
+                    "balance_received",
+                    "missing_materials",
+                    "reject_reason",
+                )
+            },
+        ),
+        (_("Record"), {"fields": ("note", "created_at", "updated_at", "closed_at")}),
+    )
+
+    # --- what the user may do -------------------------------------------------------------------
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return is_case_staff(request.user)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Which cases: get_queryset (the selector); a case outside it is a 404.
+        return is_case_staff(request.user)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    # --- reading --------------------------------------------------------------------------------
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[TransferCase]:
+        """The cases this user may see, with the open stage's deadline (one subquery, no N+1)."""
+        now = timezone.now()
+        return (
+            case_queryset_for(request.user)
+            .select_related("from_agency", "to_agency", "assignee")
+            .annotate(
+                current_due_at=Subquery(_open_clocks().values("due_at")[:1]),
+                current_due_provisional=Subquery(_open_clocks().values("provisional")[:1]),
+            )
+            .annotate(
+                is_overdue=Case(
+                    When(current_due_at__lt=now, then=Value(True)),
+                    default=Value(False),
+                    output_field=BooleanField(),
+                )
+            )
+        )
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet, search_term: str
+    ) -> tuple[QuerySet, bool]:
+        """Exact reference only: an equality on the unique index, whatever the table's size."""
+        term = search_term.strip().upper()
+        if not term:
+            return queryset, False
+        return queryset.filter(reference=term), False
+
+    @admin.display(description=_("current stage due"), ordering="current_due_at")
+    def due_display(self, case: TransferCase) -> str:
+        due_at = getattr(case, "current_due_at", None)
+        if due_at is None:
+            return "-"
+        day = local_date(due_at).isoformat()
+        if getattr(case, "current_due_provisional", False):
+            return f"{day} {_t('(provisional)')}"
+        return day
+
+    @admin.display(description=_("overdue"), boolean=True, ordering="is_overdue")
+    def overdue_flag(self, case: TransferCase) -> bool:
+        return bool(getattr(case, "is_overdue", False))
+
+    @admin.display(description=_("working days left"))
+    def working_days_left(self, case: TransferCase) -> str:
+        due_at = getattr(case, "current_due_at", None)
+        if due_at is None:
+            return "-"
+        left = get_calendar().working_days_left(due_at, timezone.now())
+        if left < 0:
+            return str(MSG_DAYS_OVERDUE).format(days=-left)
+        return str(left)
+
+    @admin.display(description=_("ID number"))
+    def masked_id_number(self, case: TransferCase) -> str:
+        return case.id_number_masked
+
+    @admin.display(description=_("phone"))
+    def phone_masked(self, case: TransferCase) -> str:
+        return phone_mask(case.phone)
+
+    @admin.display(description=_("gap in cover"))
+    def continuity_advice(self, case: TransferCase) -> str:
+        return continuity_assess(
+            insurance_type=case.insurance_type,
+            stopped_on=case.stopped_at_source_on,
+            enrolled_on=case.enrolled_at_target_on,
+        ).advice
+
+    def _case_or_404(self, request: HttpRequest, object_id: str) -> TransferCase:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        case = self.get_object(request, unquote(object_id))
+        if case is None:
+            # Outside the user's scope and nonexistent look the same.
+            raise Http404(_t("No such case."))
+        return case
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        case = self._case_or_404(request, object_id)
+        context = {**(extra_context or {}), **self._action_context(request, case)}
+        return super().change_view(request, object_id, form_url, extra_context=context)
+
+    def _action_context(self, request: HttpRequest, case: TransferCase) -> dict[str, Any]:
+        """The buttons: the actions this user may take now, and taking or assigning the case."""
+        user = request.user
+        buttons = [
+            (
+                _label(Action, action),
+                self._url("transition", case.pk, action),
+            )
+            for action in case_allowed_actions(case=case, user=user)
+        ]
+        agency_code = case_responsible_agency_code(case)
+        acts_here = agency_code is not None and user.covers_agency(agency_code)
+        return {
+            "transition_buttons": buttons,
+            "can_take": acts_here
+            and user.role == Role.CASEWORKER
+            and user.agency_id == agency_code
+            and case.assignee_id != user.pk,
+            "can_assign": acts_here and user.role == Role.SUPERVISOR,
+            "take_url": self._url("take", case.pk),
+            "assign_url": self._url("assign", case.pk),
+        }
+
+    # --- the action views -----------------------------------------------------------------------
+
+    def get_urls(self) -> list[URLPattern]:
+        wrap = self.admin_site.admin_view
+        return [
+            path(
+                "<path:object_id>/transition/<str:action>/",
+                wrap(self.transition_view),
+                name=self._url_name("transition"),
+            ),
+            path("<path:object_id>/take/", wrap(self.take_view), name=self._url_name("take")),
+            path("<path:object_id>/assign/", wrap(self.assign_view), name=self._url_name("assign")),
+            path("id-lookup/", wrap(self.id_lookup_view), name=self._url_name("id_lookup")),
+            *super().get_urls(),
+        ]
+
+    def _url_name(self, view: str) -> str:
+        return f"{self.opts.app_label}_{self.opts.model_name}_{view}"
+
+    def _url(self, view: str, *args: Any) -> str:
+        return reverse(f"admin:{self._url_name(view)}", args=args)
+
+    def _change_url(self, case: TransferCase) -> str:
+        return self._url("change", case.pk)
+
+    def _render(
+        self, request: HttpRequest, template: str, case: TransferCase, **context: Any
+    ) -> TemplateResponse:
+        return TemplateResponse(
+            request,
+            f"admin/{self.opts.app_label}/{self.opts.model_name}/{template}",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "original": case,
+                "change_url": self._change_url(case),
+                **context,
+            },
+        )
+
+    def transition_view(self, request: HttpRequest, object_id: str, action: str) -> HttpResponse:
+        """GET: the action's form. POST: ``case_transition`` with the version the form showed."""
+        case = self._case_or_404(request, object_id)
+        if action not in USER_ACTIONS:
+            raise Http404(_t("No such action."))
+        form_class = TRANSITION_FORMS.get(action, TransitionForm)
+        if request.method == "POST":
+            form = form_class(request.POST)
+            if form.is_valid():
+                try:
+                    case = case_transition(
+                        case=case,
+                        action=action,
+                        actor=request.user,
+                        payload=form.payload(),
+                        expected_version=form.cleaned_data["version"],
+                    )
+                except InvalidInput as exc:
+                    for field, errors in exc.errors.items():
+                        for error in errors:
+                            form.add_error(field if field in form.fields else None, error)
+                except DomainError as exc:
+                    # Stale, forbidden or no longer possible: show the case as it is now.
+                    self.message_user(request, _error_text(exc), messages.ERROR)
+                    return redirect(self._change_url(case))
+                else:
+                    self.message_user(
+                        request,
+                        str(MSG_TRANSITION_DONE).format(
+                            action=_label(Action, action), state=case.get_state_display()
+                        ),
+                        messages.SUCCESS,
+                    )
+                    return redirect(self._change_url(case))
+        else:
+            refusal = self._refusal(request, case, action)
+            if refusal:
+                self.message_user(request, refusal, messages.ERROR)
+                return redirect(self._change_url(case))
+            form = form_class(initial={"version": case.version})
+        return self._render(
+            request,
+            "action_form.html",
+            case,
+            title=_label(Action, action),
+            form=form,
+            action=action,
+            expected_balance=case.personal_account_balance
+            if action == Action.MOVE_BALANCE
+            else None,
+        )
+
+    def _refusal(self, request: HttpRequest, case: TransferCase, action: str) -> str:
+        """Why the user cannot take ``action`` now, or "" if they can."""
+        if action in case_allowed_actions(case=case, user=request.user):
+            return ""
+        if action in {t.name for t in case.get_available_state_transitions()}:
+            return _error_text(ActionForbidden(action))
+        return _error_text(
+            TransitionNotAllowed(state=case.state, action=action, allowed_actions=[])
+        )
+
+    def take_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """A caseworker takes the case (POST only: it writes)."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        case = self._case_or_404(request, object_id)
+        return self._assign(request, case, request.user)
+
+    def assign_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """A supervisor assigns the case to someone of the agency whose move it is, or to nobody."""
+        case = self._case_or_404(request, object_id)
+        agency_code = case_responsible_agency_code(case) or ""
+        form = AssignForm(request.POST or None, agency_code=agency_code)
+        if request.method == "POST" and form.is_valid():
+            return self._assign(request, case, form.cleaned_data["assignee"])
+        if request.method != "POST":
+            form.initial["assignee"] = case.assignee_id
+        return self._render(request, "action_form.html", case, title=_t("Assign"), form=form)
+
+    def _assign(
+        self, request: HttpRequest, case: TransferCase, assignee: User | None
+    ) -> HttpResponse:
+        try:
+            case_assign(case=case, assignee=assignee, actor=request.user)
+        except InvalidInput as exc:
+            for errors in exc.errors.values():
+                for error in errors:
+                    self.message_user(request, error, messages.ERROR)
+        except DomainError as exc:
+            self.message_user(request, _error_text(exc), messages.ERROR)
+        else:
+            if assignee is None:
+                self.message_user(request, MSG_UNASSIGNED, messages.SUCCESS)
+            else:
+                name = assignee.real_name or assignee.username
+                self.message_user(
+                    request, str(MSG_ASSIGNED).format(assignee=name), messages.SUCCESS
+                )
+        return redirect(self._change_url(case))
+
+    def id_lookup_view(self, request: HttpRequest) -> HttpResponse:
+        """Find a person's cases by full ID number without the number entering a URL or a page.
+
+        One case: its page. Several: the list, filtered by the number's keyed digest.
+        """
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        changelist_url = self._url("changelist")
+        form = IdNumberLookupForm(request.POST)
+        if not form.is_valid():
+            for error in form.errors.get("id_number", []):
+                self.message_user(request, error, messages.ERROR)
+            return redirect(changelist_url)
+        digest = id_number_digest(form.cleaned_data["id_number"])
+        found = list(
+            self.get_queryset(request)
+            .filter(id_number_digest=digest)
+            .values_list("pk", flat=True)[:2]
+        )
+        if not found:
+            self.message_user(request, MSG_ID_LOOKUP_NONE, messages.WARNING)
+            return redirect(changelist_url)
+        if len(found) == 1:
+            return HttpResponseRedirect(self._url("change", found[0]))
+        return HttpResponseRedirect(f"{changelist_url}?{urlencode({'id_digest': digest})}")
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        context = {
+            **(extra_context or {}),
+            "id_lookup_url": self._url("id_lookup"),
+            "id_lookup_form": IdNumberLookupForm(),
+        }
+        return super().changelist_view(request, extra_context=context)
