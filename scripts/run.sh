@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# `make run`: the development setup on one machine, no servers needed.
+#
+# Prepares the environment, migrates the database (SQLite in var/db.sqlite3 unless DATABASE_URL is
+# set), loads the demo data, collects static files for gunicorn, then starts every process of the
+# Procfile with honcho (PROCFILE=... picks another file). Ctrl-C stops them all.
+#
+# SKIP_DEMO=1 skips `manage.py load_demo`.
+set -euo pipefail
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+PROCFILE="${PROCFILE:-Procfile}"
+[ -f "$PROCFILE" ] || die "no $PROCFILE"
+
+uv_sync
+mkdir -p var
+
+if [ -n "${DATABASE_URL:-}" ]; then
+    log "database: DATABASE_URL from the environment"
+else
+    log "database: var/db.sqlite3"
+fi
+log "manage.py migrate"
+uvr python manage.py migrate --noinput
+
+if [ -n "${SKIP_DEMO:-}" ]; then
+    log "SKIP_DEMO set: not loading the demo data"
+else
+    log "manage.py load_demo"
+    uvr python manage.py load_demo
+fi
+
+# gunicorn serves no static files itself; WhiteNoise serves them from STATIC_ROOT (staticfiles/).
+log "manage.py collectstatic"
+uvr python manage.py collectstatic --noinput --verbosity 0
+
+cat <<MSG
+
+------------------------------------------------------------------------------------------
+ Starting the processes of $PROCFILE (Ctrl-C stops them all):
+$(sed -n 's/^\([A-Za-z0-9_-]*\):.*/   - \1/p' "$PROCFILE")
+
+ Open   http://127.0.0.1:8000/admin/
+ Sign in with a demo account: see the output of load_demo above.
+------------------------------------------------------------------------------------------
+
+MSG
+
+exec "${uv_cmd[@]}" run --frozen --no-sync honcho start -f "$PROCFILE"
