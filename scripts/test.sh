@@ -272,9 +272,8 @@ case "$status" in
 esac
 
 if [ "${#failed[@]}" -gt 0 ]; then
-    printf 'make test failed: %s\n' "$(
-        IFS=,
-        echo "${failed[*]}"
-    )" >&2
+    summary="${failed[0]}"
+    for name in "${failed[@]:1}"; do summary+=", $name"; done
+    echo "make test failed: $summary" >&2
     exit 1
 fi
