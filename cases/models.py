@@ -398,3 +398,31 @@ class CaseEvent(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise TypeError("case events are append-only")
+
+
+class IdempotencyRecord(models.Model):
+    """The response to a creating ``POST``, kept under the client's ``Idempotency-Key``.
+
+    Written in the same transaction as what the request created, so a retry within
+    ``IDEMPOTENCY_TTL`` either finds the record (and gets the first response back) or finds
+    nothing was created. ``fingerprint`` is a hash of method, path and body: the same key with
+    another request is refused.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=200)
+    fingerprint = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField()
+    response_body = models.JSONField()
+    response_headers = models.JSONField(default=dict)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("idempotency record")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="idempotency_user_key"),
+        ]
+        indexes = [models.Index(fields=["created_at"], name="idempotency_created")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}:{self.key}"

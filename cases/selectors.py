@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import copy
+import datetime as dt
+import hmac
+from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 
 from accounts.models import AGENCY_ROLES, Role
-from cases.models import CaseEvent, TransferCase
+from cases.models import Agency, CaseEvent, TransferCase
+from cases.pii import id_number_decrypt, id_number_encrypt
+from workflow.calendar import SHANGHAI
+from workflow.models import StageClock
 
 
 def case_visibility_filter(user: Any) -> Q | None:
@@ -50,3 +59,180 @@ def case_get_for(*, user: Any, reference: str) -> TransferCase | None:
 
 def case_events(*, case: TransferCase) -> QuerySet[CaseEvent]:
     return case.events.select_related("actor").order_by("at", "id")
+
+
+# --- lists ----------------------------------------------------------------------------------------
+
+# Cases with no running deadline (closed, or waiting for the applicant) sort after every dated one.
+NO_DEADLINE = dt.datetime(9999, 12, 31, tzinfo=dt.UTC)
+
+
+def _agency_side_filter(user: Any, side: str) -> Q | None:
+    """``out``: an agency the user acts for is the transfer-out side; ``in``: the transfer-in."""
+    if getattr(user, "role", None) not in AGENCY_ROLES or not getattr(user, "agency_id", None):
+        return None
+    prefix = "from" if side == "out" else "to"
+    if user.province_wide:
+        return Q(**{f"{prefix}_province": user.agency_id[:2]})
+    return Q(**{f"{prefix}_agency_id": user.agency_id})
+
+
+def case_list_for(
+    *, user: Any, filters: Mapping[str, Any], now: dt.datetime
+) -> QuerySet[TransferCase]:
+    """The cases ``user`` may see, filtered, annotated with ``urgency`` (the open stage's due
+    instant, ``NO_DEADLINE`` when none) and with the open clock prefetched as ``open_clocks``.
+
+    Filters (all optional): state, side (out/in), overdue (bool), due_before (date, Asia/Shanghai),
+    insurance_type, from_agency, to_agency, reference.
+    """
+    open_due = StageClock.objects.filter(case=OuterRef("pk"), completed_at__isnull=True).values(
+        "due_at"
+    )[:1]
+    qs = (
+        case_queryset_for(user)
+        .select_related("from_agency", "to_agency", "assignee")
+        .annotate(urgency=Coalesce(Subquery(open_due), Value(NO_DEADLINE)))
+        .prefetch_related(
+            Prefetch(
+                "clocks",
+                queryset=StageClock.objects.filter(completed_at__isnull=True),
+                to_attr="open_clocks",
+            )
+        )
+    )
+    for field in ("state", "insurance_type", "reference"):
+        if filters.get(field):
+            qs = qs.filter(**{field: filters[field]})
+    for field in ("from_agency", "to_agency"):
+        if filters.get(field):
+            qs = qs.filter(**{f"{field}_id": filters[field]})
+    if filters.get("side"):
+        side = _agency_side_filter(user, filters["side"])
+        qs = qs.filter(side) if side is not None else qs.none()
+    if filters.get("overdue") is not None:
+        late = Q(urgency__lt=now)
+        qs = qs.filter(late) if filters["overdue"] else qs.exclude(late)
+    if filters.get("due_before"):
+        day: dt.date = filters["due_before"]
+        qs = qs.filter(urgency__lt=dt.datetime.combine(day, dt.time.min, tzinfo=SHANGHAI))
+    return qs
+
+
+# --- anonymous status lookup ----------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def _decoy_token() -> str:
+    # Decrypted when the reference does not exist, so a miss costs what a hit costs.
+    return id_number_encrypt("000000000000000000")
+
+
+def case_status_lookup(*, reference: str, id_number_suffix: str) -> TransferCase | None:
+    """The case with ``reference`` if its ID number ends with ``id_number_suffix``, else None.
+
+    A wrong reference and a wrong suffix are indistinguishable to the caller, in answer and (as
+    far as one decryption and a constant-time comparison go) in time.
+    """
+    case = (
+        TransferCase.objects.select_related("from_agency", "to_agency")
+        .filter(reference=reference)
+        .first()
+    )
+    number = id_number_decrypt(case.id_number_encrypted if case else _decoy_token())
+    matches = hmac.compare_digest(number[-6:].upper().encode(), id_number_suffix.upper().encode())
+    return case if case is not None and matches else None
+
+
+# --- what a user may ever do ----------------------------------------------------------------------
+
+
+def case_action_ever_permitted(*, case: TransferCase, user: Any, action: str) -> bool:
+    """Whether ``user`` may take ``action`` on ``case`` in some state (not necessarily now).
+
+    Tells "you may never do this" (403) from "not in this state" (409): each transition of that
+    name is asked for its permission as if the case were in the transition's source state.
+    """
+    for transition in case.get_all_state_transitions():
+        if transition.name != action:
+            continue
+        probe = copy.copy(case)
+        if transition.source not in ("*", "+"):
+            probe.__dict__["state"] = transition.source
+        if transition.has_perm(probe, user):
+            return True
+    return False
+
+
+# --- SLA statistics -------------------------------------------------------------------------------
+
+
+def _clock_scope(user: Any) -> Q | None:
+    """Clocks of the agencies a supervisor (or an administrator) oversees."""
+    if user is None or not user.is_authenticated:
+        return None
+    if user.is_superuser or user.role == Role.ADMIN:
+        return Q()
+    if user.role != Role.SUPERVISOR or not user.agency_id:
+        return None
+    if user.province_wide:
+        return Q(agency__code__startswith=user.agency_id[:2])
+    return Q(agency_id=user.agency_id)
+
+
+def sla_stats(
+    *, user: Any, date_from: dt.date, date_to: dt.date, now: dt.datetime
+) -> dict[str, Any]:
+    """On-time rate of the stages completed in [date_from, date_to] (Asia/Shanghai dates) and the
+    open and overdue counts now, per stage and agency, for the agencies ``user`` oversees.
+
+    On time: completed at or before the stage's due instant. Stages with no agency window (the
+    applicant's turn) are not counted.
+    """
+    scope = _clock_scope(user)
+    clocks = StageClock.objects.filter(agency__isnull=False, due_at__isnull=False)
+    clocks = clocks.filter(scope) if scope is not None else clocks.none()
+    start = dt.datetime.combine(date_from, dt.time.min, tzinfo=SHANGHAI)
+    end = dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time.min, tzinfo=SHANGHAI)
+    completed = (
+        clocks.filter(completed_at__gte=start, completed_at__lt=end)
+        .values("stage", "agency_id")
+        .annotate(
+            completed=Count("id"), on_time=Count("id", filter=Q(completed_at__lte=F("due_at")))
+        )
+    )
+    open_now = (
+        clocks.filter(completed_at__isnull=True)
+        .values("stage", "agency_id")
+        .annotate(open=Count("id"), overdue=Count("id", filter=Q(due_at__lt=now)))
+    )
+    rows: dict[tuple[str, str], dict[str, Any]] = {}
+
+    def row(stage: str, agency_id: str) -> dict[str, Any]:
+        return rows.setdefault(
+            (stage, agency_id),
+            {
+                "stage": stage,
+                "agency": agency_id,
+                "completed": 0,
+                "on_time": 0,
+                "open": 0,
+                "overdue": 0,
+            },
+        )
+
+    for r in completed:
+        row(r["stage"], r["agency_id"]).update(completed=r["completed"], on_time=r["on_time"])
+    for r in open_now:
+        row(r["stage"], r["agency_id"]).update(open=r["open"], overdue=r["overdue"])
+    names = dict(Agency.objects.filter(code__in={a for _s, a in rows}).values_list("code", "name"))
+    result = []
+    for (_stage, agency_id), r in sorted(rows.items()):
+        r["agency"] = {"code": agency_id, "name": names.get(agency_id, "")}
+        r["on_time_rate"] = round(r["on_time"] / r["completed"], 4) if r["completed"] else None
+        result.append(r)
+    totals = {k: sum(r[k] for r in result) for k in ("completed", "on_time", "open", "overdue")}
+    totals["on_time_rate"] = (
+        round(totals["on_time"] / totals["completed"], 4) if totals["completed"] else None
+    )
+    return {"date_from": date_from, "date_to": date_to, "totals": totals, "rows": result}

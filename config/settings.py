@@ -8,6 +8,7 @@ stops with a message naming the variable.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 from pathlib import Path
 
@@ -57,9 +58,16 @@ INSTALLED_APPS = [
     "cases",
     "workflow",
     "notifications",
+    # REST API
+    "rest_framework",
+    "drf_spectacular",
+    "django_filters",
+    "django_prometheus",
+    "axes",
 ]
 
 MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -69,6 +77,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -181,3 +191,79 @@ LOGGING = {
 if DJANGO_ENV == "test":
     # Hashing cost is not what the tests measure.
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# --- REST API ------------------------------------------------------------------------------------
+# DRF with JWT (Bearer) and session auth; problem-details errors from one handler
+# (cases/api/exceptions.py); drf-spectacular for the OpenAPI schema; django-axes locks out repeated
+# login failures; throttle rates are env-driven so benchmarks can lift them.
+AUTHENTICATION_BACKENDS = [
+    # Counts failures and refuses locked-out credentials; must come first (django-axes).
+    "config.auth.AxesBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": ["cases.api.parsers.LimitedJSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "cases.api.throttling.AnonThrottle",
+        "cases.api.throttling.UserThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env.str("THROTTLE_ANON", default="120/min"),
+        "user": env.str("THROTTLE_USER", default="1200/min"),
+        "status_lookup": env.str("THROTTLE_STATUS_LOOKUP", default="10/min"),
+        "login": env.str("THROTTLE_LOGIN", default="20/min"),
+    },
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "cases.api.exceptions.problem_exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "DATETIME_FORMAT": "iso-8601",
+    "COERCE_DECIMAL_TO_STRING": True,
+    "STRICT_JSON": True,
+}
+# Bodies above this are refused with 413 (the JSON parser enforces it for API requests too).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=64 * 1024)
+SIMPLE_JWT = {
+    "ACCESS_TOKEN_LIFETIME": dt.timedelta(minutes=env.int("JWT_ACCESS_MINUTES", default=15)),
+    "REFRESH_TOKEN_LIFETIME": dt.timedelta(hours=env.int("JWT_REFRESH_HOURS", default=24)),
+    "AUTH_HEADER_TYPES": ("Bearer",),
+    "UPDATE_LAST_LOGIN": False,
+    "SIGNING_KEY": env.str("JWT_SIGNING_KEY", default=SECRET_KEY),
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "医保关系转移接续 API",
+    "DESCRIPTION": (
+        "Case tracking for basic medical insurance relationship transfers. Errors are problem "
+        "details (RFC 9457, application/problem+json) with a stable `code`; messages follow "
+        "Accept-Language (zh-Hans by default, en)."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "CaseStateEnum": "cases.states.CaseState",
+        "ActionEnum": "cases.states.Action",
+        "UserActionEnum": "cases.api.serializers.USER_ACTION_CHOICES",
+        "StageEnum": "workflow.policies.Stage",
+        "ResponsibleEnum": "workflow.policies.Responsible",
+        "RejectReasonEnum": "cases.states.RejectReason",
+    },
+}
+# Throttle counters live in the default cache: set CACHE_URL (redis://...) so every worker
+# shares them; the local-memory default counts per process.
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+# Login lock-out (django-axes): 5 failures for one username from one address lock that pair out for
+# 15 minutes; answered 429 with problem details (config/auth.py, cases/api/views.py).
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = dt.timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_VERBOSE = False
+AXES_LOCKOUT_CALLABLE = "config.auth.lockout_response"

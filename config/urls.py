@@ -1,5 +1,8 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from config import health
 
 admin.site.site_header = "医保关系转移接续 · 经办"
 admin.site.site_title = "医保关系转移接续"
@@ -7,4 +10,16 @@ admin.site.index_title = "转移接续业务"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("api/v1/", include("cases.api.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("", include("django_prometheus.urls")),
 ]
+
+# Errors outside DRF views are problem details too (cases/api/exceptions.py).
+handler400 = "cases.api.exceptions.handler400"
+handler403 = "cases.api.exceptions.handler403"
+handler404 = "cases.api.exceptions.handler404"
+handler500 = "cases.api.exceptions.handler500"

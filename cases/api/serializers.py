@@ -1,0 +1,289 @@
+"""Input serializers check the shape of what comes in; the services check the meaning.
+
+Output serializers describe the documents the selectors build (cases/documents.py): views return
+those dicts as they are, and the OpenAPI schema (and so schemathesis) holds them to these shapes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from cases.states import USER_ACTIONS, CaseState, Channel, InsuranceType, RejectReason, Scope
+from workflow.policies import Responsible, Stage
+
+USER_ACTION_CHOICES = [(str(a.value), a.label) for a in USER_ACTIONS]
+ORDERINGS = ("due_at", "-due_at", "created_at", "-created_at")
+
+
+# --- input ----------------------------------------------------------------------------------------
+
+
+class ApplicantInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=50, required=False, allow_blank=True)
+    id_number = serializers.CharField(
+        max_length=32, required=False, allow_blank=True, help_text=_("18-character resident ID")
+    )
+    phone = serializers.CharField(max_length=20, required=False, allow_blank=True)
+
+
+class CaseSubmitInputSerializer(serializers.Serializer):
+    insurance_type = serializers.ChoiceField(choices=InsuranceType.choices)
+    from_agency = serializers.CharField(max_length=6, help_text=_("GB/T 2260 code"))
+    to_agency = serializers.CharField(max_length=6, help_text=_("GB/T 2260 code"))
+    channel = serializers.ChoiceField(choices=Channel.choices)
+    applicant = ApplicantInputSerializer(
+        required=False,
+        help_text=_(
+            "Required when staff or a platform applies on someone's behalf; an applicant applies "
+            "with their account's verified identity."
+        ),
+    )
+    stopped_at_source_on = serializers.DateField()
+    enrolled_at_target_on = serializers.DateField(required=False, allow_null=True)
+    note = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+
+
+class TransitionInputSerializer(serializers.Serializer):
+    """One body for every action; each action reads the fields it needs (domain.md)."""
+
+    note = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+    reason_code = serializers.ChoiceField(
+        choices=RejectReason.choices, required=False, help_text=_("reject")
+    )
+    contribution_months = serializers.IntegerField(
+        min_value=0, max_value=1200, required=False, help_text=_("approve_transfer_out")
+    )
+    personal_account_balance = serializers.CharField(
+        max_length=40, required=False, help_text=_("approve_transfer_out; yuan, e.g. 1234.56")
+    )
+    missing_materials = serializers.ListField(
+        child=serializers.CharField(max_length=200),
+        required=False,
+        max_length=50,
+        help_text=_("request_materials"),
+    )
+    amount = serializers.CharField(
+        max_length=40, required=False, help_text=_("move_balance; yuan received, e.g. 1234.56")
+    )
+
+
+class AssignmentInputSerializer(serializers.Serializer):
+    assignee = serializers.CharField(
+        max_length=150,
+        required=False,
+        allow_null=True,
+        help_text=_("Username; omitted: yourself (take the case); null: nobody"),
+    )
+
+
+class StatusLookupInputSerializer(serializers.Serializer):
+    reference = serializers.CharField(max_length=20)
+    id_number_suffix = serializers.RegexField(
+        r"^[0-9]{5}[0-9Xx]$", help_text=_("The last 6 characters of the ID number")
+    )
+
+
+class CaseListQuerySerializer(serializers.Serializer):
+    state = serializers.ChoiceField(choices=CaseState.choices, required=False)
+    side = serializers.ChoiceField(
+        choices=[("out", _("my agency is transfer-out")), ("in", _("my agency is transfer-in"))],
+        required=False,
+    )
+    overdue = serializers.ChoiceField(
+        choices=[("true", "true"), ("false", "false")], required=False
+    )
+    due_before = serializers.DateField(required=False)
+    insurance_type = serializers.ChoiceField(choices=InsuranceType.choices, required=False)
+    from_agency = serializers.CharField(max_length=6, required=False)
+    to_agency = serializers.CharField(max_length=6, required=False)
+    reference = serializers.CharField(max_length=20, required=False)
+    ordering = serializers.ChoiceField(
+        choices=[(o, o) for o in ORDERINGS],
+        required=False,
+        help_text=_("Default due_at: the most urgent first"),
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if "overdue" in attrs:
+            attrs["overdue"] = attrs["overdue"] == "true"
+        return attrs
+
+
+class AgencyQuerySerializer(serializers.Serializer):
+    province = serializers.RegexField(
+        r"^[0-9]{2}$", required=False, help_text=_("Two-digit province code")
+    )
+
+
+class SlaStatsQuerySerializer(serializers.Serializer):
+    date_from = serializers.DateField(required=False, help_text=_("Default: 30 days ago"))
+    date_to = serializers.DateField(required=False, help_text=_("Default: today"))
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        start, end = attrs.get("date_from"), attrs.get("date_to")
+        if start and end and start > end:
+            raise serializers.ValidationError({"date_from": [_("date_from is after date_to.")]})
+        if start and end and (end - start).days > 366:
+            raise serializers.ValidationError({"date_to": [_("The range is at most 366 days.")]})
+        return attrs
+
+
+# --- output (documentation of the documents the selectors build) ----------------------------------
+
+
+class AgencyRefSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+
+
+class MaskedApplicantSerializer(serializers.Serializer):
+    name = serializers.CharField(help_text=_("Masked: 张*"))
+    id_number = serializers.CharField(help_text=_("Masked: 110105********002X"))
+    phone = serializers.CharField(help_text=_("Masked: 138****5678"), allow_blank=True)
+
+
+class StageSerializer(serializers.Serializer):
+    name = serializers.ChoiceField(choices=Stage.choices)
+    label = serializers.CharField()
+    responsible = serializers.ChoiceField(choices=Responsible.choices)
+    started_at = serializers.DateTimeField()
+    due_at = serializers.DateTimeField(allow_null=True)
+    working_days_allowed = serializers.IntegerField(allow_null=True)
+    working_days_left = serializers.IntegerField(allow_null=True, help_text=_("Negative when late"))
+    overdue = serializers.BooleanField()
+    overdue_since = serializers.DateTimeField(allow_null=True)
+    provisional = serializers.BooleanField(
+        help_text=_("The deadline reaches into a year with no published holiday schedule")
+    )
+
+
+class ContinuitySerializer(serializers.Serializer):
+    gap_months = serializers.IntegerField(allow_null=True)
+    waiting_months = serializers.IntegerField()
+    advice_code = serializers.ChoiceField(
+        choices=[(c, c) for c in ("unknown", "continuous", "catch_up", "waiting_period")]
+    )
+    advice = serializers.CharField()
+
+
+class CaseDocumentSerializer(serializers.Serializer):
+    reference = serializers.CharField()
+    state = serializers.ChoiceField(choices=CaseState.choices)
+    state_label = serializers.CharField()
+    version = serializers.IntegerField(help_text=_('Also the ETag: W/"<version>"'))
+    insurance_type = serializers.ChoiceField(choices=InsuranceType.choices)
+    scope = serializers.ChoiceField(choices=Scope.choices)
+    channel = serializers.ChoiceField(choices=Channel.choices)
+    from_agency = AgencyRefSerializer()
+    to_agency = AgencyRefSerializer()
+    applicant = MaskedApplicantSerializer()
+    stage = StageSerializer(allow_null=True, help_text=_("null once the case is closed"))
+    expected_completion_on = serializers.DateField(allow_null=True)
+    continuity = ContinuitySerializer()
+    stopped_at_source_on = serializers.DateField(allow_null=True)
+    enrolled_at_target_on = serializers.DateField(allow_null=True)
+    personal_account_balance = serializers.CharField(allow_null=True)
+    contribution_months = serializers.IntegerField(allow_null=True)
+    missing_materials = serializers.ListField(child=serializers.CharField())
+    reject_reason = serializers.ChoiceField(choices=RejectReason.choices, allow_null=True)
+    assignee = serializers.CharField(allow_null=True)
+    next_actions = serializers.ListField(child=serializers.ChoiceField(choices=USER_ACTION_CHOICES))
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    closed_at = serializers.DateTimeField(allow_null=True)
+
+
+class CaseEventSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    action = serializers.CharField()
+    action_label = serializers.CharField()
+    from_state = serializers.CharField(allow_blank=True)
+    to_state = serializers.CharField(allow_blank=True)
+    actor_role = serializers.CharField()
+    at = serializers.DateTimeField()
+    note = serializers.CharField(allow_blank=True)
+    reason_code = serializers.CharField(allow_blank=True)
+    data = serializers.DictField()
+
+
+class StatusStageSerializer(serializers.Serializer):
+    name = serializers.ChoiceField(choices=Stage.choices)
+    label = serializers.CharField()
+    responsible = serializers.ChoiceField(choices=Responsible.choices)
+    due_at = serializers.DateTimeField(allow_null=True)
+    working_days_left = serializers.IntegerField(allow_null=True)
+    overdue = serializers.BooleanField()
+
+
+class StatusDocumentSerializer(serializers.Serializer):
+    reference = serializers.CharField()
+    state = serializers.ChoiceField(choices=CaseState.choices)
+    state_label = serializers.CharField()
+    stage = StatusStageSerializer(allow_null=True)
+    due_at = serializers.DateTimeField(allow_null=True)
+    next_step = serializers.CharField()
+    expected_completion_on = serializers.DateField(allow_null=True)
+    updated_at = serializers.DateTimeField()
+
+
+class AgencyWindowsSerializer(serializers.Serializer):
+    transfer_out_days = serializers.IntegerField()
+    transfer_in_days = serializers.IntegerField()
+    balance_days = serializers.IntegerField()
+
+
+class AgencySerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    province_code = serializers.CharField()
+    province_name = serializers.CharField()
+    level = serializers.CharField()
+    is_active = serializers.BooleanField()
+    balance_policy = serializers.CharField()
+    windows = AgencyWindowsSerializer(help_text=_("Working days in force at this agency"))
+
+
+class SlaRowSerializer(serializers.Serializer):
+    stage = serializers.ChoiceField(choices=Stage.choices)
+    agency = AgencyRefSerializer()
+    completed = serializers.IntegerField()
+    on_time = serializers.IntegerField()
+    on_time_rate = serializers.FloatField(allow_null=True)
+    open = serializers.IntegerField()
+    overdue = serializers.IntegerField()
+
+
+class SlaTotalsSerializer(serializers.Serializer):
+    completed = serializers.IntegerField()
+    on_time = serializers.IntegerField()
+    on_time_rate = serializers.FloatField(allow_null=True)
+    open = serializers.IntegerField()
+    overdue = serializers.IntegerField()
+
+
+class SlaStatsSerializer(serializers.Serializer):
+    date_from = serializers.DateField()
+    date_to = serializers.DateField()
+    totals = SlaTotalsSerializer()
+    rows = SlaRowSerializer(many=True)
+
+
+class ProblemSerializer(serializers.Serializer):
+    """RFC 9457 problem details."""
+
+    type = serializers.CharField()
+    title = serializers.CharField()
+    status = serializers.IntegerField()
+    detail = serializers.CharField()
+    code = serializers.CharField(help_text=_("Stable machine-readable code"))
+    errors = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        required=False,
+        help_text=_("Field -> messages (validation errors)"),
+    )
+    state = serializers.CharField(required=False, help_text=_("transition_not_allowed"))
+    state_label = serializers.CharField(required=False)
+    allowed_actions = serializers.ListField(child=serializers.CharField(), required=False)

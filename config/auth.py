@@ -1,0 +1,35 @@
+"""Login protection: django-axes, adapted to an API that answers in problem details."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from axes.backends import AxesStandaloneBackend
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+
+from cases.api.exceptions import problem_response
+
+MSG_LOCKED_OUT = _("Too many failed sign-ins for this account from your address; try again later.")
+
+
+class AxesBackend(AxesStandaloneBackend):
+    """Axes' lock-out check, skipped when there is no request to attribute a failure to.
+
+    Every HTTP sign-in (the JWT token endpoint, the admin login form) passes the request; only
+    in-process calls such as the test client's ``login()`` do not, and those cannot be brute-forced.
+    """
+
+    def authenticate(self, request: HttpRequest | None, *args: Any, **kwargs: Any) -> None:
+        if request is None:
+            return None
+        return super().authenticate(request, *args, **kwargs)
+
+
+def lockout_response(
+    request: HttpRequest, original_response: HttpResponse | None = None, credentials: Any = None
+) -> HttpResponse:
+    """A locked-out sign-in: 429 problem details (code ``login_locked_out``)."""
+    return problem_response(
+        status=429, code="login_locked_out", detail=str(MSG_LOCKED_OUT), request=request
+    )

@@ -1,0 +1,52 @@
+"""API fixtures: a client per persona (JWT or forced), fresh throttle counters per test."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.core.cache import cache
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from accounts.models import User
+
+
+@pytest.fixture(autouse=True)
+def _fresh_throttles() -> None:
+    cache.clear()
+
+
+def bearer(user: User) -> str:
+    return f"Bearer {RefreshToken.for_user(user).access_token}"
+
+
+@pytest.fixture
+def client_for(personas: dict[str, User]) -> Callable[[str | None], APIClient]:
+    """``client_for("cw_out")``: an API client signed in with that persona's JWT;
+    ``client_for(None)``: anonymous."""
+
+    def make(name: str | None, **headers: Any) -> APIClient:
+        client = APIClient()
+        if name is not None:
+            client.credentials(HTTP_AUTHORIZATION=bearer(personas[name]), **headers)
+        elif headers:
+            client.credentials(**headers)
+        return client
+
+    return make
+
+
+def submit_body(**overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "insurance_type": "employee",
+        "from_agency": "440300",
+        "to_agency": "430100",
+        "channel": "app",
+        "stopped_at_source_on": "2026-10-31",
+        "enrolled_at_target_on": "2026-11-01",
+        "note": "",
+    }
+    body.update(overrides)
+    return body
