@@ -66,6 +66,10 @@ class Agency(models.Model):
         default=DEFAULT_ESCALATION_DAYS, validators=[MinValueValidator(1)]
     )
     is_active = models.BooleanField(default=True)
+    # The agency's own system, told of its cases' state changes and SLA alerts (notifications
+    # channel "webhook"): a JSON POST signed with HMAC-SHA256 over the timestamp and the body.
+    webhook_url = models.URLField(blank=True, max_length=500)
+    webhook_secret = models.CharField(blank=True, max_length=200)
 
     class Meta:
         ordering = ["code"]

@@ -32,6 +32,7 @@ from cases.errors import (
     UnknownAction,
 )
 from cases.models import Agency, CaseEvent, TransferCase
+from cases.notify import case_event_notify
 from cases.pii import (
     id_number_decrypt,
     id_number_digest,
@@ -360,7 +361,7 @@ def _event(
     reason_code: str = "",
     data: Mapping[str, Any] | None = None,
 ) -> CaseEvent:
-    return CaseEvent.objects.create(
+    event = CaseEvent.objects.create(
         case=case,
         action=action,
         from_state=from_state,
@@ -372,6 +373,9 @@ def _event(
         reason_code=reason_code,
         data=dict(data or {}),
     )
+    # The applicant (and agency webhooks) hear of every state change, in this transaction.
+    case_event_notify(event)
+    return event
 
 
 def case_allowed_actions(*, case: TransferCase, user: Any) -> list[str]:

@@ -267,3 +267,89 @@ AXES_RESET_ON_SUCCESS = True
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_VERBOSE = False
 AXES_LOCKOUT_CALLABLE = "config.auth.lockout_response"
+
+# --- Celery, notifications and the SLA scan ------------------------------------------------------
+# Broker: Redis (REDIS_URL) in production and tests; without it the file-system transport in
+# var/celery, so `make run` needs no server. Messages are JSON only. Beat's schedule is in code
+# (config/celery.py); in production beat holds a Redis lock (celery-redbeat), so a second beat
+# can stand by without double-firing.
+REDIS_URL = env.str("REDIS_URL", default="")
+if PRODUCTION and not REDIS_URL:
+    raise ImproperlyConfigured("REDIS_URL must be set when DJANGO_ENV=production")
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=60)
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=90)
+if REDIS_URL:
+    CELERY_BROKER_URL = REDIS_URL
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        # Unacknowledged (acks_late) messages come back after this; far above the longest task.
+        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+        "socket_connect_timeout": 3,
+    }
+else:
+    CELERY_BROKER_URL = "filesystem://"
+    _celery_dir = VAR_DIR / "celery"
+    for _sub in ("out", "processed"):
+        (_celery_dir / _sub).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_celery_dir / "out"),
+        "data_folder_out": str(_celery_dir / "out"),
+        "processed_folder": str(_celery_dir / "processed"),
+        "store_processed": False,
+    }
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_ENABLE_UTC = True
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # logs go through LOGGING above
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A transition's on-commit publish must not hang a request while Redis is away: a short retry,
+# then the row waits for the sweeper.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+if PRODUCTION:
+    CELERY_BEAT_SCHEDULER = "redbeat.RedBeatScheduler"
+    CELERY_REDBEAT_REDIS_URL = env.str("REDBEAT_REDIS_URL", default=REDIS_URL)
+    CELERY_REDBEAT_LOCK_TIMEOUT = env.int("REDBEAT_LOCK_TIMEOUT", default=300)
+
+# The SLA scan claims at most this many clocks per transaction (its memory is bounded by it).
+SLA_SCAN_BATCH_SIZE = env.int("SLA_SCAN_BATCH_SIZE", default=2000)
+# Delivery: attempts before a row is failed, exponential backoff between them, how long a worker's
+# claim on a row lasts (above CELERY_TASK_TIME_LIMIT, so a live worker never loses it), and after
+# how long the sweeper re-queues a row still pending.
+NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=5)
+NOTIFICATION_RETRY_BACKOFF_SECONDS = env.float("NOTIFICATION_RETRY_BACKOFF_SECONDS", default=30.0)
+NOTIFICATION_RETRY_BACKOFF_MAX_SECONDS = env.float(
+    "NOTIFICATION_RETRY_BACKOFF_MAX_SECONDS", default=1800.0
+)
+NOTIFICATION_LEASE_SECONDS = env.float(
+    "NOTIFICATION_LEASE_SECONDS", default=CELERY_TASK_TIME_LIMIT + 30
+)
+NOTIFICATION_SWEEP_AFTER_SECONDS = env.float("NOTIFICATION_SWEEP_AFTER_SECONDS", default=120.0)
+# Channels. Email through Django's backends (SMTP in production: EMAIL_HOST etc.).
+EMAIL_BACKEND = env.str(
+    "EMAIL_BACKEND",
+    default="django.core.mail.backends.smtp.EmailBackend"
+    if PRODUCTION
+    else "django.core.mail.backends.console.EmailBackend",
+)
+EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="noreply@yibao.example")
+SMS_BACKEND = env.str("SMS_BACKEND", default="notifications.sms.LoggingSmsGateway")
+SMS_FILE_PATH = env.str("SMS_FILE_PATH", default=str(VAR_DIR / "sms.jsonl"))
+# Where the webhook channel finds a row's signing secret (a callable taking the row).
+WEBHOOK_SECRET_RESOLVER = "cases.notify.webhook_secret"  # noqa: S105 - a dotted path
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)

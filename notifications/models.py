@@ -1,0 +1,79 @@
+"""The outbox: one row per message to send, created in the same transaction as its cause."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class ChannelName(models.TextChoices):
+    EMAIL = "email", _("Email")
+    SMS = "sms", _("SMS")
+    WEBHOOK = "webhook", _("Webhook")
+    IN_APP = "in_app", _("In-app")
+
+
+class Status(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+
+
+class Notification(models.Model):
+    """One message on one channel to one recipient.
+
+    ``dedup_key`` is unique: the cause builds it (``overdue:<clock>:<user>:<channel>``,
+    ``status:<event>:<channel>``), so creating the same message twice inserts nothing. A delivery
+    worker claims the row by setting ``claimed_until`` with a conditional update, sends, and only
+    then marks it sent; a claim whose worker died runs out and the sweeper re-sends the row.
+    """
+
+    dedup_key = models.CharField(max_length=200, unique=True)
+    kind = models.CharField(max_length=40)
+    channel = models.CharField(max_length=10, choices=ChannelName.choices)
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="notifications",
+    )
+    address = models.CharField(max_length=500, blank=True, help_text=_("Email, phone or URL"))
+    subject = models.CharField(max_length=200, blank=True)
+    body = models.TextField(blank=True)
+    payload = models.JSONField(default=dict, blank=True)
+    subject_ref = models.CharField(
+        max_length=40, blank=True, help_text=_("What it is about, e.g. a case reference")
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    swept_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("notification")
+        indexes = [
+            # The sweeper: "pending, created a while ago" (only pending rows are indexed).
+            models.Index(
+                fields=["created_at"],
+                name="notification_pending",
+                condition=Q(status="pending"),
+            ),
+            # GET /api/v1/notifications/: a user's in-app inbox, newest first.
+            models.Index(
+                fields=["recipient", "-created_at"],
+                name="notification_inbox",
+                condition=Q(channel="in_app"),
+            ),
+            models.Index(fields=["subject_ref"], name="notification_subject_ref"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.channel} {self.dedup_key}"

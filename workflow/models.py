@@ -93,6 +93,16 @@ class StageClock(models.Model):
     closed_by = models.CharField(max_length=40, blank=True, help_text=_("The action that ended it"))
     breached_at = models.DateTimeField(null=True, blank=True)
     provisional = models.BooleanField(default=False)
+    # Instants the SLA scan acts at, fixed when the clock opens (and moved by clocks_recompute),
+    # so each of its queries is an index probe instead of working-day arithmetic over open rows.
+    # See workflow/scan.py for the exact definitions.
+    warn_at = models.DateTimeField(null=True, blank=True, help_text=_("Due-soon warning"))
+    escalate_at = models.DateTimeField(null=True, blank=True, help_text=_("Escalation"))
+    remind_at = models.DateTimeField(null=True, blank=True, help_text=_("Materials reminder"))
+    # Claim markers: set by the scan's conditional update; a set marker means "done once".
+    warned_at = models.DateTimeField(null=True, blank=True)
+    escalated_at = models.DateTimeField(null=True, blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["started_at", "id"]
@@ -118,6 +128,27 @@ class StageClock(models.Model):
                 fields=["due_at"],
                 name="clock_open_unbreached_due",
                 condition=Q(completed_at__isnull=True, breached_at__isnull=True),
+            ),
+            # sla_scan due-soon: "open, not yet warned, warn_at <= now", ordered by warn_at.
+            models.Index(
+                fields=["warn_at"],
+                name="clock_open_unwarned",
+                condition=Q(completed_at__isnull=True, warned_at__isnull=True)
+                & Q(warn_at__isnull=False),
+            ),
+            # sla_scan escalation: "open, not yet escalated, escalate_at <= now".
+            models.Index(
+                fields=["escalate_at"],
+                name="clock_open_unescalated",
+                condition=Q(completed_at__isnull=True, escalated_at__isnull=True)
+                & Q(escalate_at__isnull=False),
+            ),
+            # sla_scan materials reminder: "open, not yet reminded, remind_at <= now".
+            models.Index(
+                fields=["remind_at"],
+                name="clock_open_unreminded",
+                condition=Q(completed_at__isnull=True, reminded_at__isnull=True)
+                & Q(remind_at__isnull=False),
             ),
             # recompute_deadlines after a calendar import: open provisional clocks only.
             models.Index(

@@ -7,9 +7,75 @@ from dataclasses import dataclass
 
 from django.db.models import Q
 
-from workflow.calendar import get_calendar, local_date
+from workflow.calendar import (
+    SHANGHAI,
+    WorkingDayCalendar,
+    end_of_day,
+    get_calendar,
+    local_date,
+)
 from workflow.models import StageClock
-from workflow.policies import STAGE_RESPONSIBLE, Stage, WindowPolicy, window_for
+from workflow.policies import (
+    DEFAULT_ESCALATION_DAYS,
+    MATERIALS_REMINDER_DAYS,
+    STAGE_RESPONSIBLE,
+    Stage,
+    WindowPolicy,
+    window_for,
+)
+
+# A stage is "due soon" once at most this share of its window is left (and at least 1 working day).
+DUE_SOON_SHARE = 0.2
+
+
+@dataclass(frozen=True, slots=True)
+class ClockInstants:
+    """When the SLA scan acts on a clock (see workflow/scan.py); None where it never does."""
+
+    warn_at: dt.datetime | None
+    escalate_at: dt.datetime | None
+    remind_at: dt.datetime | None
+
+
+def due_soon_days(window: int) -> int:
+    """Working days left at which a stage of ``window`` working days is due soon."""
+    return max(1, int(window * DUE_SOON_SHARE))
+
+
+def clock_instants(
+    *,
+    calendar: WorkingDayCalendar,
+    stage: str,
+    started_at: dt.datetime,
+    window: int | None,
+    escalation_days: int | None,
+) -> ClockInstants:
+    """The scan's instants for a clock.
+
+    - ``warn_at``: the first instant at which the stage has at most ``due_soon_days(window)``
+      working days left as the case document counts them (today excluded, the due day included):
+      00:00 Asia/Shanghai of the ``window - due_soon_days``-th working day after the start, or the
+      start itself when the window is that short already.
+    - ``escalate_at``: the end of the ``escalation_days``-th working day after the due day.
+    - ``remind_at`` (materials stage only): the end of the 5th working day after the request.
+    """
+    start_day = local_date(started_at)
+    warn_at = escalate_at = remind_at = None
+    if window:
+        lead = window - due_soon_days(window)
+        if lead < 1:
+            warn_at = started_at
+        else:
+            day, _provisional = calendar.add_working_days(start_day, lead)
+            warn_at = dt.datetime.combine(day, dt.time.min, tzinfo=SHANGHAI)
+        due_on, _provisional = calendar.add_working_days(start_day, window)
+        escalated_on, _provisional = calendar.add_working_days(
+            due_on, escalation_days or DEFAULT_ESCALATION_DAYS
+        )
+        escalate_at = end_of_day(escalated_on)
+    elif stage == Stage.MATERIALS_REQUESTED:
+        remind_at = calendar.deadline(started_at, MATERIALS_REMINDER_DAYS).due_at
+    return ClockInstants(warn_at=warn_at, escalate_at=escalate_at, remind_at=remind_at)
 
 
 def clock_open(
@@ -25,11 +91,19 @@ def clock_open(
     ``window_days`` overrides the policy window (a clock resumed after a request for materials).
     """
     window = window_days if window_days is not None else window_for(stage, agency)
+    calendar = get_calendar()
     due_at = None
     provisional = False
     if window:
-        deadline = get_calendar().deadline(started_at, window)
+        deadline = calendar.deadline(started_at, window)
         due_at, provisional = deadline.due_at, deadline.provisional
+    instants = clock_instants(
+        calendar=calendar,
+        stage=stage,
+        started_at=started_at,
+        window=window,
+        escalation_days=getattr(agency, "escalation_days", None),
+    )
     return StageClock.objects.create(
         case_id=case_id,
         stage=stage,
@@ -39,6 +113,9 @@ def clock_open(
         started_at=started_at,
         due_at=due_at,
         provisional=provisional,
+        warn_at=instants.warn_at,
+        escalate_at=instants.escalate_at,
+        remind_at=instants.remind_at,
     )
 
 
@@ -81,12 +158,37 @@ def clocks_recompute(
     flagged overdue but now falls due later is unflagged.
     """
     calendar = get_calendar()
-    qs = StageClock.objects.filter(completed_at__isnull=True, window_days__isnull=False)
+    qs = StageClock.objects.filter(completed_at__isnull=True).filter(
+        Q(window_days__isnull=False) | Q(remind_at__isnull=False, reminded_at__isnull=True)
+    )
     if due_since is not None:
-        qs = qs.filter(Q(due_at__gte=due_since) | Q(provisional=True))
+        qs = qs.filter(Q(due_at__gte=due_since) | Q(provisional=True) | Q(remind_at__gte=due_since))
+    fields = [
+        "due_at",
+        "provisional",
+        "breached_at",
+        "warn_at",
+        "escalate_at",
+        "remind_at",
+        "warned_at",
+        "escalated_at",
+    ]
     changes: list[ClockChange] = []
     pending: list[StageClock] = []
-    for clock in qs.order_by("id").iterator(chunk_size=batch_size):
+    for clock in qs.select_related("agency").order_by("id").iterator(chunk_size=batch_size):
+        instants = clock_instants(
+            calendar=calendar,
+            stage=clock.stage,
+            started_at=clock.started_at,
+            window=clock.window_days,
+            escalation_days=getattr(clock.agency, "escalation_days", None),
+        )
+        if not clock.window_days:
+            # A materials clock has no deadline; only its reminder can move.
+            if instants.remind_at != clock.remind_at:
+                clock.remind_at = instants.remind_at
+                pending.append(clock)
+            continue
         deadline = calendar.deadline(clock.started_at, clock.window_days)
         if deadline.due_at == clock.due_at and deadline.provisional == clock.provisional:
             continue
@@ -103,12 +205,20 @@ def clocks_recompute(
         )
         clock.due_at = deadline.due_at
         clock.provisional = deadline.provisional
+        clock.warn_at = instants.warn_at
+        clock.escalate_at = instants.escalate_at
+        # A marker whose instant moved into the future is cleared, so the scan acts again then
+        # (the notification dedup keys still allow one message per stage and kind).
         if clock.breached_at is not None and deadline.due_at > now:
             clock.breached_at = None
+        if clock.warned_at is not None and instants.warn_at and instants.warn_at > now:
+            clock.warned_at = None
+        if clock.escalated_at is not None and instants.escalate_at and instants.escalate_at > now:
+            clock.escalated_at = None
         pending.append(clock)
         if len(pending) >= batch_size:
-            StageClock.objects.bulk_update(pending, ["due_at", "provisional", "breached_at"])
+            StageClock.objects.bulk_update(pending, fields)
             pending.clear()
     if pending:
-        StageClock.objects.bulk_update(pending, ["due_at", "provisional", "breached_at"])
+        StageClock.objects.bulk_update(pending, fields)
     return changes

@@ -1,0 +1,130 @@
+"""What applicants and agency systems are told when a case changes state.
+
+``case_event_notify`` is called by ``cases.services._event`` inside the transition's transaction, so
+the notification rows commit (or roll back) with the event. ``notifications`` itself knows nothing
+about cases: this module decides who hears what.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Final
+
+from notifications.models import ChannelName
+from notifications.services import NotificationDraft, notifications_create
+from notifications.templates import template_render
+
+if TYPE_CHECKING:
+    from cases.models import CaseEvent
+    from notifications.models import Notification
+
+APPLICANT_LANGUAGE: Final = "zh-hans"
+
+STATE_NAMES: Final = {
+    "applied": {"zh-hans": "已申请（转出地审核中）", "en": "applied (transfer-out review)"},
+    "materials_requested": {"zh-hans": "待补正", "en": "materials requested"},
+    "transfer_out_approved": {
+        "zh-hans": "转出地已办结（转入地接收中）",
+        "en": "transferred out (transfer-in review)",
+    },
+    "transfer_in_confirmed": {
+        "zh-hans": "转入地已接收（个人账户划转中）",
+        "en": "transferred in (personal account moving)",
+    },
+    "balance_moved": {"zh-hans": "已办结（个人账户已划转）", "en": "completed"},
+    "rejected": {"zh-hans": "不予受理 / 审核不通过", "en": "rejected"},
+    "withdrawn": {"zh-hans": "已撤回", "en": "withdrawn"},
+}
+
+
+def _detail(event: CaseEvent) -> dict[str, str]:
+    if event.to_state == "materials_requested":
+        missing = "、".join(event.data.get("missing_materials") or [])
+        return {"zh-hans": f"请补正材料：{missing}。", "en": f"Please send: {missing}."}
+    if event.to_state == "rejected":
+        return {"zh-hans": f"原因：{event.reason_code}。", "en": f"Reason: {event.reason_code}."}
+    return {"zh-hans": "", "en": ""}
+
+
+def case_event_notify(event: CaseEvent) -> list[int]:
+    """Rows for a state change: the applicant in-app (their account), by SMS (the case's phone) and
+    email (their account's address), and each agency of the case that has a webhook. Events that
+    change no state (assignment, a recomputed deadline) notify nobody."""
+    if not event.to_state or event.from_state == event.to_state:
+        return []
+    case = event.case
+    context = {
+        "reference": case.reference,
+        "state": STATE_NAMES.get(event.to_state, {"zh-hans": event.to_state}),
+        "detail": _detail(event),
+    }
+    subject, body = template_render("status_changed", context=context, language=APPLICANT_LANGUAGE)
+    payload: dict[str, Any] = {
+        "case": case.reference,
+        "event": event.pk,
+        "action": event.action,
+        "from_state": event.from_state,
+        "to_state": event.to_state,
+        "at": event.at.isoformat(),
+    }
+    key = f"status:{event.pk}"
+    common = {
+        "kind": "status_changed",
+        "subject": subject,
+        "body": body,
+        "subject_ref": case.reference,
+    }
+    drafts: list[NotificationDraft] = []
+    applicant = case.applicant
+    if applicant is not None:
+        drafts.append(
+            NotificationDraft(
+                dedup_key=f"{key}:{ChannelName.IN_APP}",
+                channel=ChannelName.IN_APP,
+                recipient_id=applicant.pk,
+                payload=payload,
+                **common,
+            )
+        )
+        if applicant.email:
+            drafts.append(
+                NotificationDraft(
+                    dedup_key=f"{key}:{ChannelName.EMAIL}",
+                    channel=ChannelName.EMAIL,
+                    recipient_id=applicant.pk,
+                    address=applicant.email,
+                    payload=payload,
+                    **common,
+                )
+            )
+    if case.phone:
+        drafts.append(
+            NotificationDraft(
+                dedup_key=f"{key}:{ChannelName.SMS}",
+                channel=ChannelName.SMS,
+                address=case.phone,
+                payload=payload,
+                **common,
+            )
+        )
+    for agency in {case.from_agency, case.to_agency}:
+        if agency.webhook_url:
+            drafts.append(
+                NotificationDraft(
+                    dedup_key=f"{key}:{ChannelName.WEBHOOK}:{agency.code}",
+                    channel=ChannelName.WEBHOOK,
+                    address=agency.webhook_url,
+                    payload={**payload, "agency": agency.code},
+                    **common,
+                )
+            )
+    return notifications_create(drafts=drafts, now=event.at)
+
+
+def webhook_secret(notification: Notification) -> str:
+    """The signing secret of the agency a webhook row is for (``WEBHOOK_SECRET_RESOLVER``)."""
+    from cases.models import Agency
+
+    code = (notification.payload or {}).get("agency")
+    if not code:
+        return ""
+    return Agency.objects.filter(code=code).values_list("webhook_secret", flat=True).first() or ""

@@ -1,0 +1,271 @@
+"""Writes to the outbox: create rows (delivery scheduled on commit), deliver one, sweep, mark read.
+
+Rows are created inside the caller's transaction, so a notification exists exactly when its cause
+committed. Delivery is a Celery task per row (``notifications.tasks.deliver``) sent after commit;
+if the broker is down then, the row simply stays pending and the sweeper sends it later.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from notifications.channels import channel_get
+from notifications.models import ChannelName, Notification, Status
+
+logger = logging.getLogger(__name__)
+
+# Above this many rows at once, one fan-out task per chunk is sent instead of one task per row:
+# a scan that writes 10,000 reminders must not spend seconds talking to the broker.
+DISPATCH_FANOUT_THRESHOLD = 20
+DISPATCH_CHUNK = 500
+
+
+@dataclass(slots=True)
+class NotificationDraft:
+    """A row to insert; see ``Notification`` for the fields."""
+
+    dedup_key: str
+    kind: str
+    channel: str
+    recipient_id: int | None = None
+    address: str = ""
+    subject: str = ""
+    body: str = ""
+    payload: dict[str, Any] = field(default_factory=dict)
+    subject_ref: str = ""
+
+
+class DeliveryRetry(Exception):
+    """Delivery failed and will be tried again after ``countdown`` seconds."""
+
+    def __init__(self, message: str, countdown: float) -> None:
+        super().__init__(message)
+        self.countdown = countdown
+
+
+def notification_create(*, now: dt.datetime | None = None, **fields: Any) -> int | None:
+    """Create one row (see ``NotificationDraft``); None when its dedup key already exists."""
+    ids = notifications_create(drafts=[NotificationDraft(**fields)], now=now)
+    return ids[0] if ids else None
+
+
+def notifications_create(
+    *, drafts: Sequence[NotificationDraft], now: dt.datetime | None = None
+) -> list[int]:
+    """Insert rows, skipping dedup keys that exist; schedule delivery of the new ones on commit.
+
+    Returns the ids of the rows inserted now. On PostgreSQL one ``INSERT ... SELECT unnest(...)
+    ON CONFLICT DO NOTHING RETURNING id`` does it; elsewhere ``bulk_create(ignore_conflicts=True)``.
+    """
+    if not drafts:
+        return []
+    now = now or timezone.now()
+    if connection.vendor == "postgresql":
+        ids = _insert_postgresql(drafts, now)
+    else:
+        keys = [d.dedup_key for d in drafts]
+        existing = set(
+            Notification.objects.filter(dedup_key__in=keys).values_list("dedup_key", flat=True)
+        )
+        Notification.objects.bulk_create(
+            [
+                Notification(created_at=now, **_draft_fields(d))
+                for d in drafts
+                if d.dedup_key not in existing
+            ],
+            ignore_conflicts=True,
+        )
+        ids = list(
+            Notification.objects.filter(
+                dedup_key__in=[k for k in keys if k not in existing]
+            ).values_list("id", flat=True)
+        )
+    if ids:
+        transaction.on_commit(lambda: notification_dispatch(ids=ids), robust=True)
+    return ids
+
+
+def _draft_fields(d: NotificationDraft) -> dict[str, Any]:
+    return {
+        "dedup_key": d.dedup_key,
+        "kind": d.kind,
+        "channel": d.channel,
+        "recipient_id": d.recipient_id,
+        "address": d.address,
+        "subject": d.subject,
+        "body": d.body,
+        "payload": d.payload,
+        "subject_ref": d.subject_ref,
+    }
+
+
+def _insert_postgresql(drafts: Sequence[NotificationDraft], now: dt.datetime) -> list[int]:
+    import json
+
+    table = Notification._meta.db_table
+    columns = [
+        ("dedup_key", "text"),
+        ("kind", "text"),
+        ("channel", "text"),
+        ("recipient_id", "bigint"),
+        ("address", "text"),
+        ("subject", "text"),
+        ("body", "text"),
+        ("payload", "jsonb"),
+        ("subject_ref", "text"),
+    ]
+    arrays = [
+        [d.dedup_key for d in drafts],
+        [d.kind for d in drafts],
+        [d.channel for d in drafts],
+        [d.recipient_id for d in drafts],
+        [d.address for d in drafts],
+        [d.subject for d in drafts],
+        [d.body for d in drafts],
+        [json.dumps(d.payload, ensure_ascii=False) for d in drafts],
+        [d.subject_ref for d in drafts],
+    ]
+    names = ", ".join(name for name, _type in columns)
+    unnest = ", ".join(f"%s::{sqltype}[]" for _name, sqltype in columns)
+    sql = (
+        f"INSERT INTO {table} ({names}, status, attempts, last_error, created_at) "  # noqa: S608
+        f"SELECT {names}, 'pending', 0, '', %s FROM unnest({unnest}) AS t({names}) "
+        "ON CONFLICT (dedup_key) DO NOTHING RETURNING id"
+    )
+    # payload goes in as text[] cast to jsonb[] by unnest; psycopg adapts list[str] as text[].
+    sql = sql.replace("%s::jsonb[]", "%s::text[]::jsonb[]")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [now, *arrays])
+        return [row[0] for row in cursor.fetchall()]
+
+
+def notification_dispatch(*, ids: Sequence[int]) -> None:
+    """Send delivery tasks for ``ids``. Never raises: an unreachable broker leaves the rows pending
+    for the sweeper, and the caller's work (already committed) stands."""
+    from notifications.tasks import deliver, deliver_batch
+
+    try:
+        if len(ids) <= DISPATCH_FANOUT_THRESHOLD:
+            for pk in ids:
+                deliver.apply_async(args=[pk])
+        else:
+            for start in range(0, len(ids), DISPATCH_CHUNK):
+                deliver_batch.apply_async(args=[list(ids[start : start + DISPATCH_CHUNK])])
+    except Exception:
+        logger.warning(
+            "could not queue delivery of %d notification(s); the sweeper will send them",
+            len(ids),
+            exc_info=True,
+        )
+
+
+def _backoff(attempts: int) -> float:
+    base = settings.NOTIFICATION_RETRY_BACKOFF_SECONDS
+    return min(base * 2 ** max(0, attempts - 1), settings.NOTIFICATION_RETRY_BACKOFF_MAX_SECONDS)
+
+
+def notification_deliver(*, notification_id: int) -> str:
+    """Deliver one row; returns "sent", "failed", or "skipped" (done, or another worker has it).
+
+    The claim is a conditional update: only a pending row whose claim is free or ran out is taken,
+    and the claim lasts ``NOTIFICATION_LEASE_SECONDS`` (longer than a task may run), so two workers
+    never both send it. The row is marked sent only after the channel accepted the message. A
+    failure frees the row at the retry time and raises ``DeliveryRetry``, until
+    ``NOTIFICATION_MAX_ATTEMPTS`` is reached: then the row is failed with the last error.
+    """
+    now = timezone.now()
+    lease = dt.timedelta(seconds=settings.NOTIFICATION_LEASE_SECONDS)
+    claimed = (
+        Notification.objects.filter(pk=notification_id, status=Status.PENDING)
+        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lte=now))
+        .update(claimed_until=now + lease, attempts=F("attempts") + 1)
+    )
+    if not claimed:
+        # Nothing got updated: sent already, failed, or another worker got there first.
+        return "skipped"
+    notification = Notification.objects.get(pk=notification_id)
+    try:
+        channel_get(notification.channel).send(notification)
+    except Exception as exc:
+        error = f"{type(exc).__name__}: {exc}"[:2000]
+        if notification.attempts >= settings.NOTIFICATION_MAX_ATTEMPTS:
+            Notification.objects.filter(pk=notification_id).update(
+                status=Status.FAILED, last_error=error, claimed_until=None
+            )
+            logger.error(
+                "notification %s failed after %d attempts: %s",
+                notification_id,
+                notification.attempts,
+                error,
+            )
+            return "failed"
+        countdown = _backoff(notification.attempts)
+        Notification.objects.filter(pk=notification_id).update(
+            last_error=error, claimed_until=now + dt.timedelta(seconds=countdown)
+        )
+        logger.warning(
+            "notification %s attempt %d failed (%s); retrying in %.1fs",
+            notification_id,
+            notification.attempts,
+            error,
+            countdown,
+        )
+        raise DeliveryRetry(error, countdown) from exc
+    Notification.objects.filter(pk=notification_id).update(
+        status=Status.SENT, sent_at=timezone.now(), claimed_until=None, last_error=""
+    )
+    return "sent"
+
+
+def notification_sweep(*, now: dt.datetime | None = None, limit: int = 1000) -> list[int]:
+    """Re-queue rows pending longer than ``NOTIFICATION_SWEEP_AFTER_SECONDS`` whose claim is free.
+
+    Covers a broker that was down at commit, a lost message and a killed worker. A swept row is
+    not swept again for the same period, so a slow queue is not flooded with duplicates (which
+    would be harmless anyway: a duplicate task finds the row claimed or sent and does nothing).
+    """
+    now = now or timezone.now()
+    cutoff = now - dt.timedelta(seconds=settings.NOTIFICATION_SWEEP_AFTER_SECONDS)
+    due = (
+        Notification.objects.filter(status=Status.PENDING, created_at__lte=cutoff)
+        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lte=now))
+        .filter(Q(swept_at__isnull=True) | Q(swept_at__lte=cutoff))
+        .order_by("created_at")
+    )
+    ids = list(due.values_list("id", flat=True)[:limit])
+    if ids:
+        Notification.objects.filter(pk__in=ids).update(swept_at=now)
+        logger.info("sweeper re-queues %d pending notification(s)", len(ids))
+        notification_dispatch(ids=ids)
+    return ids
+
+
+def notification_mark_read(*, notification: Notification, user: Any) -> Notification:
+    """Mark one of the user's own in-app notifications read (idempotent: the first time counts).
+
+    Raises ``Notification.DoesNotExist`` for anybody else's notification, so callers answer 404.
+    """
+    if notification.recipient_id != getattr(user, "pk", None) or (
+        notification.channel != ChannelName.IN_APP
+    ):
+        raise Notification.DoesNotExist("no such notification")
+    now = timezone.now()
+    Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(read_at=now)
+    notification.refresh_from_db(fields=["read_at"])
+    return notification
+
+
+def notifications_for(*, user: Any) -> Iterable[Notification]:
+    """The user's in-app inbox, newest first (the API paginates it)."""
+    return Notification.objects.filter(recipient=user, channel=ChannelName.IN_APP).order_by(
+        "-created_at", "-id"
+    )
