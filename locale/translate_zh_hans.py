@@ -1,0 +1,396 @@
+"""Fill locale/zh_Hans/LC_MESSAGES/django.po from the table below, then compile it.
+
+    python manage.py makemessages -l zh_Hans --ignore=.venv --ignore=tests --ignore=bench \
+        --ignore=scripts --no-obsolete
+    python locale/translate_zh_hans.py        # fills msgstr, writes django.mo (pure Python)
+
+Entries already translated in the .po are kept; the table fills the empty ones. The .mo is
+committed so a fresh machine needs no gettext tools.
+"""
+
+from __future__ import annotations
+
+import ast
+import struct
+import sys
+from pathlib import Path
+
+PO = Path(__file__).resolve().parent / "zh_Hans" / "LC_MESSAGES" / "django.po"
+
+ZH = {
+    # accounts
+    "Caseworkers, supervisors and platform accounts belong to an agency.": "经办人员、主管和平台账号隶属于一个经办机构。",
+    "An applicant account carries a verified ID number: applicants register themselves, or an operator creates them with the create_account command. Create staff accounts here.": "参保人账号带有已核验的身份证号：由参保人自行注册，或由运维人员用 create_account 命令创建。此处创建工作人员账号。",
+    "Personal info": "个人信息",
+    "Role and agency": "角色和经办机构",
+    "Permissions": "权限",
+    "Important dates": "重要日期",
+    "Applicant": "参保人",
+    "Caseworker": "经办人员",
+    "Supervisor": "主管",
+    "Platform account": "平台账号",
+    "Administrator": "管理员",
+    "Choose a role: {choices}.": "请选择角色：{choices}。",
+    "Enter a username.": "请输入用户名。",
+    "A username has at most {limit} characters.": "用户名最多 {limit} 个字符。",
+    "An account called {username} already exists.": "账号 {username} 已存在。",
+    "A {role} account belongs to an agency: give its code.": "{role}账号隶属于经办机构：请填写机构代码。",
+    "There is no agency with code {code}; load the agency list first (manage.py load_agencies).": "没有代码为 {code} 的经办机构；请先导入机构列表（manage.py load_agencies）。",
+    "Only caseworker, supervisor and platform accounts belong to an agency.": "只有经办人员、主管和平台账号隶属于经办机构。",
+    "Only supervisor and platform accounts can be province-wide.": "只有主管和平台账号可以覆盖全省。",
+    "A province-wide account belongs to the provincial agency ({province_code}), not {code}.": "全省账号应隶属于省级经办机构（{province_code}），而不是 {code}。",
+    "An applicant account carries the applicant's verified name.": "参保人账号须带有参保人已核验的姓名。",
+    "A name has at most {limit} characters.": "姓名最多 {limit} 个字符。",
+    "An applicant account carries the applicant's verified ID number.": "参保人账号须带有参保人已核验的身份证号。",
+    "Only applicant accounts carry an ID number.": "只有参保人账号带有身份证号。",
+    "An account for this ID number already exists.": "该身份证号已有账号。",
+    "Enter a phone number of 7 to 15 digits.": "请输入 7 至 15 位数字的电话号码。",
+    # admin
+    "{action}: done. The case is now “{state}”.": "{action}：已完成。案件现在为“{state}”。",
+    "The case is now assigned to {assignee}.": "案件已分派给 {assignee}。",
+    "The case is no longer assigned to anyone.": "案件已取消分派。",
+    "No case you can see has this ID number.": "您可查看的案件中没有该身份证号。",
+    "overdue by {days} working day(s)": "已超期 {days} 个工作日",
+    "Leave empty to keep the current value.": "留空则保持现值。",
+    "Agency code (exact) or part of the name": "机构代码（精确）或名称的一部分",
+    "my agency's side": "本机构所在一方",
+    "Transfer-out (ours)": "转出（本机构）",
+    "Transfer-in (ours)": "转入（本机构）",
+    "overdue": "超期",
+    "Yes": "是",
+    "No": "否",
+    "current stage due": "当前环节办理时限",
+    "Overdue": "已超期",
+    "Due today": "今日到期",
+    "Within 3 working days": "3 个工作日内",
+    "Within 7 days": "7 天内",
+    "No deadline running": "无进行中的时限",
+    "assignee": "经办人",
+    "Me": "我",
+    "Nobody": "无人",
+    "ID number": "身份证号",
+    "The ID number looked up": "查询的身份证号",
+    "Note": "备注",
+    "Contribution months": "缴费月数",
+    "Personal account balance (yuan)": "个人账户余额（元）",
+    "Leave empty for resident insurance (no personal account).": "城乡居民医保（无个人账户）请留空。",
+    "Missing materials": "需补正材料",
+    "One item per line, everything at once (一次性告知).": "每行一项，一次性告知。",
+    "Amount received (yuan)": "到账金额（元）",
+    "Reason": "原因",
+    "Assign to": "分派给",
+    "(nobody)": "（无人）",
+    "stage clock": "环节计时",
+    "stage clocks": "环节计时",
+    "event": "事件",
+    "timeline": "办理记录",
+    "action": "操作",
+    "from": "从",
+    "to": "到",
+    "reason": "原因",
+    "Case reference, exact. To find a person's cases by ID number, use the form below.": "案件编号（精确）。按身份证号查找某人的案件请使用下面的表单。",
+    "Case": "案件",
+    "Current stage": "当前环节",
+    "Cover": "参保连续性",
+    "Information form": "参保人员基本医疗保险信息表",
+    "Record": "记录",
+    "working days left": "剩余工作日",
+    "phone": "电话",
+    "gap in cover": "中断缴费",
+    # API
+    "The request body is larger than {limit} bytes.": "请求体超过 {limit} 字节。",
+    "This Idempotency-Key was already used with a different request; use a new key for a new request.": "该 Idempotency-Key 已用于另一个请求；新请求请使用新的键。",
+    "A request with this Idempotency-Key is still being processed; retry shortly.": "使用该 Idempotency-Key 的请求仍在处理中，请稍后重试。",
+    "Invalid request": "请求无效",
+    "Not authenticated": "未登录",
+    "Forbidden": "禁止访问",
+    "Not found": "未找到",
+    "Method not allowed": "不允许的请求方法",
+    "Not acceptable": "无法提供所请求的格式",
+    "Conflict": "冲突",
+    "Precondition failed": "前提条件不成立",
+    "Request too large": "请求过大",
+    "Unsupported media type": "不支持的媒体类型",
+    "Too many requests": "请求过多",
+    "Internal server error": "服务器内部错误",
+    "Service unavailable": "服务暂不可用",
+    "Error": "错误",
+    "The request has invalid fields.": "请求中有字段不符合要求。",
+    "Too many requests; try again in {seconds} seconds.": "请求过多，请在 {seconds} 秒后重试。",
+    "The service is temporarily unavailable; try again shortly.": "服务暂时不可用，请稍后重试。",
+    "Something went wrong on our side.": "服务器出现错误。",
+    "The request is malformed.": "请求格式错误。",
+    "There is nothing at this address.": "该地址不存在。",
+    "Use 1 to 200 printable ASCII characters, e.g. a UUID.": "请使用 1 至 200 个可打印 ASCII 字符，例如 UUID。",
+    "The body is not valid JSON (UTF-8).": "请求体不是有效的 JSON（UTF-8）。",
+    "18-character resident ID": "18 位居民身份证号码",
+    "GB/T 2260 code": "GB/T 2260 行政区划代码",
+    "Required when staff or a platform applies on someone's behalf; an applicant applies with their account's verified identity.": "工作人员或平台代为申请时必填；参保人本人申请时使用账号中已核验的身份。",
+    "reject": "reject（不予受理）",
+    "approve_transfer_out": "approve_transfer_out（转出审核通过）",
+    "approve_transfer_out; yuan, e.g. 1234.56": "approve_transfer_out；单位元，例如 1234.56",
+    "request_materials": "request_materials（一次性告知补正）",
+    "move_balance; yuan received, e.g. 1234.56": "move_balance；到账金额（元），例如 1234.56",
+    "Username; omitted: yourself (take the case); null: nobody": "用户名；省略：本人（认领案件）；null：取消分派",
+    "The last 6 characters of the ID number": "身份证号码后 6 位",
+    "my agency is transfer-out": "本机构为转出地",
+    "my agency is transfer-in": "本机构为转入地",
+    "Default due_at: the most urgent first": "默认 due_at：最紧急的在前",
+    "Two-digit province code": "两位省级代码",
+    "Default: 30 days ago": "默认：30 天前",
+    "Default: today": "默认：今天",
+    "date_from is after date_to.": "date_from 晚于 date_to。",
+    "The range is at most 366 days.": "时间范围最多 366 天。",
+    "Masked: 张*": "脱敏：张*",
+    "Masked: 110105********002X": "脱敏：110105********002X",
+    "Masked: 138****5678": "脱敏：138****5678",
+    "Negative when late": "超期时为负数",
+    "The deadline reaches into a year with no published holiday schedule": "时限跨入尚未公布节假日安排的年份",
+    'Also the ETag: W/"<version>"': '亦即 ETag：W/"<version>"',
+    "null once the case is closed": "案件办结后为 null",
+    "Working days in force at this agency": "该机构现行的办理时限（工作日）",
+    "Stable machine-readable code": "稳定的机器可读代码",
+    "Field -> messages (validation errors)": "字段 -> 错误信息（校验错误）",
+    "transition_not_allowed": "transition_not_allowed（当前状态不允许该操作）",
+    "There is no case with this reference that you may see.": "没有您可查看的该编号案件。",
+    "Too many failed sign-ins for this account from your address; try again later.": "该账号从您的地址登录失败次数过多，请稍后再试。",
+    "There is no such user.": "没有该用户。",
+    "No case matches this reference and ID number suffix.": "没有与该编号和身份证号后 6 位相符的案件。",
+    "There is no agency with this code.": "没有该代码的经办机构。",
+    "Only supervisors see SLA statistics.": "只有主管可以查看时限统计。",
+    # continuity and status
+    "The gap in cover is assessed once both the stop date at the transfer-out agency and the enrolment date at the transfer-in agency are known.": "转出地停保日期和转入地参保日期都确定后，才能评估中断缴费情况。",
+    "Cover is continuous: there is no gap to pay for.": "参保连续：没有需要补缴的中断期。",
+    "The gap is {gap} month(s): you can pay contributions for it at the transfer-in agency. Benefits start in the month you pay and the gap months are covered retroactively.": "中断 {gap} 个月：可在转入地补缴。自补缴当月起享受待遇，中断期间的待遇可追溯。",
+    "The gap is {gap} month(s): the transfer-in agency may apply a waiting period of up to {waiting} month(s) before benefits start. Ask it whether paying for the gap shortens it.": "中断 {gap} 个月：转入地可设置最长 {waiting} 个月的待遇等待期。请向转入地咨询补缴能否缩短等待期。",
+    "The transfer-out agency is reviewing the application.": "转出地经办机构正在审核申请。",
+    "Send the missing materials the transfer-out agency asked for.": "请按转出地经办机构的一次性告知补正材料。",
+    "The transfer-in agency is receiving the transfer.": "转入地经办机构正在办理转入。",
+    "The transfer-in agency is crediting the personal account balance.": "转入地经办机构正在划入个人账户余额。",
+    "Nothing: the transfer is complete.": "无需操作：转移接续已办结。",
+    "Nothing: the application was not accepted. Contact the agency.": "无需操作：申请未被受理，请联系经办机构。",
+    "Nothing: the application was withdrawn.": "无需操作：申请已撤回。",
+    # errors
+    "The case is {state}; {action} is not possible now.": "案件当前为{state}；现在不能执行 {action}。",
+    "You may not {action} this case.": "您无权对该案件执行 {action}。",
+    "The case was changed by someone else; reload it and try again.": "案件已被他人修改，请刷新后重试。",
+    "There is no action called {action}.": "没有名为 {action} 的操作。",
+    "This person already has an open transfer case for this insurance type ({reference}).": "此人已有同一险种正在办理的转移案件（{reference}）。",
+    "Your account may not submit transfer applications.": "您的账号不能提交转移申请。",
+    # models
+    "An agency code is 6 digits (GB/T 2260).": "机构代码为 6 位数字（GB/T 2260）。",
+    "Province": "省级",
+    "Prefecture": "地市级",
+    "County": "县级",
+    "agency": "经办机构",
+    "agencies": "经办机构",
+    "The applicant's own account, when they applied themselves": "参保人本人申请时的账号",
+    "transfer case": "转移接续案件",
+    "Role at the time, or 'system'": "操作时的角色，或 'system'",
+    "case event": "案件事件",
+    "idempotency record": "幂等记录",
+    # ID numbers
+    "An ID number has 18 characters.": "身份证号码为 18 位。",
+    "An ID number is 17 digits followed by a digit or X.": "身份证号码为 17 位数字加 1 位数字或 X。",
+    "The birth date in the ID number is not a real date.": "身份证号码中的出生日期无效。",
+    "The check character of the ID number is wrong.": "身份证号码校验位错误。",
+    "The address code of the ID number is not valid.": "身份证号码的地址码无效。",
+    # services
+    "Enter an amount in yuan, e.g. 1234.56.": "请输入以元为单位的金额，例如 1234.56。",
+    "An amount cannot be negative.": "金额不能为负数。",
+    "An amount has at most two decimals (fen).": "金额最多两位小数（分）。",
+    "The amount is too large.": "金额过大。",
+    "Enter a date as YYYY-MM-DD.": "请按 YYYY-MM-DD 格式输入日期。",
+    "You can only apply for yourself.": "您只能为本人申请。",
+    "Choose employee or resident.": "请选择 employee（职工）或 resident（城乡居民）。",
+    "Choose one of: {choices}.": "请选择其中之一：{choices}。",
+    "There is no agency with code {code}.": "没有代码为 {code} 的经办机构。",
+    "Agency {code} does not take transfers.": "经办机构 {code} 不办理转移接续。",
+    "The transfer-in agency must differ from the transfer-out agency.": "转入地经办机构不能与转出地相同。",
+    "Enter the applicant's name (at most 50 characters).": "请输入参保人姓名（最多 50 个字符）。",
+    "The date cannot be in the future.": "日期不能晚于今天。",
+    "The date is before basic medical insurance existed (1998-12).": "日期早于基本医疗保险制度建立（1998 年 12 月）。",
+    "A transfer needs the date cover stopped at the transfer-out agency.": "转移接续需要填写转出地停保日期。",
+    "A note has at most 2000 characters.": "备注最多 2000 个字符。",
+    "You can only submit on behalf of an applicant at your own agency's window.": "您只能在本机构窗口代参保人申请。",
+    "Give the applicant's name and ID number.": "请填写参保人姓名和身份证号码。",
+    "Enter the contribution months as a whole number.": "缴费月数请输入整数。",
+    "Contribution months are between 0 and 1200.": "缴费月数应在 0 到 1200 之间。",
+    "Enter the personal account balance.": "请输入个人账户余额。",
+    "Resident insurance has no personal account: the balance is 0.": "城乡居民医保没有个人账户：余额为 0。",
+    'List what is missing, all at once (一次性告知), e.g. ["离职证明"].': '请一次性列出所有缺少的材料，例如 ["离职证明"]。',
+    "Enter the amount received.": "请输入到账金额。",
+    "The amount received ({amount}) differs from the balance on the information form ({expected}).": "到账金额（{amount}）与信息表上的余额（{expected}）不一致。",
+    "Choose a reason: {choices}.": "请选择原因：{choices}。",
+    "Explain the reason in the note when it is 'other'.": "原因为“其他”时请在备注中说明。",
+    "Assign the case to a caseworker of the agency whose move it is.": "请将案件分派给当前负责办理的经办机构的经办人员。",
+    # states (domain.md)
+    "Applied (transfer-out review)": "已申请（转出地审核中）",
+    "Materials requested": "待补正",
+    "Transferred out (transfer-in review)": "转出地已办结（转入地接收中）",
+    "Transferred in (personal account moving)": "转入地已接收（个人账户划转中）",
+    "Completed (personal account moved)": "已办结（个人账户已划转）",
+    "Rejected": "不予受理 / 审核不通过",
+    "Withdrawn": "已撤回",
+    "Submit": "提交申请",
+    "Approve transfer out": "转出审核通过",
+    "Request materials": "一次性告知补正",
+    "Resubmit materials": "补正材料",
+    "Confirm transfer in": "确认转入",
+    "Credit the personal account": "划入个人账户",
+    "Completed without a balance step": "办结（无需划转余额）",
+    "Reject": "不予受理",
+    "Withdraw": "撤回申请",
+    "Deadline recomputed": "办理时限重新计算",
+    "Assign": "分派",
+    "Not stopped at the transfer-out agency": "转出地未中止参保",
+    "Not enrolled at the transfer-in agency": "转入地未正常参保",
+    "Contributions in arrears": "存在欠费",
+    "Enrolled twice": "重复参保",
+    "Retired (outside the transfer rules)": "已退休（不适用转移接续办法）",
+    "Ineligible under a local rule": "不符合当地规定",
+    "Other": "其他",
+    "Employee basic medical insurance": "职工基本医疗保险",
+    "Urban and rural resident medical insurance": "城乡居民基本医疗保险",
+    "Within a province": "省内",
+    "Between provinces": "跨省",
+    "National platform app": "国家医保服务平台 App",
+    "Provincial app": "省级医保 App",
+    "WeChat": "微信",
+    "Alipay": "支付宝",
+    "Service window": "经办窗口",
+    "Employer": "用人单位",
+    # templates
+    "Home": "首页",
+    "The information form says %(amount)s yuan.": "信息表上的金额为 %(amount)s 元。",
+    "Cancel": "取消",
+    "State": "状态",
+    "version %(version)s": "版本 %(version)s",
+    "Insurance type": "险种",
+    "From / to": "转出 / 转入",
+    "Take this case": "认领此案件",
+    "Assign to…": "分派给…",
+    "Find by ID number": "按身份证号查找",
+    "Find": "查找",
+    # notifications
+    "Email": "电子邮件",
+    "SMS": "短信",
+    "Webhook": "Webhook",
+    "In-app": "站内消息",
+    "Pending": "待发送",
+    "Sent": "已发送",
+    "Failed": "发送失败",
+    "Email, phone or URL": "电子邮件、电话或 URL",
+    "What it is about, e.g. a case reference": "所涉事项，例如案件编号",
+    "notification": "通知",
+    # workflow
+    "Working day": "工作日",
+    "Weekend": "周末",
+    "Statutory holiday": "法定节假日",
+    "Make-up working day": "调休上班日",
+    "chinesecalendar package": "chinesecalendar 数据包",
+    "Imported file": "导入文件",
+    "Edited in the admin": "在管理后台修改",
+    "calendar year": "日历年度",
+    "Holiday name, if any": "节假日名称（如有）",
+    "calendar day": "日历日",
+    "The action that ended it": "结束该环节的操作",
+    "Due-soon warning": "即将到期提醒",
+    "Escalation": "超期升级",
+    "Materials reminder": "补正材料提醒",
+    "Transfer-out review": "转出地审核",
+    "Waiting for materials": "等待补正材料",
+    "Transfer-in review": "转入地接收",
+    "Personal account transfer": "个人账户划转",
+    "Transfer-out agency": "转出地经办机构",
+    "Transfer-in agency": "转入地经办机构",
+    "Transfer the balance": "划转余额",
+    "Merge accounts (no money moves)": "合并账户（不划转资金）",
+}
+
+
+def _unquote(lines: list[str]) -> str:
+    return "".join(ast.literal_eval(line.strip()) for line in lines)
+
+
+def _quote(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+def parse(text: str) -> list[dict]:
+    """Entries as dicts with comment lines, msgid, msgstr (plural forms are not used here)."""
+    entries = []
+    for block in text.strip().split("\n\n"):
+        comments, msgid, msgstr, cur = [], [], [], None
+        for line in block.splitlines():
+            if line.startswith("#"):
+                comments.append(line)
+            elif line.startswith("msgid "):
+                cur = msgid
+                cur.append(line[6:])
+            elif line.startswith("msgstr "):
+                cur = msgstr
+                cur.append(line[7:])
+            elif line.startswith('"') and cur is not None:
+                cur.append(line)
+        entries.append({"comments": comments, "msgid": _unquote(msgid), "msgstr": _unquote(msgstr)})
+    return entries
+
+
+def write_po(entries: list[dict]) -> None:
+    out = []
+    for e in entries:
+        lines = [*e["comments"], "msgid " + _quote(e["msgid"]), "msgstr " + _quote(e["msgstr"])]
+        out.append("\n".join(lines))
+    PO.write_text("\n\n".join(out) + "\n", encoding="utf-8")
+
+
+def write_mo(entries: list[dict]) -> None:
+    """GNU .mo, as msgfmt writes it (no hash table)."""
+    pairs = sorted((e["msgid"], e["msgstr"]) for e in entries if e["msgstr"])
+    ids = [k.encode() for k, _ in pairs]
+    strs = [v.encode() for _, v in pairs]
+    n = len(pairs)
+    key_start = 7 * 4 + 16 * n
+    offsets, data_ids, data_strs = [], b"", b""
+    for k in ids:
+        offsets.append((len(k), key_start + len(data_ids)))
+        data_ids += k + b"\0"
+    value_start = key_start + len(data_ids)
+    value_offsets = []
+    for v in strs:
+        value_offsets.append((len(v), value_start + len(data_strs)))
+        data_strs += v + b"\0"
+    header = struct.pack("<7I", 0x950412DE, 0, n, 7 * 4, 7 * 4 + 8 * n, 0, 0)
+    table = b"".join(struct.pack("<2I", *o) for o in offsets)
+    table += b"".join(struct.pack("<2I", *o) for o in value_offsets)
+    PO.with_suffix(".mo").write_bytes(header + table + data_ids + data_strs)
+
+
+def main() -> int:
+    entries = parse(PO.read_text(encoding="utf-8"))
+    missing = []
+    for e in entries:
+        if not e["msgid"]:
+            e["msgstr"] = (
+                e["msgstr"]
+                .replace("CHARSET", "UTF-8")
+                .replace("Language: \n", "Language: zh_Hans\n")
+                .replace("PACKAGE VERSION", "yibao-transfer")
+            )
+            e["comments"] = [c for c in e["comments"] if c != "#, fuzzy"]
+            continue
+        if not e["msgstr"]:
+            e["msgstr"] = ZH.get(e["msgid"], "")
+            if not e["msgstr"]:
+                missing.append(e["msgid"])
+        e["comments"] = [c for c in e["comments"] if c != "#, fuzzy"]
+    write_po(entries)
+    write_mo(entries)
+    for m in missing:
+        print("untranslated:", m, file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
