@@ -176,6 +176,16 @@ def test_sync_keeps_days_edited_in_the_admin_unless_forced() -> None:
 
 
 @pytest.mark.django_db
+def test_sync_of_several_years_is_all_or_nothing() -> None:
+    with pytest.raises(CalendarYearNotCovered, match="no schedule for 2027"):
+        calendar_sync(years=[2026, 2027])
+
+    assert CalendarDay.objects.count() == 0
+    assert CalendarYear.objects.count() == 0
+    assert calendar_revision() == 0
+
+
+@pytest.mark.django_db
 def test_sync_calendar_command_prints_per_year_counts() -> None:
     out = io.StringIO()
 
