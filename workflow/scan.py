@@ -20,6 +20,7 @@ version does the same with a conditional update.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 from collections import defaultdict
 from collections.abc import Iterable
@@ -72,12 +73,14 @@ class _Claim:
     value_sql: str
     extra_sql: str = ""
     lock_case: bool = False
+    # A deadline is the last second of its day: the stage is overdue only once it has passed.
+    strict: bool = False
 
 
 CLAIMS: Final = {
     # Overdue locks the case row too (it sets overdue_since), with SKIP LOCKED: a case being moved
     # right now is left for the next scan instead of waiting on (or deadlocking with) the move.
-    OVERDUE: _Claim("breached_at", "due_at", "c.due_at", lock_case=True),
+    OVERDUE: _Claim("breached_at", "due_at", "c.due_at", lock_case=True, strict=True),
     ESCALATION: _Claim("escalated_at", "escalate_at", "%(now)s", "AND c.breached_at IS NOT NULL"),
     DUE_SOON: _Claim("warned_at", "warn_at", "%(now)s"),
     MATERIALS_REMINDER: _Claim("reminded_at", "remind_at", "%(now)s"),
@@ -174,7 +177,7 @@ def _claim_postgresql(claim: _Claim, *, now: dt.datetime, limit: int) -> list[di
         WITH due AS (
             SELECT c.id FROM {clocks} c {join}
             WHERE c.completed_at IS NULL AND c.{claim.marker} IS NULL
-              AND c.{claim.instant} <= %(now)s {claim.extra_sql}
+              AND c.{claim.instant} {"<" if claim.strict else "<="} %(now)s {claim.extra_sql}
             ORDER BY c.{claim.instant}
             LIMIT %(limit)s
             {lock}
@@ -192,7 +195,12 @@ def _claim_postgresql(claim: _Claim, *, now: dt.datetime, limit: int) -> list[di
     """  # noqa: S608 - table and column names come from this module, values are parameters
     with connection.cursor() as cursor:
         cursor.execute(sql, {"now": now, "limit": limit})
-        return [dict(zip(_COLUMNS, row, strict=True)) for row in cursor.fetchall()]
+        rows = [dict(zip(_COLUMNS, row, strict=True)) for row in cursor.fetchall()]
+    for row in rows:
+        # Django reads jsonb as text (JSONField decodes it); a raw cursor does the same.
+        if isinstance(row["missing_materials"], str):
+            row["missing_materials"] = json.loads(row["missing_materials"])
+    return rows
 
 
 def _claim_portable(
@@ -202,7 +210,10 @@ def _claim_portable(
     update that only takes rows whose marker is still empty."""
     due = StageClock.objects.filter(
         completed_at__isnull=True,
-        **{f"{claim.marker}__isnull": True, f"{claim.instant}__lte": now},
+        **{
+            f"{claim.marker}__isnull": True,
+            f"{claim.instant}__{'lt' if claim.strict else 'lte'}": now,
+        },
     )
     if kind == ESCALATION:
         due = due.filter(breached_at__isnull=False)
