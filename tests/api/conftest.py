@@ -2,20 +2,42 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+import time_machine
 from django.core.cache import cache
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.models import User
+from workflow.calendar import SHANGHAI, calendar_invalidate
+
+# After every instant the shared fixtures use (submit 2026-11-23, moves from 2026-11-24), so a
+# move through the API never closes a clock before it started.
+API_NOW = dt.datetime(2026, 11, 30, 10, 0, tzinfo=SHANGHAI)
 
 
 @pytest.fixture(autouse=True)
 def _fresh_throttles() -> None:
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _api_now() -> Any:
+    with time_machine.travel(API_NOW, tick=True):
+        yield
+
+
+@pytest.fixture
+def calendar_2026(db: Any) -> None:
+    """The official 2026 schedule, so deadlines are not provisional."""
+    from workflow.calendar_data import calendar_sync_year
+
+    calendar_sync_year(year=2026)
+    calendar_invalidate()
 
 
 def bearer(user: User) -> str:
