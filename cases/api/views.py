@@ -29,7 +29,7 @@ from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from accounts.models import Role, User
 from cases.api import serializers as s
-from cases.api.exceptions import problem_body
+from cases.api.exceptions import PROBLEM_CONTENT_TYPE, problem_body
 from cases.api.idempotency import idempotent
 from cases.api.pagination import Cursor
 from cases.api.throttling import LoginThrottle, StatusLookupThrottle
@@ -171,6 +171,14 @@ CONFLICT_EXAMPLE = OpenApiExample(
 )
 
 
+def doc(responses: dict[int, Any]) -> dict[Any, Any]:
+    """Error responses are documented as ``application/problem+json``."""
+    return {
+        (code, PROBLEM_CONTENT_TYPE) if code >= 400 else code: response
+        for code, response in responses.items()
+    }
+
+
 def etag_for(case: TransferCase) -> str:
     return f'W/"{case.version}"'
 
@@ -217,15 +225,18 @@ class TokenView(TokenObtainPairView):
 
     @extend_schema(
         tags=["auth"],
-        responses={
-            200: inline_serializer(
-                "TokenPair", {"access": serializers.CharField(), "refresh": serializers.CharField()}
-            ),
-            400: P400,
-            401: P401,
-            415: P415,
-            429: P429,
-        },
+        responses=doc(
+            {
+                200: inline_serializer(
+                    "TokenPair",
+                    {"access": serializers.CharField(), "refresh": serializers.CharField()},
+                ),
+                400: P400,
+                401: P401,
+                415: P415,
+                429: P429,
+            }
+        ),
     )
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         credentials = get_credentials(username=str(request.data.get("username", ""))[:150])
@@ -262,7 +273,7 @@ class RefreshView(TokenRefreshView):
     throttle_classes = [LoginThrottle]
 
     @extend_schema(
-        tags=["auth"], responses={200: OpenApiTypes.OBJECT, 400: P400, 401: P401, 429: P429}
+        tags=["auth"], responses=doc({200: OpenApiTypes.OBJECT, 400: P400, 401: P401, 429: P429})
     )
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().post(request, *args, **kwargs)
@@ -279,8 +290,9 @@ class CaseListView(APIView):
 
     @extend_schema(
         tags=["cases"],
+        operation_id="cases_list",
         parameters=[s.CaseListQuerySerializer],
-        responses={200: s.CaseDocumentSerializer(many=True), 400: P400, **COMMON},
+        responses=doc({200: s.CaseDocumentSerializer(many=True), 400: P400, **COMMON}),
         examples=[CASE_EXAMPLE],
     )
     def get(self, request: Request) -> Response:
@@ -305,13 +317,17 @@ class CaseListView(APIView):
         tags=["cases"],
         request=s.CaseSubmitInputSerializer,
         parameters=[IDEMPOTENCY_KEY],
-        responses={
-            201: OpenApiResponse(s.CaseDocumentSerializer, description="The new case"),
-            403: P403,
-            409: _problem("Idempotency-Key reused with another body (`idempotency_key_reused`)"),
-            **WRITE,
-            **COMMON,
-        },
+        responses=doc(
+            {
+                201: OpenApiResponse(s.CaseDocumentSerializer, description="The new case"),
+                403: P403,
+                409: _problem(
+                    "Idempotency-Key reused with another body (`idempotency_key_reused`)"
+                ),
+                **WRITE,
+                **COMMON,
+            }
+        ),
         examples=[SUBMIT_EXAMPLE, CASE_EXAMPLE],
     )
     def post(self, request: Request) -> Response:
@@ -336,7 +352,7 @@ class CaseDetailView(APIView):
     @extend_schema(
         tags=["cases"],
         parameters=[REFERENCE, ETAG],
-        responses={200: s.CaseDocumentSerializer, 404: P404, **COMMON},
+        responses=doc({200: s.CaseDocumentSerializer, 404: P404, **COMMON}),
         examples=[CASE_EXAMPLE],
     )
     def get(self, request: Request, reference: str) -> Response:
@@ -352,7 +368,8 @@ class CaseEventsView(APIView):
     @extend_schema(
         tags=["cases"],
         parameters=[REFERENCE],
-        responses={200: s.CaseEventSerializer(many=True), 404: P404, **COMMON},
+        operation_id="cases_events_list",
+        responses=doc({200: s.CaseEventSerializer(many=True), 404: P404, **COMMON}),
     )
     def get(self, request: Request, reference: str) -> Response:
         """The case's audit timeline, oldest first."""
@@ -400,19 +417,21 @@ class CaseTransitionView(APIView):
             ETAG,
         ],
         request=s.TransitionInputSerializer,
-        responses={
-            200: s.CaseDocumentSerializer,
-            403: _problem("You may never take this action on this case (`action_forbidden`)"),
-            404: _problem("No such case for you, or no such action (`unknown_action`)"),
-            409: _problem(
-                "Not possible in the current state (`transition_not_allowed`, with `state` and "
-                "`allowed_actions`), or lost a race (`stale_case`)",
-                CONFLICT_EXAMPLE,
-            ),
-            412: P412,
-            **WRITE,
-            **COMMON,
-        },
+        responses=doc(
+            {
+                200: s.CaseDocumentSerializer,
+                403: _problem("You may never take this action on this case (`action_forbidden`)"),
+                404: _problem("No such case for you, or no such action (`unknown_action`)"),
+                409: _problem(
+                    "Not possible in the current state (`transition_not_allowed`, with `state` and "
+                    "`allowed_actions`), or lost a race (`stale_case`)",
+                    CONFLICT_EXAMPLE,
+                ),
+                412: P412,
+                **WRITE,
+                **COMMON,
+            }
+        ),
     )
     def post(self, request: Request, reference: str, action: str) -> Response:
         """Move the case by an action."""
@@ -438,14 +457,16 @@ class CaseAssignmentView(APIView):
         tags=["cases"],
         parameters=[REFERENCE],
         request=s.AssignmentInputSerializer,
-        responses={
-            200: s.CaseDocumentSerializer,
-            403: P403,
-            404: P404,
-            409: _problem("The case is closed or waiting for the applicant"),
-            **WRITE,
-            **COMMON,
-        },
+        responses=doc(
+            {
+                200: s.CaseDocumentSerializer,
+                403: P403,
+                404: P404,
+                409: _problem("The case is closed or waiting for the applicant"),
+                **WRITE,
+                **COMMON,
+            }
+        ),
     )
     def post(self, request: Request, reference: str) -> Response:
         """A caseworker takes a case of their agency (no body); a supervisor assigns it to a
@@ -477,14 +498,16 @@ class StatusLookupView(APIView):
         tags=["status"],
         auth=[],
         request=s.StatusLookupInputSerializer,
-        responses={
-            200: s.StatusDocumentSerializer,
-            404: _problem("No case matches the reference and the ID number suffix"),
-            **WRITE,
-            405: P405,
-            429: P429,
-            503: P503,
-        },
+        responses=doc(
+            {
+                200: s.StatusDocumentSerializer,
+                404: _problem("No case matches the reference and the ID number suffix"),
+                **WRITE,
+                405: P405,
+                429: P429,
+                503: P503,
+            }
+        ),
     )
     def post(self, request: Request) -> Response:
         """Anonymous status by reference and the last 6 characters of the ID number: state,
@@ -524,9 +547,10 @@ class AgencyListView(APIView):
 
     @extend_schema(
         tags=["agencies"],
+        operation_id="agencies_list",
         auth=[],
         parameters=[s.AgencyQuerySerializer],
-        responses={200: s.AgencySerializer(many=True), 400: P400, 405: P405, 429: P429},
+        responses=doc({200: s.AgencySerializer(many=True), 400: P400, 405: P405, 429: P429}),
     )
     def get(self, request: Request) -> Response:
         """Agencies with the working-day windows in force at each."""
@@ -547,7 +571,7 @@ class AgencyDetailView(APIView):
         tags=["agencies"],
         auth=[],
         parameters=[OpenApiParameter("code", OpenApiTypes.STR, OpenApiParameter.PATH)],
-        responses={200: s.AgencySerializer, 404: P404, 405: P405, 429: P429},
+        responses=doc({200: s.AgencySerializer, 404: P404, 405: P405, 429: P429}),
     )
     def get(self, request: Request, code: str) -> Response:
         agency = Agency.objects.filter(code=code).first()
@@ -563,7 +587,7 @@ class SlaStatsView(APIView):
     @extend_schema(
         tags=["stats"],
         parameters=[s.SlaStatsQuerySerializer],
-        responses={200: s.SlaStatsSerializer, 400: P400, 403: P403, **COMMON},
+        responses=doc({200: s.SlaStatsSerializer, 400: P400, 403: P403, **COMMON}),
     )
     def get(self, request: Request) -> Response:
         """For supervisors: on-time rate of the stages completed in the range, and open and
