@@ -610,3 +610,28 @@ def test_only_administrators_manage_users(client, people):
     assert response.status_code == 200
     assert response.context["adminform"].form.errors["agency"] == [text(MSG_AGENCY_REQUIRED)]
     assert not User.objects.filter(username="new_cw").exists()
+
+
+def test_agency_webhook_secret_is_write_only(client, people):
+    Agency.objects.filter(code=SHENZHEN).update(
+        webhook_url="https://sz.example/hook", webhook_secret="old-s3cret-value"
+    )
+    url = reverse("admin:cases_agency_change", args=[SHENZHEN])
+
+    for who in ("cw_out", "supervisor", "admin"):
+        page = login(client, people[who]).get(url)
+        assert page.status_code == 200
+        assert "old-s3cret-value" not in page.content.decode()
+
+    login(client, people["admin"])
+    form = client.get(url).context["adminform"].form
+    data = {name: form[name].value() for name in form.fields}
+    data = {k: "" if v is None else v for k, v in data.items()}
+    # The box comes back empty (the page never holds the secret): the secret stays.
+    data["webhook_secret"] = ""
+    assert client.post(url, {**data, "transfer_in_days": "4"}).status_code == 302
+    agency = Agency.objects.get(code=SHENZHEN)
+    assert (agency.transfer_in_days, agency.webhook_secret) == (4, "old-s3cret-value")
+
+    assert client.post(url, {**data, "webhook_secret": "new-s3cret"}).status_code == 302
+    assert Agency.objects.get(code=SHENZHEN).webhook_secret == "new-s3cret"
