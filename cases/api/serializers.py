@@ -287,3 +287,17 @@ class ProblemSerializer(serializers.Serializer):
     state = serializers.CharField(required=False, help_text=_("transition_not_allowed"))
     state_label = serializers.CharField(required=False)
     allowed_actions = serializers.ListField(child=serializers.CharField(), required=False)
+
+
+class NotificationQuerySerializer(serializers.Serializer):
+    unread = serializers.ChoiceField(choices=[("true", "true"), ("false", "false")], required=False)
+
+
+class NotificationSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    subject = serializers.CharField(allow_blank=True)
+    body = serializers.CharField(allow_blank=True)
+    subject_ref = serializers.CharField(allow_blank=True, help_text=_("e.g. a case reference"))
+    created_at = serializers.DateTimeField()
+    read_at = serializers.DateTimeField(allow_null=True)

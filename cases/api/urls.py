@@ -28,4 +28,10 @@ urlpatterns = [
     path("agencies/", views.AgencyListView.as_view(), name="agency-list"),
     path("agencies/<str:code>/", views.AgencyDetailView.as_view(), name="agency-detail"),
     path("stats/sla/", views.SlaStatsView.as_view(), name="stats-sla"),
+    path("notifications/", views.NotificationListView.as_view(), name="notification-list"),
+    path(
+        "notifications/<int:id>/read/",
+        views.NotificationReadView.as_view(),
+        name="notification-read",
+    ),
 ]

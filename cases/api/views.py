@@ -46,6 +46,8 @@ from cases.selectors import (
 )
 from cases.services import Applicant, case_assign, case_submit, case_transition
 from cases.states import USER_ACTIONS, Action
+from notifications.models import Notification
+from notifications.services import notification_mark_read, notifications_for
 from workflow.calendar import SHANGHAI, local_date
 
 # --- documentation helpers ------------------------------------------------------------------------
@@ -605,3 +607,59 @@ class SlaStatsView(APIView):
         stats["date_from"] = date_from.isoformat()
         stats["date_to"] = date_to.isoformat()
         return Response(stats, status=status.HTTP_200_OK)
+
+
+# --- notifications --------------------------------------------------------------------------------
+
+
+def _notification_document(n: Notification) -> dict[str, Any]:
+    return {
+        "id": n.pk,
+        "kind": n.kind,
+        "subject": n.subject,
+        "body": n.body,
+        "subject_ref": n.subject_ref,
+        "created_at": n.created_at.astimezone(SHANGHAI).isoformat(),
+        "read_at": n.read_at.astimezone(SHANGHAI).isoformat() if n.read_at else None,
+    }
+
+
+class NotificationListView(APIView):
+    pagination_class = Cursor
+    cursor_ordering = ("-created_at", "-id")
+
+    @extend_schema(
+        tags=["notifications"],
+        operation_id="notifications_list",
+        parameters=[s.NotificationQuerySerializer],
+        responses=doc({200: s.NotificationSerializer(many=True), 400: P400, **COMMON}),
+    )
+    def get(self, request: Request) -> Response:
+        """Your in-app notifications, newest first (``unread=true`` for the unread ones)."""
+        query = s.NotificationQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        inbox = notifications_for(user=request.user)
+        if "unread" in query.validated_data:
+            inbox = inbox.filter(read_at__isnull=query.validated_data["unread"] == "true")
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(inbox, request, view=self)
+        return paginator.get_paginated_response([_notification_document(n) for n in page or []])
+
+
+class NotificationReadView(APIView):
+    @extend_schema(
+        tags=["notifications"],
+        operation_id="notifications_read",
+        parameters=[OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)],
+        request=None,
+        responses=doc({200: s.NotificationSerializer, 404: P404, **COMMON}),
+    )
+    def post(self, request: Request, id: int) -> Response:
+        """Mark one of your notifications read (again: no change). Anybody else's is a 404."""
+        try:
+            notification = notification_mark_read(
+                notification=Notification.objects.get(pk=id), user=request.user
+            )
+        except Notification.DoesNotExist:
+            raise NotFound(_("There is no such notification of yours.")) from None
+        return Response(_notification_document(notification))

@@ -72,15 +72,12 @@ def test_concurrent_moves_exactly_one_wins(personas, submit_case, who, action, b
 def test_mixed_conflicting_moves_one_wins(personas, submit_case):
     case = submit_case()
     url = f"/api/v1/cases/{case.reference}/transitions/"
+    # Each of these ends the case, so after any one of them every other is not possible.
     calls = [
         ("applicant", "withdraw", {}),
         ("cw_out", "reject", {"reason_code": "arrears"}),
-        ("cw_out", "request_materials", {"missing_materials": ["离职证明"]}),
-        (
-            "supervisor",
-            "approve_transfer_out",
-            {"contribution_months": 1, "personal_account_balance": "0"},
-        ),
+        ("supervisor", "reject", {"reason_code": "other", "note": "duplicate application"}),
+        ("platform", "reject", {"reason_code": "retired"}),
     ] * 2
     auths = [bearer(personas[who]) for who, _a, _b in calls]
     lock = threading.Lock()
