@@ -4,7 +4,7 @@
         --ignore=scripts --no-obsolete
     python locale/translate_zh_hans.py        # fills msgstr, writes django.mo (pure Python)
 
-Entries already translated in the .po are kept; the table fills the empty ones. The .mo is
+The table wins; entries it lacks keep the .po's translation (a fuzzy guess is dropped). The .mo is
 committed so a fresh machine needs no gettext tools.
 """
 
@@ -282,6 +282,8 @@ ZH = {
     "Failed": "发送失败",
     "Email, phone or URL": "电子邮件、电话或 URL",
     "What it is about, e.g. a case reference": "所涉事项，例如案件编号",
+    "e.g. a case reference": "例如案件编号",
+    "There is no such notification of yours.": "没有属于您的该通知。",
     "notification": "通知",
     # workflow
     "Working day": "工作日",
@@ -367,6 +369,13 @@ def write_mo(entries: list[dict]) -> None:
     PO.with_suffix(".mo").write_bytes(header + table + data_ids + data_strs)
 
 
+def _unfuzzy(comment: str) -> str:
+    if not comment.startswith("#,"):
+        return comment
+    flags = [f.strip() for f in comment[2:].split(",") if f.strip() != "fuzzy"]
+    return "#, " + ", ".join(flags)
+
+
 def main() -> int:
     entries = parse(PO.read_text(encoding="utf-8"))
     missing = []
@@ -380,11 +389,17 @@ def main() -> int:
             )
             e["comments"] = [c for c in e["comments"] if c != "#, fuzzy"]
             continue
+        fuzzy = any(c.startswith("#,") and "fuzzy" in c for c in e["comments"])
+        if fuzzy:
+            # msgmerge's guess from a similar msgid: never trust it.
+            e["msgstr"] = ""
+        # The table wins over what the .po holds; entries it lacks keep their translation.
+        e["msgstr"] = ZH.get(e["msgid"]) or e["msgstr"]
         if not e["msgstr"]:
-            e["msgstr"] = ZH.get(e["msgid"], "")
-            if not e["msgstr"]:
-                missing.append(e["msgid"])
-        e["comments"] = [c for c in e["comments"] if c != "#, fuzzy"]
+            missing.append(e["msgid"])
+        e["comments"] = [
+            _unfuzzy(c) for c in e["comments"] if not c.startswith("#|") and c != "#, fuzzy"
+        ]
     write_po(entries)
     write_mo(entries)
     for m in missing:
