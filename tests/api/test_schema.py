@@ -91,7 +91,7 @@ def test_schemathesis_against_the_live_server(live_server, personas, case_in_sta
                 ],
                 capture_output=True,
                 text=True,
-                cwd=ROOT,
+                cwd=tmp_path,
                 timeout=540,
                 check=False,
             )
