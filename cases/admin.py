@@ -25,6 +25,7 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    URLField,
     Value,
     When,
 )
@@ -130,6 +131,8 @@ class AgencyAdmin(admin.ModelAdmin):
     an agency here (cases refer to it): deactivate it instead.
     """
 
+    # Webhook receivers must be https; say so in the form rather than guessing http.
+    formfield_overrides = {URLField: {"assume_scheme": "https"}}
     list_display = (
         "code",
         "name",
