@@ -1,0 +1,37 @@
+"""The project's URLs plus the bare Django view P3 compares the API with.
+
+The bare view runs the same indexed queries as ``GET /api/v1/cases/{reference}/`` (the user, as
+JWT authentication loads it; the case with its agencies and assignee; the open stage clock) and
+returns the same bytes (the API's response body, captured by the bench before the run), through
+the same middleware, with no DRF, no token check and no document building.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from django.http import HttpRequest, HttpResponse
+from django.urls import path
+
+from accounts.models import User
+from cases.models import TransferCase
+from config.urls import urlpatterns as project_urlpatterns
+from workflow.models import StageClock
+
+_BODY = Path(os.environ.get("BENCH_BARE_BODY", "/nonexistent"))
+_USER_ID = int(os.environ.get("BENCH_USER_ID", "0"))
+
+
+def bare_case(request: HttpRequest, reference: str) -> HttpResponse:
+    User.objects.get(pk=_USER_ID)
+    case = (
+        TransferCase.objects.select_related("from_agency", "to_agency", "assignee")
+        .filter(reference=reference)
+        .first()
+    )
+    StageClock.objects.filter(case_id=case.pk, completed_at__isnull=True).first()
+    return HttpResponse(_BODY.read_bytes(), content_type="application/json")
+
+
+urlpatterns = [path("bench/bare/<str:reference>/", bare_case), *project_urlpatterns]

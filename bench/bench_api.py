@@ -1,0 +1,395 @@
+"""API benchmarks: P3 (case document), P4 (transitions), P5 (submit), P7 (cost against size).
+
+    .venv/bin/python bench/bench_api.py [--runs 3] [--duration 10] [--workers 3] [--skip-large]
+
+Creates (drops first) the PostgreSQL database ``bench_api`` on BENCH_ADMIN_DATABASE_URL
+(default postgres://postgres@localhost:5432/postgres), migrates it, seeds agencies, the 2026
+calendar, a caseworker and N cases by SQL (bench/_api_seed.py), starts gunicorn (sync workers,
+DEBUG off, persistent connections, throttles lifted) and drives it with wrk from 127.0.0.1.
+
+- P3: ``GET /api/v1/cases/{reference}/`` with a JWT, and in the same run, alternating with it,
+  a bare Django view running the same queries and returning the same bytes (bench/_api_urls.py).
+  Then p99 at 80% of the API's rate (wrk paced per connection with ``delay()``).
+- P4: ``POST .../transitions/approve_transfer_out/``, each request on another case.
+- P5: ``POST /api/v1/cases/`` at the window, each with another valid ID number.
+- P7: p50 of the case read at a fixed, moderate rate with 1,000 and with 1,000,000 cases.
+Prints a JSON summary and the Markdown used in docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parents[1]
+ADMIN_URL = os.environ.get(
+    "BENCH_ADMIN_DATABASE_URL", "postgres://postgres@localhost:5432/postgres"
+)
+DB_NAME = "bench_api"
+PORT = int(os.environ.get("BENCH_PORT", "8765"))
+BASE = f"http://127.0.0.1:{PORT}"
+
+REPORT_LUA = """
+done = function(summary, latency, requests)
+  local errors = summary.errors.connect + summary.errors.read + summary.errors.write
+    + summary.errors.status + summary.errors.timeout
+  io.write(string.format(
+    'JSON {"requests": %d, "seconds": %.3f, "errors": %d, "p50_ms": %.2f, "p90_ms": %.2f, "p99_ms": %.2f}\\n',
+    summary.requests, summary.duration / 1e6, errors,
+    latency:percentile(50) / 1000, latency:percentile(90) / 1000, latency:percentile(99) / 1000))
+end
+"""
+
+PACED_LUA = """
+local pause = tonumber(os.getenv("BENCH_DELAY_MS") or "0")
+function delay() return pause end
+"""
+
+TRANSITION_LUA = """
+local counter = 0
+local threads = {}
+local prefix = os.getenv("BENCH_PREFIX")
+local first = tonumber(os.getenv("BENCH_FIRST"))
+local per_thread = tonumber(os.getenv("BENCH_PER_THREAD"))
+local index = 0
+function setup(thread)
+  thread:set("base", first + index * per_thread)
+  index = index + 1
+end
+function request()
+  local i = base + counter
+  counter = counter + 1
+  local path = string.format("/api/v1/cases/%s%08d/transitions/approve_transfer_out/", prefix, i)
+  return wrk.format("POST", path, nil,
+    '{"contribution_months": 60, "personal_account_balance": "1234.56"}')
+end
+"""
+
+SUBMIT_LUA = """
+local counter = 0
+local index = 0
+local weights = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2}
+local checks = "10X98765432"
+function setup(thread)
+  thread:set("tid", index)
+  index = index + 1
+end
+local function id_number(n)
+  local seq = n % 1000
+  local day = math.floor(n / 1000)
+  local birth = os.date("%Y%m%d", os.time({year = 1960, month = 1, day = 1 + day, hour = 12}))
+  local first17 = string.format("4403%02d%s%03d", 1 + tid, birth, seq)
+  local total = 0
+  for k = 1, 17 do total = total + tonumber(first17:sub(k, k)) * weights[k] end
+  local r = total % 11
+  return first17 .. checks:sub(r + 1, r + 1)
+end
+function request()
+  counter = counter + 1
+  local body = string.format(
+    '{"insurance_type": "employee", "from_agency": "440300", "to_agency": "430100", ' ..
+    '"channel": "window", "stopped_at_source_on": "2026-10-31", ' ..
+    '"enrolled_at_target_on": "2026-11-01", ' ..
+    '"applicant": {"name": "王五", "id_number": "%s", "phone": "13900001111"}}',
+    id_number(counter))
+  return wrk.format("POST", "/api/v1/cases/", nil, body)
+end
+"""
+
+
+def log(msg: str) -> None:
+    print(f"[bench_api] {msg}", file=sys.stderr, flush=True)
+
+
+def db_url(name: str) -> str:
+    return ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+
+
+def recreate_database() -> None:
+    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+        conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
+            [DB_NAME],
+        )
+        conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME}")
+        conn.execute(f"CREATE DATABASE {DB_NAME}")
+
+
+def server_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        {
+            "DJANGO_ENV": "development",
+            "DJANGO_SETTINGS_MODULE": "bench._api_settings",
+            "PYTHONPATH": str(ROOT),
+            "DEBUG": "false",
+            "DATABASE_URL": db_url(DB_NAME),
+            "CONN_MAX_AGE": "600",
+            "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "LOG_LEVEL": "WARNING",
+            "THROTTLE_USER": "100000000/min",
+            "THROTTLE_ANON": "100000000/min",
+            "THROTTLE_STATUS_LOOKUP": "100000000/min",
+            "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13"),
+        }
+    )
+    env.update(extra or {})
+    return env
+
+
+def seed(cases: int) -> dict:
+    recreate_database()
+    env = server_env()
+    py = sys.executable
+    subprocess.run([py, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)  # noqa: S603
+    t = time.monotonic()
+    out = subprocess.run(  # noqa: S603 - fixed command line
+        [py, "bench/_api_seed.py", str(cases)],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    log(f"seeded {cases} cases in {time.monotonic() - t:.1f} s")
+    return json.loads(out.strip().splitlines()[-1])
+
+
+class Server:
+    def __init__(self, workers: int, extra_env: dict[str, str]) -> None:
+        self.proc = subprocess.Popen(  # noqa: S603 - fixed command line
+            [
+                str(Path(sys.executable).with_name("gunicorn")),
+                "config.wsgi",
+                "--bind",
+                f"127.0.0.1:{PORT}",
+                "--workers",
+                str(workers),
+                "--worker-class",
+                "sync",
+                "--backlog",
+                "2048",
+                "--log-level",
+                "warning",
+            ],
+            cwd=ROOT,
+            env=server_env(extra_env),
+        )
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"{BASE}/healthz", timeout=1)  # noqa: S310
+                return
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError("gunicorn did not start")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=30)
+
+
+def wrk(
+    path: str,
+    token: str,
+    *,
+    seconds: int,
+    connections: int,
+    threads: int = 2,
+    script: str = "",
+    env: dict[str, str] | None = None,
+) -> dict:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
+        f.write(script + REPORT_LUA)
+        lua = f.name
+    cmd = [
+        "wrk",
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{seconds}s",
+        "--timeout",
+        "10s",
+        "-s",
+        lua,
+        "-H",
+        f"Authorization: Bearer {token}",
+        "-H",
+        "Content-Type: application/json",
+        BASE + path,
+    ]
+    out = subprocess.run(  # noqa: S603 - fixed command line
+        cmd, capture_output=True, text=True, check=True, env={**os.environ, **(env or {})}
+    ).stdout
+    os.unlink(lua)
+    line = next(x for x in out.splitlines() if x.startswith("JSON "))
+    result = json.loads(line[5:])
+    result["rps"] = result["requests"] / result["seconds"]
+    return result
+
+
+def median(results: list[dict], key: str) -> float:
+    return statistics.median(r[key] for r in results)
+
+
+def fetch(path: str, token: str) -> bytes:
+    req = urllib.request.Request(BASE + path, headers={"Authorization": f"Bearer {token}"})  # noqa: S310
+    with urllib.request.urlopen(req, timeout=5) as resp:  # noqa: S310
+        return resp.read()
+
+
+def run(args: argparse.Namespace) -> dict:
+    results: dict = {}
+    small = seed(args.small)
+    body_file = Path(tempfile.gettempdir()) / "bench_api_body.json"
+    token = small["token"]
+    ref = f"{small['prefix']}{args.small // 2:08d}"
+    api_path = f"/api/v1/cases/{ref}/"
+    bare_path = f"/bench/bare/{ref}/"
+    server = Server(
+        args.workers, {"BENCH_BARE_BODY": str(body_file), "BENCH_USER_ID": str(small["user_id"])}
+    )
+    try:
+        body = fetch(api_path, token)
+        body_file.write_bytes(body)
+        assert fetch(bare_path, token) == body
+        # Warm both.
+        wrk(api_path, token, seconds=2, connections=args.connections)
+        wrk(bare_path, token, seconds=2, connections=args.connections)
+        api_runs, bare_runs = [], []
+        for _ in range(args.runs):
+            api_runs.append(
+                wrk(api_path, token, seconds=args.duration, connections=args.connections)
+            )
+            bare_runs.append(
+                wrk(bare_path, token, seconds=args.duration, connections=args.connections)
+            )
+            log(f"P3 api {api_runs[-1]['rps']:.0f}/s bare {bare_runs[-1]['rps']:.0f}/s")
+        api_rps = median(api_runs, "rps")
+        paced_conns = args.connections
+        target = 0.8 * api_rps
+        delay_ms = max(1, int(1000 * paced_conns / target))
+        paced = [
+            wrk(
+                api_path,
+                token,
+                seconds=args.duration,
+                connections=paced_conns,
+                script=PACED_LUA,
+                env={"BENCH_DELAY_MS": str(delay_ms)},
+            )
+            for _ in range(args.runs)
+        ]
+        results["P3"] = {
+            "api_rps_runs": [round(r["rps"]) for r in api_runs],
+            "bare_rps_runs": [round(r["rps"]) for r in bare_runs],
+            "api_rps": round(api_rps),
+            "bare_rps": round(median(bare_runs, "rps")),
+            "ratio": round(api_rps / median(bare_runs, "rps"), 3),
+            "api_p99_ms_full_load": round(median(api_runs, "p99_ms"), 1),
+            "paced_target_rps": round(target),
+            "paced_rps": round(median(paced, "rps")),
+            "paced_p50_ms": round(median(paced, "p50_ms"), 2),
+            "paced_p99_ms": round(median(paced, "p99_ms"), 2),
+            "errors": sum(r["errors"] for r in api_runs + bare_runs + paced),
+            "bytes": len(body),
+        }
+        results["P7_small"] = p7(api_path, token, args)
+
+        # P4: every request moves another seeded case (references 1 .. small-1 are applied).
+        per_thread = (args.small - 10) // 2
+        p4 = wrk(
+            "/api/v1/cases/",
+            token,
+            seconds=args.write_duration,
+            connections=2,
+            threads=2,
+            script=TRANSITION_LUA,
+            env={
+                "BENCH_PREFIX": small["prefix"],
+                "BENCH_FIRST": "1",
+                "BENCH_PER_THREAD": str(per_thread),
+            },
+        )
+        results["P4"] = {k: round(v, 2) for k, v in p4.items()}
+        log(f"P4 {p4['rps']:.0f}/s p99 {p4['p99_ms']:.1f} ms errors {p4['errors']}")
+        p5 = wrk(
+            "/api/v1/cases/",
+            token,
+            seconds=args.write_duration,
+            connections=4,
+            threads=2,
+            script=SUBMIT_LUA,
+        )
+        results["P5"] = {k: round(v, 2) for k, v in p5.items()}
+        log(f"P5 {p5['rps']:.0f}/s p99 {p5['p99_ms']:.1f} ms errors {p5['errors']}")
+    finally:
+        server.stop()
+
+    if not args.skip_large:
+        large = seed(args.large)
+        server = Server(
+            args.workers,
+            {"BENCH_BARE_BODY": str(body_file), "BENCH_USER_ID": str(large["user_id"])},
+        )
+        try:
+            ref = f"{large['prefix']}{args.large // 2:08d}"
+            results["P7_large"] = p7(f"/api/v1/cases/{ref}/", large["token"], args)
+        finally:
+            server.stop()
+        results["P7"] = {
+            "p50_small_ms": results["P7_small"]["p50_ms"],
+            "p50_large_ms": results["P7_large"]["p50_ms"],
+            "ratio": round(results["P7_large"]["p50_ms"] / results["P7_small"]["p50_ms"], 3),
+        }
+    return results
+
+
+def p7(path: str, token: str, args: argparse.Namespace) -> dict:
+    """p50 of the case read at a fixed, moderate rate (about 100/s: 4 connections, 40 ms pace)."""
+    wrk(path, token, seconds=2, connections=4)
+    runs = [
+        wrk(
+            path,
+            token,
+            seconds=args.duration,
+            connections=4,
+            script=PACED_LUA,
+            env={"BENCH_DELAY_MS": "40"},
+        )
+        for _ in range(args.runs)
+    ]
+    return {
+        "p50_ms": round(median(runs, "p50_ms"), 2),
+        "p99_ms": round(median(runs, "p99_ms"), 2),
+        "rps": round(median(runs, "rps")),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--duration", type=int, default=10, help="seconds per read run")
+    parser.add_argument("--write-duration", type=int, default=10)
+    parser.add_argument("--workers", type=int, default=3, help="gunicorn sync workers")
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--small", type=int, default=1_000)
+    parser.add_argument("--large", type=int, default=1_000_000)
+    parser.add_argument("--skip-large", action="store_true")
+    args = parser.parse_args()
+    if args.small < 1000:
+        parser.error("--small must be at least 1000 (P4 moves the seeded cases)")
+    results = run(args)
+    print(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
