@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractUser
+from typing import Any
+
+from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -20,6 +22,15 @@ class Role(models.TextChoices):
 
 STAFF_ROLES = frozenset({Role.CASEWORKER, Role.SUPERVISOR})
 AGENCY_ROLES = frozenset({Role.CASEWORKER, Role.SUPERVISOR, Role.PLATFORM})
+
+
+class AccountManager(UserManager["User"]):
+    def create_superuser(
+        self, username: str, email: str | None = None, password: str | None = None, **extra: Any
+    ) -> User:
+        # ``createsuperuser`` knows nothing of roles; a superuser is an administrator.
+        extra.setdefault("role", Role.ADMIN)
+        return super().create_superuser(username, email, password, **extra)
 
 
 class User(AbstractUser):
@@ -40,6 +51,8 @@ class User(AbstractUser):
         "cases.Agency", on_delete=models.PROTECT, null=True, blank=True, related_name="staff"
     )
     province_wide = models.BooleanField(default=False)
+
+    objects = AccountManager()
 
     class Meta:
         constraints = [

@@ -327,3 +327,12 @@ def test_create_account_reports_every_error_and_creates_nothing(agency_list):
 def test_create_account_refuses_an_unknown_role(agency_list):
     with pytest.raises(CommandError, match="invalid choice"):
         run("--role=root", "--username=x1")
+
+
+@pytest.mark.django_db
+def test_createsuperuser_makes_an_administrator():
+    from django.core.management import call_command
+
+    call_command("createsuperuser", username="root", email="", interactive=False, verbosity=0)
+    user = User.objects.get(username="root")
+    assert (user.role, user.is_superuser, user.is_staff) == ("admin", True, True)
