@@ -1,7 +1,8 @@
 """The project's URLs plus the bare Django view P3 compares the API with.
 
 The bare view runs the same indexed queries as ``GET /api/v1/cases/{reference}/`` (the user, as
-JWT authentication loads it; the case with its agencies and assignee; the open stage clock) and
+JWT authentication loads it; the case with its agencies, assignee and open stage clock, through
+the same selector) and
 returns the same bytes (the API's response body, captured by the bench before the run), through
 the same middleware, with no DRF, no token check and no document building.
 """
@@ -15,22 +16,16 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import path
 
 from accounts.models import User
-from cases.models import TransferCase
+from cases.selectors import case_document_get_for
 from config.urls import urlpatterns as project_urlpatterns
-from workflow.models import StageClock
 
 _BODY = Path(os.environ.get("BENCH_BARE_BODY", "/nonexistent"))
 _USER_ID = int(os.environ.get("BENCH_USER_ID", "0"))
 
 
 def bare_case(request: HttpRequest, reference: str) -> HttpResponse:
-    User.objects.get(pk=_USER_ID)
-    case = (
-        TransferCase.objects.select_related("from_agency", "to_agency", "assignee")
-        .filter(reference=reference)
-        .first()
-    )
-    StageClock.objects.filter(case_id=case.pk, completed_at__isnull=True).first()
+    user = User.objects.get(pk=_USER_ID)
+    case_document_get_for(user=user, reference=reference)
     return HttpResponse(_BODY.read_bytes(), content_type="application/json")
 
 

@@ -153,12 +153,19 @@ def case_document(
         "contribution_months": case.contribution_months,
         "missing_materials": list(case.missing_materials or []),
         "reject_reason": case.reject_reason or None,
-        "assignee": case.assignee.username if case.assignee_id and case.assignee else None,
+        "assignee": _assignee_username(case),
         "next_actions": case_allowed_actions(case=case, user=user),
         "created_at": _instant(case.created_at),
         "updated_at": _instant(case.updated_at),
         "closed_at": _instant(case.closed_at),
     }
+
+
+def _assignee_username(case: TransferCase) -> str | None:
+    if not case.assignee_id:
+        return None
+    prefetched = getattr(case, "assignee_username", None)
+    return prefetched if prefetched is not None else case.assignee.username
 
 
 def _date(value: dt.date | None) -> str | None:

@@ -38,6 +38,7 @@ from cases.errors import ActionForbidden, UnknownAction
 from cases.models import Agency, TransferCase
 from cases.selectors import (
     case_action_ever_permitted,
+    case_document_get_for,
     case_events,
     case_get_for,
     case_list_for,
@@ -360,7 +361,10 @@ class CaseDetailView(APIView):
     def get(self, request: Request, reference: str) -> Response:
         """One case: state, stage with due date and working days left, continuity advice and
         the actions you may take now. A case you may not see is a 404."""
-        return _case_response(_visible_case(request, reference), request)
+        case = case_document_get_for(user=request.user, reference=reference)
+        if case is None:
+            raise NotFound(_("There is no case with this reference that you may see."))
+        return _case_response(case, request)
 
 
 class CaseEventsView(APIView):
