@@ -296,6 +296,8 @@ else:
         "processed_folder": str(_celery_dir / "processed"),
         # Exchange tables; the default is ./control in whatever directory the process started.
         "control_folder": str(_celery_dir / "control"),
+        # The transport polls its folder; the default 1 s makes a demo's backlog crawl.
+        "polling_interval": 0.1,
         "store_processed": False,
     }
 CELERY_RESULT_BACKEND = None
