@@ -10,8 +10,9 @@ DEBUG off, persistent connections, throttles lifted) and drives it with wrk from
 - P3: ``GET /api/v1/cases/{reference}/`` with a JWT, and in the same run, alternating with it,
   a bare Django view running the same queries and returning the same bytes (bench/_api_urls.py).
   Then p99 at 80% of the API's rate (wrk paced per connection with ``delay()``).
-- P4: ``POST .../transitions/approve_transfer_out/``, each request on another case.
-- P5: ``POST /api/v1/cases/`` at the window, each with another valid ID number.
+- P4: ``POST .../transitions/approve_transfer_out/``, each request on another case; and
+- P5: ``POST /api/v1/cases/`` at the window, each with another valid ID number: both on the
+  1,000,000-case database after P7 (on the small one with --skip-large).
 - P7: p50 of the case read at a fixed, moderate rate with 1,000 and with 1,000,000 cases.
 Prints a JSON summary and the Markdown used in docs/performance.md.
 """
@@ -38,6 +39,7 @@ ADMIN_URL = os.environ.get(
 DB_NAME = "bench_api"
 PORT = int(os.environ.get("BENCH_PORT", "8765"))
 BASE = f"http://127.0.0.1:{PORT}"
+PACED_CONNECTIONS = 16
 
 REPORT_LUA = """
 done = function(summary, latency, requests)
@@ -274,20 +276,8 @@ def run(args: argparse.Namespace) -> dict:
             )
             log(f"P3 api {api_runs[-1]['rps']:.0f}/s bare {bare_runs[-1]['rps']:.0f}/s")
         api_rps = median(api_runs, "rps")
-        paced_conns = args.connections
         target = 0.8 * api_rps
-        delay_ms = max(1, int(1000 * paced_conns / target))
-        paced = [
-            wrk(
-                api_path,
-                token,
-                seconds=args.duration,
-                connections=paced_conns,
-                script=PACED_LUA,
-                env={"BENCH_DELAY_MS": str(delay_ms)},
-            )
-            for _ in range(args.runs)
-        ]
+        paced, delay_ms = paced_runs(api_path, token, target, args)
         results["P3"] = {
             "api_rps_runs": [round(r["rps"]) for r in api_runs],
             "bare_rps_runs": [round(r["rps"]) for r in bare_runs],
@@ -296,6 +286,7 @@ def run(args: argparse.Namespace) -> dict:
             "ratio": round(api_rps / median(bare_runs, "rps"), 3),
             "api_p99_ms_full_load": round(median(api_runs, "p99_ms"), 1),
             "paced_target_rps": round(target),
+            "paced_delay_ms": delay_ms,
             "paced_rps": round(median(paced, "rps")),
             "paced_p50_ms": round(median(paced, "p50_ms"), 2),
             "paced_p99_ms": round(median(paced, "p99_ms"), 2),
@@ -304,33 +295,8 @@ def run(args: argparse.Namespace) -> dict:
         }
         results["P7_small"] = p7(api_path, token, args)
 
-        # P4: every request moves another seeded case (references 1 .. small-1 are applied).
-        per_thread = (args.small - 10) // 2
-        p4 = wrk(
-            "/api/v1/cases/",
-            token,
-            seconds=args.write_duration,
-            connections=2,
-            threads=2,
-            script=TRANSITION_LUA,
-            env={
-                "BENCH_PREFIX": small["prefix"],
-                "BENCH_FIRST": "1",
-                "BENCH_PER_THREAD": str(per_thread),
-            },
-        )
-        results["P4"] = {k: round(v, 2) for k, v in p4.items()}
-        log(f"P4 {p4['rps']:.0f}/s p99 {p4['p99_ms']:.1f} ms errors {p4['errors']}")
-        p5 = wrk(
-            "/api/v1/cases/",
-            token,
-            seconds=args.write_duration,
-            connections=4,
-            threads=2,
-            script=SUBMIT_LUA,
-        )
-        results["P5"] = {k: round(v, 2) for k, v in p5.items()}
-        log(f"P5 {p5['rps']:.0f}/s p99 {p5['p99_ms']:.1f} ms errors {p5['errors']}")
+        if args.skip_large:
+            results.update(writes(small, args))
     finally:
         server.stop()
 
@@ -343,6 +309,7 @@ def run(args: argparse.Namespace) -> dict:
         try:
             ref = f"{large['prefix']}{args.large // 2:08d}"
             results["P7_large"] = p7(f"/api/v1/cases/{ref}/", large["token"], args)
+            results.update(writes(large, args))
         finally:
             server.stop()
         results["P7"] = {
@@ -351,6 +318,72 @@ def run(args: argparse.Namespace) -> dict:
             "ratio": round(results["P7_large"]["p50_ms"] / results["P7_small"]["p50_ms"], 3),
         }
     return results
+
+
+def writes(seeded: dict, args: argparse.Namespace) -> dict:
+    """P4 and P5 on the seeded database: transitions each on another applied case, then submits."""
+    results: dict = {}
+    token = seeded["token"]
+    # P4: every request moves another seeded case (all seeded cases are applied at 440300).
+    per_thread = (seeded["cases"] - 10) // 2
+    p4 = wrk(
+        "/api/v1/cases/",
+        token,
+        seconds=args.write_duration,
+        connections=args.write_connections,
+        threads=2,
+        script=TRANSITION_LUA,
+        env={
+            "BENCH_PREFIX": seeded["prefix"],
+            "BENCH_FIRST": "1",
+            "BENCH_PER_THREAD": str(per_thread),
+        },
+    )
+    results["P4"] = {k: round(v, 2) for k, v in p4.items()}
+    log(f"P4 {p4['rps']:.0f}/s p99 {p4['p99_ms']:.1f} ms errors {p4['errors']}")
+    p5 = wrk(
+        "/api/v1/cases/",
+        token,
+        seconds=args.write_duration,
+        connections=args.write_connections,
+        threads=2,
+        script=SUBMIT_LUA,
+    )
+    results["P5"] = {k: round(v, 2) for k, v in p5.items()}
+    log(f"P5 {p5['rps']:.0f}/s p99 {p5['p99_ms']:.1f} ms errors {p5['errors']}")
+    return results
+
+
+def paced_runs(
+    path: str, token: str, target: float, args: argparse.Namespace
+) -> tuple[list[dict], int]:
+    """Runs at about ``target`` requests/s: wrk is closed-loop, so each of ``PACED_CONNECTIONS``
+    connections waits ``delay`` ms after each response; one short calibration run corrects the
+    delay for the time the responses themselves take."""
+    conns = PACED_CONNECTIONS
+    delay = max(1.0, 1000 * conns / target)
+    for _ in range(2):
+        probe = wrk(
+            path,
+            token,
+            seconds=4,
+            connections=conns,
+            script=PACED_LUA,
+            env={"BENCH_DELAY_MS": str(int(delay))},
+        )
+        delay = max(1.0, delay + 1000 * conns * (1 / target - 1 / probe["rps"]))
+    runs = [
+        wrk(
+            path,
+            token,
+            seconds=args.duration,
+            connections=conns,
+            script=PACED_LUA,
+            env={"BENCH_DELAY_MS": str(int(delay))},
+        )
+        for _ in range(args.runs)
+    ]
+    return runs, int(delay)
 
 
 def p7(path: str, token: str, args: argparse.Namespace) -> dict:
@@ -379,7 +412,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--duration", type=int, default=10, help="seconds per read run")
     parser.add_argument("--write-duration", type=int, default=10)
-    parser.add_argument("--workers", type=int, default=3, help="gunicorn sync workers")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers")
+    parser.add_argument("--write-connections", type=int, default=8)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--small", type=int, default=1_000)
     parser.add_argument("--large", type=int, default=1_000_000)
