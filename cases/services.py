@@ -543,6 +543,13 @@ def _apply(
     case.version += 1
     case.updated_at = now
     case.overdue_since = None
+    # An assignment belongs to the agency whose move it was (case_assign): when the move passes
+    # to the other agency, its queue starts unassigned, so its caseworkers are warned and digested.
+    # (Materials requested and resubmitted: the same agency's move again, so the assignment stays.)
+    handed_from = _responsible_agency_code(case, from_state)
+    handed_to = _responsible_agency_code(case, case.state)
+    if None not in (handed_from, handed_to) and handed_from != handed_to:
+        case.assignee = None
     if case.state in TERMINAL_STATES:
         case.closed_at = now
     try:
@@ -597,9 +604,13 @@ def _window_after_materials(case: TransferCase) -> int | None:
 
 def case_responsible_agency_code(case: TransferCase) -> str | None:
     """The agency whose move it is now, or None for the applicant's turn or a closed case."""
-    if case.state == CaseState.APPLIED:
+    return _responsible_agency_code(case, case.state)
+
+
+def _responsible_agency_code(case: TransferCase, state: str) -> str | None:
+    if state == CaseState.APPLIED:
         return case.from_agency_id
-    if case.state in (CaseState.TRANSFER_OUT_APPROVED, CaseState.TRANSFER_IN_CONFIRMED):
+    if state in (CaseState.TRANSFER_OUT_APPROVED, CaseState.TRANSFER_IN_CONFIRMED):
         return case.to_agency_id
     return None
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from accounts.models import Role, User
 from cases.errors import ActionForbidden, InvalidInput, TransitionNotAllowed
 from cases.models import CaseEvent
 from cases.selectors import case_get_for, case_queryset_for
-from cases.services import case_assign
+from cases.services import case_assign, case_transition
+from workflow.calendar import SHANGHAI
 
 
 @pytest.fixture
@@ -103,3 +106,33 @@ def test_assignment_refusals_change_nothing(personas, submit_case, case_in_state
     closed = case_in_state("rejected", insurance_type="resident")
     with pytest.raises(TransitionNotAllowed):
         case_assign(case=closed, assignee=personas["cw_out"], actor=personas["supervisor"])
+
+
+@pytest.mark.django_db
+def test_the_assignment_stays_with_the_agency_whose_move_it_was(personas, submit_case):
+    """Materials requested and resubmitted: still the transfer-out caseworker's. Transferred out:
+    the transfer-in agency's queue starts unassigned, and its caseworker can take it."""
+    at = dt.datetime(2026, 11, 24, 10, 0, tzinfo=SHANGHAI)
+    case = submit_case()
+    case = case_assign(case=case, assignee=personas["cw_out"], actor=personas["cw_out"])
+    for action, payload in (
+        ("request_materials", {"missing_materials": ["离职证明"]}),
+        ("resubmit_materials", {}),
+    ):
+        case = case_transition(
+            case=case, action=action, actor=personas["cw_out"], payload=payload, now=at
+        )
+        assert case.assignee == personas["cw_out"]
+    case = case_transition(
+        case=case,
+        action="approve_transfer_out",
+        actor=personas["cw_out"],
+        payload={"contribution_months": 60, "personal_account_balance": "100.00"},
+        now=at,
+    )
+    case.refresh_from_db()
+    assert case.assignee is None
+    case = case_assign(case=case, assignee=personas["cw_in"], actor=personas["cw_in"])
+    case = case_transition(case=case, action="confirm_transfer_in", actor=personas["cw_in"], now=at)
+    case.refresh_from_db()
+    assert (case.state, case.assignee) == ("transfer_in_confirmed", personas["cw_in"])
