@@ -275,27 +275,37 @@ def _format_instant(instant: dt.datetime | None) -> str:
 
 
 def _staff_recipients(rows: Iterable[dict[str, Any]]) -> dict[int, list[dict[str, Any]]]:
-    """Clock id -> users to tell: the case's assignee, else every caseworker of the agency."""
+    """Clock id -> users to tell: the case's assignee, else every caseworker of the agency.
+
+    An assignee counts only while they are of the clock's agency: one left over from the other
+    side's stage (or a moved or deactivated account) cannot act, so the agency's caseworkers are
+    told instead.
+    """
     rows = list(rows)
     user_model = get_user_model()
     assignees = {r["assignee_id"] for r in rows if r["assignee_id"]}
-    agencies = {r["agency_id"] for r in rows if not r["assignee_id"] and r["agency_id"]}
-    users = list(
-        user_model.objects.filter(is_active=True)
-        .filter(Q(pk__in=assignees) | Q(role="caseworker", agency_id__in=agencies))
-        .values("pk", "agency_id", "email", "role")
-    )
-    by_pk = {u["pk"]: u for u in users}
+    by_pk = {
+        u["pk"]: u
+        for u in user_model.objects.filter(is_active=True, pk__in=assignees).values(
+            "pk", "agency_id", "email"
+        )
+    }
+
+    def assignee(r: dict[str, Any]) -> dict[str, Any] | None:
+        user = by_pk.get(r["assignee_id"])
+        return user if user is not None and user["agency_id"] == r["agency_id"] else None
+
+    agencies = {r["agency_id"] for r in rows if r["agency_id"] and assignee(r) is None}
     by_agency: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for u in users:
-        if u["role"] == "caseworker":
+    if agencies:
+        for u in user_model.objects.filter(
+            is_active=True, role="caseworker", agency_id__in=agencies
+        ).values("pk", "agency_id", "email"):
             by_agency[u["agency_id"]].append(u)
     out: dict[int, list[dict[str, Any]]] = {}
     for r in rows:
-        if r["assignee_id"] and r["assignee_id"] in by_pk:
-            out[r["id"]] = [by_pk[r["assignee_id"]]]
-        else:
-            out[r["id"]] = by_agency.get(r["agency_id"], [])
+        user = assignee(r)
+        out[r["id"]] = [user] if user is not None else by_agency.get(r["agency_id"], [])
     return out
 
 
@@ -467,7 +477,14 @@ def sla_digest(*, now: dt.datetime | None = None, sample: int = 50) -> DigestRep
         StageClock.objects.filter(completed_at__isnull=True, agency__isnull=False)
         .filter(Q(breached_at__isnull=False) | Q(warn_at__lte=now))
         .order_by("agency_id", "due_at")
-        .values_list("agency_id", "case__assignee_id", "case__reference", "breached_at")
+        .values_list(
+            "agency_id",
+            "case__assignee_id",
+            "case__assignee__agency_id",
+            "case__assignee__is_active",
+            "case__reference",
+            "breached_at",
+        )
     )
 
     def flush(agency_id: str | None, items: list[tuple[int | None, str, bool]]) -> None:
@@ -510,10 +527,10 @@ def sla_digest(*, now: dt.datetime | None = None, sample: int = 50) -> DigestRep
             )
             report.recipients += 1
         if assigned_elsewhere:
-            # Assigned to someone of another agency (a supervisor, or a moved account): they are
-            # told by the due-soon and overdue messages; the digest is per agency.
+            # Assigned to someone of the agency who is not a caseworker (a supervisor): they are
+            # told by the due-soon and overdue messages; the digest goes to caseworkers.
             logger.debug(
-                "digest: %d assignee(s) outside agency %s", len(assigned_elsewhere), agency_id
+                "digest: %d assignee(s) of agency %s are not caseworkers", len(assigned_elsewhere), agency_id
             )
         if drafts:
             with transaction.atomic():
@@ -521,10 +538,15 @@ def sla_digest(*, now: dt.datetime | None = None, sample: int = 50) -> DigestRep
 
     current: str | None = None
     items: list[tuple[int | None, str, bool]] = []
-    for agency_id, assignee_id, reference, breached_at in clocks.iterator(chunk_size=2000):
+    for agency_id, assignee_id, assignee_agency, active, reference, breached_at in clocks.iterator(
+        chunk_size=2000
+    ):
         if agency_id != current:
             flush(current, items)
             current, items = agency_id, []
+        # As in the due-soon and overdue messages: only an active assignee of the agency counts.
+        if assignee_agency != agency_id or not active:
+            assignee_id = None
         items.append((assignee_id, reference, breached_at is not None))
     flush(current, items)
     return report

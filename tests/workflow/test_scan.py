@@ -241,3 +241,24 @@ def test_scan_batches_bound_what_it_holds(calendar_2026, submit_case, personas):
     assert report.counts["overdue"] == 5
     assert report.batches >= 3 + 3  # overdue in 3 batches, due-soon claims in 3
     assert TransferCase.objects.filter(overdue_since__isnull=False).count() == 5
+
+
+def test_an_assignee_of_the_other_agency_does_not_swallow_the_warnings(case, personas):
+    """A case still assigned to a transfer-out caseworker in the transfer-in stage (rows from
+    before handover cleared the assignee): the transfer-in caseworkers are warned and digested."""
+    case = case_transition(
+        case=case,
+        action="approve_transfer_out",
+        actor=personas["cw_out"],
+        payload={"contribution_months": 60, "personal_account_balance": "100.00"},
+        now=at("2026-09-29 09:00"),
+    )
+    TransferCase.objects.filter(pk=case.pk).update(assignee=personas["cw_out"])
+    # 5-day window from 09-29: 09-30, 10-08, 10-09, 10-10 (make-up), 10-12; due soon from 10-10.
+    assert open_clock(case).warn_at == at("2026-10-10 00:00")
+    sla_scan(now=at("2026-10-10 00:00"))
+    assert list(
+        Notification.objects.filter(kind="due_soon").values_list("recipient__username", flat=True)
+    ) == ["cs_cw"]
+    assert sla_digest(now=at("2026-10-10 08:30")).recipients == 1
+    assert Notification.objects.get(kind=DIGEST).recipient == personas["cw_in"]
