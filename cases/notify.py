@@ -9,6 +9,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Final
 
+from django.utils import translation
+
+from cases.states import RejectReason
+from config.logging_filters import mask_id_numbers
 from notifications.models import ChannelName
 from notifications.services import NotificationDraft, notifications_create
 from notifications.templates import template_render
@@ -41,8 +45,22 @@ def _detail(event: CaseEvent) -> dict[str, str]:
         missing = "、".join(event.data.get("missing_materials") or [])
         return {"zh-hans": f"请补正材料：{missing}。", "en": f"Please send: {missing}."}
     if event.to_state == "rejected":
-        return {"zh-hans": f"原因：{event.reason_code}。", "en": f"Reason: {event.reason_code}."}
+        return {
+            "zh-hans": f"原因：{_reason(event, 'zh-hans')}。",
+            "en": f"Reason: {_reason(event, 'en')}.",
+        }
     return {"zh-hans": "", "en": ""}
+
+
+def _reason(event: CaseEvent, language: str) -> str:
+    """The reason's label in ``language`` (never the bare code), and the caseworker's explanation
+    for "other" (anything shaped like an ID number in it masked, as in the logs)."""
+    code = event.reason_code
+    with translation.override(language):
+        label = str(RejectReason(code).label) if code in RejectReason.values else code
+    if code == RejectReason.OTHER and event.note.strip():
+        label += ("：" if language == "zh-hans" else ": ") + mask_id_numbers(event.note.strip())
+    return label
 
 
 def case_event_notify(event: CaseEvent) -> list[int]:

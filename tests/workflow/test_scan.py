@@ -262,3 +262,40 @@ def test_an_assignee_of_the_other_agency_does_not_swallow_the_warnings(case, per
     ) == ["cs_cw"]
     assert sla_digest(now=at("2026-10-10 08:30")).recipients == 1
     assert Notification.objects.get(kind=DIGEST).recipient == personas["cw_in"]
+
+
+def test_a_rejection_tells_the_applicant_the_reason_in_words(case, personas):
+    case_transition(
+        case=case,
+        action="reject",
+        actor=personas["cw_out"],
+        payload={"reason_code": "arrears"},
+        now=at("2026-09-28 10:00"),
+    )
+    sms = Notification.objects.get(
+        kind="status_changed", channel="sms", payload__to_state="rejected"
+    )
+    assert "原因：存在欠费。" in sms.body
+    assert "arrears" not in sms.body
+
+
+def test_an_other_rejection_carries_the_explanation_without_an_id_number(
+    calendar_2026, submit_case, personas
+):
+    from tests.conftest import make_id_number
+
+    number = make_id_number("440305", "19880512", 321)
+    case = submit_case(**SUBMIT)
+    case_transition(
+        case=case,
+        action="reject",
+        actor=personas["cw_out"],
+        payload={"reason_code": "other", "note": f"与 {number} 的参保记录重复"},
+        now=at("2026-09-28 10:00"),
+    )
+    rows = Notification.objects.filter(kind="status_changed", payload__to_state="rejected")
+    assert rows.exists()
+    for row in rows:
+        assert f"原因：其他：与 {number[:6]}********{number[-4:]} 的参保记录重复。" in row.body
+        assert number not in row.body
+        assert number not in str(row.payload)
