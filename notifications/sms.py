@@ -23,7 +23,13 @@ class SmsGateway:
 
 
 def _mask(phone: str) -> str:
-    return f"{phone[:3]}****{phone[-4:]}" if len(phone) >= 7 else "****"
+    """``138****1234``; a shorter number (7 to 10 digits) keeps only its last 4, so at least
+    3 digits are always hidden (3 + 4 kept of a 7-digit number would be all of it)."""
+    if len(phone) >= 11:
+        return f"{phone[:3]}{'*' * (len(phone) - 7)}{phone[-4:]}"
+    if len(phone) >= 7:
+        return f"{'*' * (len(phone) - 4)}{phone[-4:]}"
+    return "****"
 
 
 class LoggingSmsGateway(SmsGateway):
