@@ -3,11 +3,134 @@ and what delivery writes to the log."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 import pytest
+import time_machine
+from django.utils import timezone
 
+from notifications import channels
+from notifications.channels import DeliveryError
+from notifications.models import Notification
+from notifications.services import (
+    DeliveryRetry,
+    notification_create,
+    notification_deliver,
+    notification_sweep,
+)
 from notifications.sms import LoggingSmsGateway
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def no_broker(monkeypatch):
+    """Collect what would be queued instead of talking to a broker."""
+    queued: list[list[int]] = []
+    monkeypatch.setattr(
+        "notifications.services.notification_dispatch", lambda *, ids: queued.append(list(ids))
+    )
+    return queued
+
+
+class FlakyChannel(channels.Channel):
+    name = "in_app"
+
+    def __init__(self, error: str = "") -> None:
+        self.error = error
+        self.sent: list[int] = []
+
+    def send(self, notification: Notification) -> None:
+        if self.error:
+            raise DeliveryError(self.error)
+        self.sent.append(notification.pk)
+
+
+@pytest.fixture
+def channel(monkeypatch) -> FlakyChannel:
+    fake = FlakyChannel()
+    monkeypatch.setitem(channels.CHANNELS, "in_app", fake)
+    return fake
+
+
+def make_row(personas, **extra) -> Notification:
+    pk = notification_create(
+        dedup_key=extra.pop("dedup_key", "test:1:in_app"),
+        kind="test",
+        channel="in_app",
+        recipient_id=personas["applicant"].pk,
+        body="hello",
+        **extra,
+    )
+    return Notification.objects.get(pk=pk)
+
+
+def test_a_row_held_by_a_live_worker_is_neither_delivered_nor_swept(personas, channel):
+    row = make_row(personas)
+    now = timezone.now()
+    Notification.objects.filter(pk=row.pk).update(
+        created_at=now - dt.timedelta(hours=1), claimed_until=now + dt.timedelta(seconds=60)
+    )
+    # A second worker (a redelivered task) and the sweeper both leave it to the one holding it.
+    assert notification_deliver(notification_id=row.pk) == "skipped"
+    assert notification_sweep(now=now) == []
+    assert channel.sent == []
+    # Its worker died: once the lease has run out the sweeper re-queues it, once per period.
+    expired = now + dt.timedelta(seconds=61)
+    assert notification_sweep(now=expired) == [row.pk]
+    assert notification_sweep(now=expired + dt.timedelta(seconds=1)) == []
+    with time_machine.travel(expired, tick=False):
+        assert notification_deliver(notification_id=row.pk) == "sent"
+        assert notification_deliver(notification_id=row.pk) == "skipped"
+    row.refresh_from_db()
+    assert (row.status, row.attempts, row.claimed_until, channel.sent) == (
+        "sent",
+        1,
+        None,
+        [row.pk],
+    )
+    assert notification_sweep(now=expired + dt.timedelta(hours=1)) == []
+
+
+def test_retries_back_off_exponentially_up_to_a_cap_then_fail_with_the_last_error(
+    personas, channel, settings
+):
+    settings.NOTIFICATION_MAX_ATTEMPTS = 5
+    settings.NOTIFICATION_RETRY_BACKOFF_SECONDS = 30.0
+    settings.NOTIFICATION_RETRY_BACKOFF_MAX_SECONDS = 100.0
+    row = make_row(personas)
+    now = timezone.now()
+    countdowns = []
+    for attempt in range(1, 5):
+        channel.error = f"gateway down {attempt}"
+        with time_machine.travel(now, tick=False):
+            with pytest.raises(DeliveryRetry) as retry:
+                notification_deliver(notification_id=row.pk)
+            # Until the retry is due nobody else takes the row.
+            assert notification_deliver(notification_id=row.pk) == "skipped"
+        countdowns.append(retry.value.countdown)
+        row.refresh_from_db()
+        assert (row.status, row.attempts, row.last_error) == (
+            "pending",
+            attempt,
+            f"DeliveryError: gateway down {attempt}",
+        )
+        assert row.claimed_until == now + dt.timedelta(seconds=retry.value.countdown)
+        now = row.claimed_until
+    assert countdowns == [30.0, 60.0, 100.0, 100.0]
+    channel.error = "gateway down for good"
+    with time_machine.travel(now, tick=False):
+        assert notification_deliver(notification_id=row.pk) == "failed"
+        assert notification_deliver(notification_id=row.pk) == "skipped"
+    row.refresh_from_db()
+    assert (row.status, row.attempts, row.last_error, row.sent_at) == (
+        "failed",
+        5,
+        "DeliveryError: gateway down for good",
+        None,
+    )
+    assert notification_sweep(now=now + dt.timedelta(hours=1)) == []
 
 
 @pytest.mark.parametrize(
