@@ -154,15 +154,24 @@ def clocks_recompute(
 
     The window is fixed when a stage opens (it is what the applicant was told); the calendar is
     what may change. ``due_since`` limits the work to clocks due on or after an instant (a calendar
-    import for year Y cannot move a deadline that falls before 1 January Y). A clock that had been
-    flagged overdue but now falls due later is unflagged.
+    import for year Y cannot move a deadline that falls before 1 January Y, but can move the
+    escalation counted after it). A clock that had been flagged overdue but now falls due later is
+    unflagged. Returns the clocks whose deadline changed; a clock whose warning or escalation
+    instant alone moved is updated without a change.
     """
     calendar = get_calendar()
     qs = StageClock.objects.filter(completed_at__isnull=True).filter(
         Q(window_days__isnull=False) | Q(remind_at__isnull=False, reminded_at__isnull=True)
     )
     if due_since is not None:
-        qs = qs.filter(Q(due_at__gte=due_since) | Q(provisional=True) | Q(remind_at__gte=due_since))
+        # The escalation is counted past the deadline, so it can fall in the year while the
+        # deadline does not.
+        qs = qs.filter(
+            Q(due_at__gte=due_since)
+            | Q(provisional=True)
+            | Q(escalate_at__gte=due_since)
+            | Q(remind_at__gte=due_since)
+        )
     fields = [
         "due_at",
         "provisional",
@@ -190,19 +199,24 @@ def clocks_recompute(
                 pending.append(clock)
             continue
         deadline = calendar.deadline(clock.started_at, clock.window_days)
-        if deadline.due_at == clock.due_at and deadline.provisional == clock.provisional:
+        due_changed = deadline.due_at != clock.due_at or deadline.provisional != clock.provisional
+        if not due_changed and (instants.warn_at, instants.escalate_at) == (
+            clock.warn_at,
+            clock.escalate_at,
+        ):
             continue
-        changes.append(
-            ClockChange(
-                clock_id=clock.pk,
-                case_id=clock.case_id,
-                stage=clock.stage,
-                old_due_at=clock.due_at,
-                new_due_at=deadline.due_at,
-                old_provisional=clock.provisional,
-                provisional=deadline.provisional,
+        if due_changed:
+            changes.append(
+                ClockChange(
+                    clock_id=clock.pk,
+                    case_id=clock.case_id,
+                    stage=clock.stage,
+                    old_due_at=clock.due_at,
+                    new_due_at=deadline.due_at,
+                    old_provisional=clock.provisional,
+                    provisional=deadline.provisional,
+                )
             )
-        )
         clock.due_at = deadline.due_at
         clock.provisional = deadline.provisional
         clock.warn_at = instants.warn_at

@@ -198,3 +198,30 @@ def test_recompute_deadlines_command_reports_moves(calendar_2026, submit_case, t
     call_command("recompute_deadlines", stdout=out)
     assert f"{case.reference} applied: 2027-01-08 -> 2027-01-09" in out.getvalue()
     assert "1 deadline(s) moved" in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_an_import_moves_an_escalation_that_falls_in_the_imported_year(
+    calendar_2026, submit_case, tmp_path
+):
+    """Due on 2026-12-31 (published): the deadline stays, but the escalation 2 working days later
+    was counted on the provisional 2027 and moves with the imported schedule."""
+    # 12-18, 12-21 .. 12-25, 12-28 .. 12-31.
+    case = submit_case(
+        now=at("2026-12-17"), stopped_at_source_on="2026-12-01", enrolled_at_target_on=None
+    )
+    clock = open_clock(case)
+    assert (clock.due_at.date(), clock.provisional) == (dt.date(2026, 12, 31), False)
+    # Provisional 2027: 01-01 holiday, weekend, then 01-04 and 01-05.
+    assert clock.escalate_at == dt.datetime(2027, 1, 5, 23, 59, 59, tzinfo=SHANGHAI)
+    path = tmp_path / "2027.csv"
+    path.write_text(MADE_UP_2027, encoding="utf-8")
+    out = StringIO()
+    call_command("import_calendar", str(path), stdout=out)
+    clock.refresh_from_db()
+    # 01-04 is a holiday now: 01-05, 01-06.
+    assert clock.escalate_at == dt.datetime(2027, 1, 6, 23, 59, 59, tzinfo=SHANGHAI)
+    assert clock.due_at.date() == dt.date(2026, 12, 31)
+    # The applicant's deadline did not move: no event, nothing reported.
+    assert "0 deadlines moved" in out.getvalue()
+    assert not CaseEvent.objects.filter(case=case, action="deadline_recomputed").exists()
