@@ -1,9 +1,10 @@
 """API benchmarks: P3 (case document), P4 (transitions), P5 (submit), P7 (cost against size).
 
-    .venv/bin/python bench/bench_api.py [--runs 3] [--duration 10] [--workers 3] [--skip-large]
+    .venv/bin/python bench/bench_api.py [--runs 3] [--duration 10] [--workers 4] [--skip-large]
 
-Creates (drops first) the PostgreSQL database ``bench_api`` on BENCH_ADMIN_DATABASE_URL
-(default postgres://postgres@localhost:5432/postgres), migrates it, seeds agencies, the 2026
+Creates (drops first) the PostgreSQL databases ``bench_api`` (1,000 cases) and
+``bench_api_large`` (1,000,000) on BENCH_ADMIN_DATABASE_URL
+(default postgres://postgres@localhost:5432/postgres), migrates them, seeds agencies, the 2026
 calendar, a caseworker and N cases by SQL (bench/_api_seed.py), starts gunicorn (sync workers,
 DEBUG off, persistent connections, throttles lifted) and drives it with wrk from 127.0.0.1.
 
@@ -13,8 +14,9 @@ DEBUG off, persistent connections, throttles lifted) and drives it with wrk from
 - P4: ``POST .../transitions/approve_transfer_out/``, each request on another case; and
 - P5: ``POST /api/v1/cases/`` at the window, each with another valid ID number: both on the
   1,000,000-case database after P7 (on the small one with --skip-large).
-- P7: p50 of the case read at a fixed, moderate rate with 1,000 and with 1,000,000 cases.
-Prints a JSON summary and the Markdown used in docs/performance.md.
+- P7: p50 of the case read at a fixed, moderate rate with 1,000 and with 1,000,000 cases: one
+  gunicorn per database, runs alternating between them.
+Prints a JSON summary (docs/performance.md quotes it); progress goes to stderr.
 """
 
 from __future__ import annotations
@@ -36,9 +38,12 @@ ROOT = Path(__file__).resolve().parents[1]
 ADMIN_URL = os.environ.get(
     "BENCH_ADMIN_DATABASE_URL", "postgres://postgres@localhost:5432/postgres"
 )
-DB_NAME = "bench_api"
+DB_SMALL = "bench_api"
+DB_LARGE = "bench_api_large"
 PORT = int(os.environ.get("BENCH_PORT", "8765"))
+PORT_LARGE = PORT + 1
 BASE = f"http://127.0.0.1:{PORT}"
+BASE_LARGE = f"http://127.0.0.1:{PORT_LARGE}"
 PACED_CONNECTIONS = 16
 
 REPORT_LUA = """
@@ -117,17 +122,17 @@ def db_url(name: str) -> str:
     return ADMIN_URL.rsplit("/", 1)[0] + "/" + name
 
 
-def recreate_database() -> None:
+def recreate_database(name: str) -> None:
     with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
         conn.execute(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
-            [DB_NAME],
+            [name],
         )
-        conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME}")
-        conn.execute(f"CREATE DATABASE {DB_NAME}")
+        conn.execute(f"DROP DATABASE IF EXISTS {name}")
+        conn.execute(f"CREATE DATABASE {name}")
 
 
-def server_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+def server_env(db: str, extra: dict[str, str] | None = None) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
         {
@@ -135,7 +140,7 @@ def server_env(extra: dict[str, str] | None = None) -> dict[str, str]:
             "DJANGO_SETTINGS_MODULE": "bench._api_settings",
             "PYTHONPATH": str(ROOT),
             "DEBUG": "false",
-            "DATABASE_URL": db_url(DB_NAME),
+            "DATABASE_URL": db_url(db),
             "CONN_MAX_AGE": "600",
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
             "LOG_LEVEL": "WARNING",
@@ -149,9 +154,9 @@ def server_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     return env
 
 
-def seed(cases: int) -> dict:
-    recreate_database()
-    env = server_env()
+def seed(cases: int, db: str) -> dict:
+    recreate_database(db)
+    env = server_env(db)
     py = sys.executable
     subprocess.run([py, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)  # noqa: S603
     t = time.monotonic()
@@ -168,13 +173,13 @@ def seed(cases: int) -> dict:
 
 
 class Server:
-    def __init__(self, workers: int, extra_env: dict[str, str]) -> None:
+    def __init__(self, workers: int, db: str, port: int, extra_env: dict[str, str]) -> None:
         self.proc = subprocess.Popen(  # noqa: S603 - fixed command line
             [
                 str(Path(sys.executable).with_name("gunicorn")),
                 "config.wsgi",
                 "--bind",
-                f"127.0.0.1:{PORT}",
+                f"127.0.0.1:{port}",
                 "--workers",
                 str(workers),
                 "--worker-class",
@@ -185,11 +190,11 @@ class Server:
                 "warning",
             ],
             cwd=ROOT,
-            env=server_env(extra_env),
+            env=server_env(db, extra_env),
         )
         for _ in range(100):
             try:
-                urllib.request.urlopen(f"{BASE}/healthz", timeout=1)  # noqa: S310
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
                 return
             except OSError:
                 time.sleep(0.2)
@@ -209,6 +214,7 @@ def wrk(
     threads: int = 2,
     script: str = "",
     env: dict[str, str] | None = None,
+    base: str = BASE,
 ) -> dict:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
         f.write(script + REPORT_LUA)
@@ -226,7 +232,7 @@ def wrk(
         f"Authorization: Bearer {token}",
         "-H",
         "Content-Type: application/json",
-        BASE + path,
+        base + path,
     ]
     out = subprocess.run(  # noqa: S603 - fixed command line
         cmd, capture_output=True, text=True, check=True, env={**os.environ, **(env or {})}
@@ -250,15 +256,21 @@ def fetch(path: str, token: str) -> bytes:
 
 def run(args: argparse.Namespace) -> dict:
     results: dict = {}
-    small = seed(args.small)
+    small = seed(args.small, DB_SMALL)
+    large = None if args.skip_large else seed(args.large, DB_LARGE)
     body_file = Path(tempfile.gettempdir()) / "bench_api_body.json"
     token = small["token"]
     ref = f"{small['prefix']}{args.small // 2:08d}"
     api_path = f"/api/v1/cases/{ref}/"
     bare_path = f"/bench/bare/{ref}/"
-    server = Server(
-        args.workers, {"BENCH_BARE_BODY": str(body_file), "BENCH_USER_ID": str(small["user_id"])}
-    )
+    servers = [
+        Server(
+            args.workers,
+            DB_SMALL,
+            PORT,
+            {"BENCH_BARE_BODY": str(body_file), "BENCH_USER_ID": str(small["user_id"])},
+        )
+    ]
     try:
         body = fetch(api_path, token)
         body_file.write_bytes(body)
@@ -293,34 +305,40 @@ def run(args: argparse.Namespace) -> dict:
             "errors": sum(r["errors"] for r in api_runs + bare_runs + paced),
             "bytes": len(body),
         }
-        results["P7_small"] = p7(api_path, token, args)
-
-        if args.skip_large:
-            results.update(writes(small, args))
-    finally:
-        server.stop()
-
-    if not args.skip_large:
-        large = seed(args.large)
-        server = Server(
-            args.workers,
-            {"BENCH_BARE_BODY": str(body_file), "BENCH_USER_ID": str(large["user_id"])},
+        log(f"P3 {results['P3']}")
+        if large is None:
+            results["P7_small"] = p7([(api_path, token, BASE)], args)[0]
+            results.update(writes(small, args, BASE))
+            return results
+        # P7: the same read on both databases, served by two servers, runs alternating so
+        # both sides see the same machine.
+        servers.append(
+            Server(
+                args.workers,
+                DB_LARGE,
+                PORT_LARGE,
+                {"BENCH_BARE_BODY": str(body_file), "BENCH_USER_ID": str(large["user_id"])},
+            )
         )
-        try:
-            ref = f"{large['prefix']}{args.large // 2:08d}"
-            results["P7_large"] = p7(f"/api/v1/cases/{ref}/", large["token"], args)
-            results.update(writes(large, args))
-        finally:
-            server.stop()
+        large_path = f"/api/v1/cases/{large['prefix']}{args.large // 2:08d}/"
+        small_p7, large_p7 = p7(
+            [(api_path, token, BASE), (large_path, large["token"], BASE_LARGE)], args
+        )
         results["P7"] = {
-            "p50_small_ms": results["P7_small"]["p50_ms"],
-            "p50_large_ms": results["P7_large"]["p50_ms"],
-            "ratio": round(results["P7_large"]["p50_ms"] / results["P7_small"]["p50_ms"], 3),
+            "small": small_p7,
+            "large": large_p7,
+            "p50_ratio": round(large_p7["p50_ms"] / small_p7["p50_ms"], 3),
         }
+        log(f"P7 {results['P7']}")
+        servers.pop(0).stop()
+        results.update(writes(large, args, BASE_LARGE))
+    finally:
+        for server in servers:
+            server.stop()
     return results
 
 
-def writes(seeded: dict, args: argparse.Namespace) -> dict:
+def writes(seeded: dict, args: argparse.Namespace, base: str) -> dict:
     """P4 and P5 on the seeded database: transitions each on another applied case, then submits."""
     results: dict = {}
     token = seeded["token"]
@@ -338,6 +356,7 @@ def writes(seeded: dict, args: argparse.Namespace) -> dict:
             "BENCH_FIRST": "1",
             "BENCH_PER_THREAD": str(per_thread),
         },
+        base=base,
     )
     results["P4"] = {k: round(v, 2) for k, v in p4.items()}
     log(f"P4 {p4['rps']:.0f}/s p99 {p4['p99_ms']:.1f} ms errors {p4['errors']}")
@@ -348,6 +367,7 @@ def writes(seeded: dict, args: argparse.Namespace) -> dict:
         connections=args.write_connections,
         threads=2,
         script=SUBMIT_LUA,
+        base=base,
     )
     results["P5"] = {k: round(v, 2) for k, v in p5.items()}
     log(f"P5 {p5['rps']:.0f}/s p99 {p5['p99_ms']:.1f} ms errors {p5['errors']}")
@@ -386,25 +406,34 @@ def paced_runs(
     return runs, int(delay)
 
 
-def p7(path: str, token: str, args: argparse.Namespace) -> dict:
-    """p50 of the case read at a fixed, moderate rate (about 100/s: 4 connections, 40 ms pace)."""
-    wrk(path, token, seconds=2, connections=4)
-    runs = [
-        wrk(
-            path,
-            token,
-            seconds=args.duration,
-            connections=4,
-            script=PACED_LUA,
-            env={"BENCH_DELAY_MS": "40"},
-        )
-        for _ in range(args.runs)
+def p7(targets: list[tuple[str, str, str]], args: argparse.Namespace) -> list[dict]:
+    """p50 of the case read at a fixed, moderate rate (about 100/s: 4 connections, 40 ms pace)
+    for each (path, token, base), the targets' runs interleaved."""
+    for path, token, base in targets:
+        wrk(path, token, seconds=2, connections=4, base=base)
+    runs: list[list[dict]] = [[] for _ in targets]
+    for _ in range(args.runs):
+        for i, (path, token, base) in enumerate(targets):
+            runs[i].append(
+                wrk(
+                    path,
+                    token,
+                    seconds=args.duration,
+                    connections=4,
+                    script=PACED_LUA,
+                    env={"BENCH_DELAY_MS": "40"},
+                    base=base,
+                )
+            )
+    return [
+        {
+            "p50_ms": round(median(r, "p50_ms"), 2),
+            "p50_ms_runs": [round(x["p50_ms"], 2) for x in r],
+            "p99_ms": round(median(r, "p99_ms"), 2),
+            "rps": round(median(r, "rps")),
+        }
+        for r in runs
     ]
-    return {
-        "p50_ms": round(median(runs, "p50_ms"), 2),
-        "p99_ms": round(median(runs, "p99_ms"), 2),
-        "rps": round(median(runs, "rps")),
-    }
 
 
 def main() -> None:
