@@ -13,7 +13,7 @@ ARGS ?=
 PROCFILE ?= Procfile
 BENCH ?= bench/*.py
 
-.PHONY: help sync test run migrate lint fmt bench clean clean-all
+.PHONY: help sync test run migrate lint fmt bench drill clean clean-all
 
 help: ## this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -49,6 +49,9 @@ bench: ## run every bench/*.py (BENCH=bench/x.py for one); files starting with _
 		NO_SYNC=1 $(IN_ENV) python "$$f"; \
 	done; \
 	[ -n "$$found" ] || echo "no benchmarks in bench/"
+
+drill: ## scale-out drill on a throwaway PostgreSQL + Redis, faults injected (~8 min; ARGS= for options)
+	@bash scripts/drill.sh $(ARGS)
 
 clean: ## remove caches and collected static files (keeps .venv and var/)
 	@find . -path ./.venv -prune -o -type d -name __pycache__ -print0 | xargs -0r rm -rf

@@ -2,7 +2,10 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from config import health
+from config import health, metrics
+
+# Overdue cases, the outbox and the queue on /metrics (config/metrics.py).
+metrics.metrics_register()
 
 admin.site.site_header = "医保关系转移接续 · 经办"
 admin.site.site_title = "医保关系转移接续"
