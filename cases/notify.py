@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from django.utils import translation
 
+from accounts.models import Role, User
 from cases.states import RejectReason
 from config.logging_filters import mask_id_numbers
 from notifications.models import ChannelName
@@ -64,8 +65,8 @@ def _reason(event: CaseEvent, language: str) -> str:
 
 
 def case_event_notify(event: CaseEvent) -> list[int]:
-    """Rows for a state change: the applicant in-app (their account), by SMS (the case's phone) and
-    email (their account's address), and each agency of the case that has a webhook. Events that
+    """Rows for a state change: the applicant in-app (their account, also when a window submitted
+    the case for them), by SMS (the case's phone) and email (their account's address), and each agency of the case that has a webhook. Events that
     change no state (assignment, a recomputed deadline) notify nobody."""
     if not event.to_state or event.from_state == event.to_state:
         return []
@@ -92,7 +93,7 @@ def case_event_notify(event: CaseEvent) -> list[int]:
         "subject_ref": case.reference,
     }
     drafts: list[NotificationDraft] = []
-    applicant = case.applicant
+    applicant = case.applicant or _applicant_account(case)
     if applicant is not None:
         drafts.append(
             NotificationDraft(
@@ -136,6 +137,18 @@ def case_event_notify(event: CaseEvent) -> list[int]:
                 )
             )
     return notifications_create(drafts=drafts, now=event.at)
+
+
+def _applicant_account(case: Any) -> User | None:
+    """The applicant's own account for a case a window or platform submitted for them (found,
+    as the case list finds it, by the keyed digest of the ID number)."""
+    return (
+        User.objects.filter(
+            role=Role.APPLICANT, is_active=True, id_number_digest=case.id_number_digest
+        )
+        .order_by("pk")
+        .first()
+    )
 
 
 def webhook_secret(notification: Notification) -> str:

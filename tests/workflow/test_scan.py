@@ -13,6 +13,7 @@ import time_machine
 from django.core.management import call_command
 
 from cases.models import Agency, TransferCase
+from cases.pii import id_number_decrypt
 from cases.services import case_transition
 from notifications.models import Notification
 from workflow.calendar import SHANGHAI
@@ -299,3 +300,23 @@ def test_an_other_rejection_carries_the_explanation_without_an_id_number(
         assert f"原因：其他：与 {number[:6]}********{number[-4:]} 的参保记录重复。" in row.body
         assert number not in row.body
         assert number not in str(row.payload)
+
+
+def test_an_applicant_with_an_account_hears_of_a_case_a_window_submitted(
+    calendar_2026, submit_case, personas
+):
+    from cases.services import Applicant
+
+    personas["applicant"].email = "zhangsan@example.com"
+    personas["applicant"].save()
+    own_number = id_number_decrypt(personas["applicant"].id_number_encrypted)
+    case = submit_case(
+        actor=personas["cw_out"],
+        applicant=Applicant(name="张三", id_number=own_number, phone=""),
+        **SUBMIT,
+    )
+    rows = Notification.objects.filter(subject_ref=case.reference, kind="status_changed")
+    assert sorted(rows.values_list("channel", "recipient__username", "address")) == [
+        ("email", "zhangsan", "zhangsan@example.com"),
+        ("in_app", "zhangsan", ""),
+    ]
