@@ -530,7 +530,9 @@ def sla_digest(*, now: dt.datetime | None = None, sample: int = 50) -> DigestRep
             # Assigned to someone of the agency who is not a caseworker (a supervisor): they are
             # told by the due-soon and overdue messages; the digest goes to caseworkers.
             logger.debug(
-                "digest: %d assignee(s) of agency %s are not caseworkers", len(assigned_elsewhere), agency_id
+                "digest: %d assignee(s) of agency %s are not caseworkers",
+                len(assigned_elsewhere),
+                agency_id,
             )
         if drafts:
             with transaction.atomic():
