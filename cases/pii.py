@@ -146,11 +146,12 @@ def id_number_mask(number: str) -> str:
 
 
 def phone_mask(phone: str) -> str:
-    """``138****1234``."""
+    """``138****1234`` for a mobile number; shorter numbers keep only their last 4 digits, so no
+    length the intake accepts (7 to 15 digits) is ever shown whole."""
     if not phone:
         return ""
-    if len(phone) < 7:
-        return "*" * len(phone)
+    if len(phone) < 11:
+        return "*" * max(len(phone) - 4, 3) + phone[-4:] if len(phone) > 4 else "*" * len(phone)
     return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]
 
 

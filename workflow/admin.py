@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
 
+from workflow.calendar import SHANGHAI
 from workflow.calendar_data import CalendarDataError, calendar_day_check, calendar_day_set
 from workflow.models import CalendarDay, CalendarYear
 
@@ -62,6 +64,15 @@ class CalendarDayAdmin(admin.ModelAdmin):
     ) -> None:
         # The form has already copied its fields onto obj (the change list edits only some).
         calendar_day_set(day=obj, kind=obj.kind, name=obj.name, note=obj.note)
+        # Deadlines counting this day move with it. Imported here: cases depends on workflow.
+        from cases.services import case_deadlines_recompute
+
+        since = dt.datetime.combine(obj.date, dt.time.min, tzinfo=SHANGHAI)
+        moved = case_deadlines_recompute(due_since=since)
+        if moved:
+            self.message_user(
+                request, f"{len(moved)} open deadline(s) moved; see each case's events."
+            )
 
 
 @admin.register(CalendarYear)

@@ -225,3 +225,40 @@ def test_an_import_moves_an_escalation_that_falls_in_the_imported_year(
     # The applicant's deadline did not move: no event, nothing reported.
     assert "0 deadlines moved" in out.getvalue()
     assert not CaseEvent.objects.filter(case=case, action="deadline_recomputed").exists()
+
+
+@pytest.mark.django_db
+def test_sync_calendar_recomputes_provisional_deadlines(submit_case):
+    # No schedule loaded: 2026 counts only weekends and the fixed-date holidays, so a stage
+    # started before National Day is due 2026-10-14 provisionally.
+    case = submit_case(
+        now=at("2026-09-28"), stopped_at_source_on="2026-09-01", enrolled_at_target_on=None
+    )
+    clock = open_clock(case)
+    assert (clock.due_at.date(), clock.provisional) == (dt.date(2026, 10, 14), True)
+    out = StringIO()
+    call_command("sync_calendar", "--year", "2026", stdout=out)
+    clock.refresh_from_db()
+    assert (clock.due_at.date(), clock.provisional) == (dt.date(2026, 10, 16), False)
+    assert f"{case.reference} applied: 2026-10-14 -> 2026-10-16" in out.getvalue()
+    assert CaseEvent.objects.filter(case=case, action="deadline_recomputed").count() == 1
+
+
+@pytest.mark.django_db
+def test_an_admin_calendar_edit_moves_open_deadlines(calendar_2026, submit_case, client):
+    from accounts.models import User
+    from workflow.models import CalendarDay
+
+    case = submit_case(
+        now=at("2026-09-28"), stopped_at_source_on="2026-09-01", enrolled_at_target_on=None
+    )
+    admin = User.objects.create_superuser("root", password="pw-root-123")
+    client.force_login(admin)
+    response = client.post(
+        f"/admin/workflow/calendarday/{dt.date(2026, 10, 14).isoformat()}/change/",
+        {"kind": "holiday", "name": "临时休假", "note": "test"},
+    )
+    assert response.status_code == 302
+    assert not CalendarDay.objects.get(date=dt.date(2026, 10, 14)).is_workday
+    assert open_clock(case).due_at.date() == dt.date(2026, 10, 19)
+    assert CaseEvent.objects.filter(case=case, action="deadline_recomputed").count() == 1

@@ -69,6 +69,9 @@ def test_the_documented_example_check_character():
 def test_masks():
     assert id_number_mask("11010519491231002X") == "110105********002X"
     assert phone_mask("13812345678") == "138****5678"
+    assert phone_mask("8123456") == "***3456"
+    assert phone_mask("0755812345") == "******2345"
+    assert phone_mask("1234") == "****"
     assert name_mask("张三") == "张*"
     assert name_mask("欧阳娜娜") == "欧阳**"
     assert name_mask("") == ""

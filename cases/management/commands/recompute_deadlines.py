@@ -2,10 +2,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, OutputWrapper
 
-from cases.services import case_deadlines_recompute
+from cases.services import DeadlineChange, case_deadlines_recompute
 from workflow.calendar import SHANGHAI
+
+
+def write_deadline_changes(stdout: OutputWrapper, changes: list[DeadlineChange]) -> None:
+    """One line per moved deadline; shared by every command that changes the calendar."""
+    for change in changes:
+        old = change.old_due_at.astimezone(SHANGHAI).date() if change.old_due_at else "-"
+        new = change.new_due_at.astimezone(SHANGHAI).date()
+        flag = " (provisional)" if change.provisional else ""
+        stdout.write(f"{change.reference} {change.stage}: {old} -> {new}{flag}")
 
 
 class Command(BaseCommand):
@@ -16,9 +25,5 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         changes = case_deadlines_recompute()
-        for change in changes:
-            old = change.old_due_at.astimezone(SHANGHAI).date() if change.old_due_at else "-"
-            new = change.new_due_at.astimezone(SHANGHAI).date()
-            flag = " (provisional)" if change.provisional else ""
-            self.stdout.write(f"{change.reference} {change.stage}: {old} -> {new}{flag}")
+        write_deadline_changes(self.stdout, changes)
         self.stdout.write(self.style.SUCCESS(f"{len(changes)} deadline(s) moved"))

@@ -23,6 +23,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, file: str, **options: Any) -> None:
         # Imported here: cases depends on workflow, not the other way round.
+        from cases.management.commands.recompute_deadlines import write_deadline_changes
         from cases.services import case_deadlines_recompute
 
         try:
@@ -34,9 +35,5 @@ class Command(BaseCommand):
         # A deadline due before 1 January of the imported year counts no day of it.
         since = dt.datetime(result.year, 1, 1, tzinfo=SHANGHAI)
         changes = case_deadlines_recompute(due_since=since)
-        for change in changes:
-            old = change.old_due_at.astimezone(SHANGHAI).date() if change.old_due_at else "-"
-            new = change.new_due_at.astimezone(SHANGHAI).date()
-            note = " (still provisional)" if change.provisional else ""
-            self.stdout.write(f"{change.reference} {change.stage}: {old} -> {new}{note}")
+        write_deadline_changes(self.stdout, changes)
         self.stdout.write(self.style.SUCCESS(f"{len(changes)} deadlines moved."))
