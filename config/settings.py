@@ -13,6 +13,7 @@ import hashlib
 from pathlib import Path
 
 import environ
+from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -108,6 +109,17 @@ except (ImproperlyConfigured, ValueError, KeyError) as exc:
     raise ImproperlyConfigured(f"DATABASE_URL is malformed: {exc}") from exc
 if PRODUCTION and not env.str("DATABASE_URL", default=""):
     raise ImproperlyConfigured("DATABASE_URL must be set when DJANGO_ENV=production")
+# django-environ accepts almost anything ("nonsense" becomes an empty engine); say so at start-up.
+_engine = DATABASES["default"].get("ENGINE", "")
+if _engine not in {"django.db.backends.postgresql", "django.db.backends.sqlite3"} or not (
+    DATABASES["default"].get("NAME")
+):
+    raise ImproperlyConfigured(
+        "DATABASE_URL is malformed: use postgres://user:password@host:port/name "
+        "(or sqlite:///path in development)"
+    )
+if PRODUCTION and _engine != "django.db.backends.postgresql":
+    raise ImproperlyConfigured("DATABASE_URL must point at PostgreSQL when DJANGO_ENV=production")
 DATABASES["default"].setdefault("ATOMIC_REQUESTS", False)
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60 if PRODUCTION else 0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -141,7 +153,15 @@ STORAGES = {
 # encrypts, every key decrypts, so a new key can be put in front while rows are re-encrypted.
 # ID_NUMBER_DIGEST_KEY keys the HMAC used to find a case by ID number without decrypting.
 _dev_key = base64.urlsafe_b64encode(hashlib.sha256(SECRET_KEY.encode()).digest()).decode()
-ID_NUMBER_KEYS = [k for k in _required("ID_NUMBER_KEYS", _dev_key).split(",") if k.strip()]
+ID_NUMBER_KEYS = [k.strip() for k in _required("ID_NUMBER_KEYS", _dev_key).split(",") if k.strip()]
+for _key in ID_NUMBER_KEYS:
+    try:
+        Fernet(_key.encode())
+    except ValueError:
+        # Never echo the key itself.
+        raise ImproperlyConfigured(
+            "ID_NUMBER_KEYS must be comma-separated Fernet keys (32 url-safe base64-encoded bytes)"
+        ) from None
 ID_NUMBER_DIGEST_KEY = _required("ID_NUMBER_DIGEST_KEY", "dev-digest-" + SECRET_KEY)
 
 # --- the transfer rules --------------------------------------------------------------------------
@@ -274,6 +294,8 @@ AXES_LOCKOUT_CALLABLE = "config.auth.lockout_response"
 # (config/celery.py); in production beat holds a Redis lock (celery-redbeat), so a second beat
 # can stand by without double-firing.
 REDIS_URL = env.str("REDIS_URL", default="")
+if REDIS_URL and not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
+    raise ImproperlyConfigured("REDIS_URL is malformed: use redis://host:port/db or rediss://...")
 if PRODUCTION and not REDIS_URL:
     raise ImproperlyConfigured("REDIS_URL must be set when DJANGO_ENV=production")
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=60)

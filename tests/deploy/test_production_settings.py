@@ -55,3 +55,20 @@ def test_production_refuses_to_start_without(name: str) -> None:
     result = _manage("check", env=env)
     assert result.returncode != 0
     assert name in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("DATABASE_URL", "nonsense"),
+        ("DATABASE_URL", "sqlite:////tmp/prod.sqlite3"),
+        ("REDIS_URL", "localhost:6379"),
+        ("ID_NUMBER_KEYS", "not-a-fernet-key"),
+        ("SECRET_KEY", "short"),
+    ],
+)
+def test_production_refuses_to_start_with_a_malformed(name: str, value: str) -> None:
+    result = _manage("check", env={**PRODUCTION_ENV, name: value})
+    assert result.returncode != 0
+    assert name in result.stderr
+    assert "ImproperlyConfigured" in result.stderr
