@@ -272,6 +272,17 @@ def test_bad_submissions_store_nothing(client_for, overrides, field, code):
     assert counts() == before
 
 
+@pytest.mark.parametrize("applicant", [{}, {"phone": "13900001111"}, {"name": "王五"}])
+def test_incomplete_applicant_is_a_field_error(client_for, applicant):
+    # Found by schemathesis: an applicant object without a name was a 500.
+    body = submit_body(channel="window", applicant=applicant)
+    before = counts()
+    r = client_for("cw_out").post("/api/v1/cases/", body, format="json")
+    assert r.status_code == 400, r.content
+    assert {"applicant.name", "applicant.id_number"} & set(r.json()["errors"])
+    assert counts() == before
+
+
 def test_second_open_case_for_same_person_and_type_is_refused(client_for, submit_case):
     submit_case()
     before = counts()

@@ -72,7 +72,7 @@ def test_schemathesis_against_the_live_server(live_server, personas, case_in_sta
                     "not_a_server_error,status_code_conformance,content_type_conformance,"
                     "response_schema_conformance,response_headers_conformance",
                     "--header",
-                    f"Authorization: {bearer(personas['cw_out'])}",
+                    f"Authorization: {bearer(personas['supervisor'])}",
                     "--max-examples",
                     str(MAX_EXAMPLES),
                     "--phases",
