@@ -95,8 +95,9 @@ class Agency(models.Model):
 
 
 # --- who may move a case -------------------------------------------------------------------------
-# Permission callables for django-fsm: (case, user) -> bool. The side whose move it is acts; an
-# applicant acts only on a case whose ID number is their own.
+# Permission callables for django-fsm: (case, user) -> bool. The staff of the side whose move it
+# is act; an applicant acts only on a case whose ID number is their own; a platform (service)
+# account only credits the balance.
 
 
 def _is_owner(case: TransferCase, user: Any) -> bool:
@@ -108,16 +109,31 @@ def _is_owner(case: TransferCase, user: Any) -> bool:
     )
 
 
-def _acts_for(user: Any, agency_code: str) -> bool:
-    return user is not None and hasattr(user, "covers_agency") and user.covers_agency(agency_code)
+def _staff_acts_for(user: Any, agency_code: str) -> bool:
+    """A caseworker or supervisor of the agency (or of its province, when province-wide)."""
+    return (
+        user is not None
+        and getattr(user, "role", None) in ("caseworker", "supervisor")
+        and user.covers_agency(agency_code)
+    )
 
 
 def can_act_for_from_agency(case: TransferCase, user: Any) -> bool:
-    return _acts_for(user, case.from_agency_id)
+    return _staff_acts_for(user, case.from_agency_id)
 
 
 def can_act_for_to_agency(case: TransferCase, user: Any) -> bool:
-    return _acts_for(user, case.to_agency_id)
+    return _staff_acts_for(user, case.to_agency_id)
+
+
+def can_move_balance(case: TransferCase, user: Any) -> bool:
+    """The transfer-in caseworker, or the fund system's service account (a platform account)
+    bound to the transfer-in agency: the only move domain.md gives a service account."""
+    return can_act_for_to_agency(case, user) or (
+        user is not None
+        and getattr(user, "role", None) == "platform"
+        and user.covers_agency(case.to_agency_id)
+    )
 
 
 def can_reject(case: TransferCase, user: Any) -> bool:
@@ -326,7 +342,7 @@ class TransferCase(ConcurrentTransitionMixin, models.Model):
         field=state,
         source=CaseState.TRANSFER_IN_CONFIRMED,
         target=CaseState.BALANCE_MOVED,
-        permission=can_act_for_to_agency,
+        permission=can_move_balance,
     )
     def move_balance(self, *, amount: Decimal) -> None:
         self.balance_received = amount

@@ -2,7 +2,8 @@
 persona may not see is a 404 that says nothing about it; refused moves change nothing.
 
 The case: the applicant persona's, Shenzhen (440300) -> Changsha (430100). The platform account
-is Guangdong's province-wide one (it acts for Shenzhen); the supervisor is Shenzhen's.
+is Guangdong's province-wide one (it sees Shenzhen's cases, and as a service account may only
+credit balances); the supervisor is Shenzhen's.
 """
 
 from __future__ import annotations
@@ -61,7 +62,9 @@ APPLIED = {
     },
 }
 APPLIED["supervisor"] = APPLIED["cw_out"]
-APPLIED["platform"] = APPLIED["cw_out"]
+# Guangdong's platform account sees Shenzhen's cases but a service account only credits
+# balances (and this balance is Changsha's): every move is one it may never take.
+APPLIED["platform"] = dict.fromkeys(BODIES, 403)
 
 # The same in ``transfer_out_approved``: the transfer-in side's move.
 APPROVED = {
@@ -82,7 +85,7 @@ APPROVED = {
     },
 }
 APPROVED["supervisor"] = APPROVED["cw_out"]
-APPROVED["platform"] = APPROVED["cw_out"]
+APPROVED["platform"] = dict.fromkeys(BODIES, 403)
 
 
 def snapshot(case: TransferCase) -> tuple[Any, ...]:

@@ -77,7 +77,7 @@ def test_mixed_conflicting_moves_one_wins(personas, submit_case):
         ("applicant", "withdraw", {}),
         ("cw_out", "reject", {"reason_code": "arrears"}),
         ("supervisor", "reject", {"reason_code": "other", "note": "duplicate application"}),
-        ("platform", "reject", {"reason_code": "retired"}),
+        ("cw_out", "reject", {"reason_code": "retired"}),
     ] * 2
     auths = [bearer(personas[who]) for who, _a, _b in calls]
     lock = threading.Lock()

@@ -15,7 +15,9 @@ from workflow.calendar import SHANGHAI
 from workflow.models import StageClock
 
 PERSONAS = ["applicant", "other_applicant", "cw_out", "cw_in", "cw_other", "supervisor", "platform"]
-FROM_SIDE = {"cw_out", "supervisor", "platform"}  # the supervisor and platform cover Shenzhen
+# The supervisor is Shenzhen's. The platform account covers Guangdong (so Shenzhen) but a service
+# account only credits balances, and the balance is Changsha's move.
+FROM_SIDE = {"cw_out", "supervisor"}
 
 # Written out from domain.md, not derived from the code under test.
 ALLOWED: dict[tuple[str, str], set[str]] = {
@@ -263,3 +265,20 @@ def test_state_cannot_be_assigned_directly(case_in_state):
     case = case_in_state("applied")
     with pytest.raises(AttributeError):
         case.state = "balance_moved"
+
+
+@pytest.mark.django_db
+def test_the_fund_systems_service_account_credits_the_balance(personas, case_in_state):
+    from accounts.models import Role, User
+
+    fund = User.objects.create(username="hn_fund", role=Role.PLATFORM, agency_id="430100")
+    case = case_in_state("transfer_in_confirmed")
+    assert case_allowed_actions(case=case, user=fund) == ["move_balance"]
+    case = case_transition(
+        case=case, action="move_balance", actor=fund, payload={"amount": "1234.56"}, now=LATER
+    )
+    assert case.state == "balance_moved"
+    # ... and nothing else: it may not confirm a transfer in or reject.
+    other = case_in_state("transfer_out_approved")
+    with pytest.raises(ActionForbidden):
+        case_transition(case=other, action="confirm_transfer_in", actor=fund, now=LATER)
