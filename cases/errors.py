@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from django.db.models import TextChoices
 from django.utils.translation import gettext_lazy as _
+
+from cases.states import Action, CaseState
 
 MSG_INVALID_INPUT = _("The request has invalid fields.")
 MSG_TRANSITION_NOT_ALLOWED = _("The case is {state}; {action} is not possible now.")
@@ -19,6 +22,14 @@ MSG_DUPLICATE_OPEN_CASE = _(
     "This person already has an open transfer case for this insurance type ({reference})."
 )
 MSG_NOT_ALLOWED_TO_SUBMIT = _("Your account may not submit transfer applications.")
+
+
+def _label(choices: type[TextChoices], value: str) -> str:
+    """The human label of a state or action, in the active language; the code if unknown."""
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return value
 
 
 class DomainError(Exception):
@@ -46,7 +57,11 @@ class TransitionNotAllowed(DomainError):
     code = "transition_not_allowed"
 
     def __init__(self, *, state: str, action: str, allowed_actions: list[str]) -> None:
-        super().__init__(str(MSG_TRANSITION_NOT_ALLOWED).format(state=state, action=action))
+        super().__init__(
+            str(MSG_TRANSITION_NOT_ALLOWED).format(
+                state=_label(CaseState, state), action=_label(Action, action).lower()
+            )
+        )
         self.state = state
         self.action = action
         self.allowed_actions = allowed_actions
@@ -66,7 +81,9 @@ class ActionForbidden(DomainError):
     code = "action_forbidden"
 
     def __init__(self, action: str, message: str = "") -> None:
-        super().__init__(message or str(MSG_ACTION_FORBIDDEN).format(action=action))
+        super().__init__(
+            message or str(MSG_ACTION_FORBIDDEN).format(action=_label(Action, action).lower())
+        )
         self.action = action
 
 

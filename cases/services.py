@@ -129,14 +129,13 @@ class Applicant:
     phone: str = ""
 
 
+REFERENCE_ATTEMPTS = 5
+
+
 def _new_reference(now: dt.datetime) -> str:
-    """``YB`` + the Asia/Shanghai date + 8 random digits; unique, checked before use."""
-    day = local_date(now).strftime("%Y%m%d")
-    for _attempt in range(10):
-        reference = f"YB{day}{secrets.randbelow(10**8):08d}"
-        if not TransferCase.objects.filter(reference=reference).exists():
-            return reference
-    raise RuntimeError("could not find a free case reference")
+    """``YB`` + the Asia/Shanghai date + 8 random digits. Not guessable in sequence; uniqueness is
+    the database's (``case_submit`` draws again on the rare collision)."""
+    return f"YB{local_date(now).strftime('%Y%m%d')}{secrets.randbelow(10**8):08d}"
 
 
 def _applicant_from_account(user: User, given: Applicant | None) -> Applicant:
@@ -317,15 +316,20 @@ def case_submit(
             created_at=now,
             updated_at=now,
         )
-        try:
-            # A savepoint, so a lost race on the "one open case" constraint leaves the outer
-            # transaction usable and is reported like the check above.
-            with transaction.atomic():
-                case.save(force_insert=True)
-        except IntegrityError as exc:
-            if "one_open_case_per_person_and_type" in str(exc):
-                raise _duplicate_open_case("") from None
-            raise
+        for attempt in range(REFERENCE_ATTEMPTS):
+            try:
+                # A savepoint, so a lost race on the "one open case" constraint (or a reference
+                # drawn twice) leaves the outer transaction usable.
+                with transaction.atomic():
+                    case.save(force_insert=True)
+                break
+            except IntegrityError as exc:
+                if "one_open_case_per_person_and_type" in str(exc):
+                    raise _duplicate_open_case("") from None
+                if "reference" not in str(exc) or attempt == REFERENCE_ATTEMPTS - 1:
+                    raise
+                case.pk = None
+                case.reference = _new_reference(now)
         clock_open(case_id=case.pk, stage=Stage.APPLIED, agency=src, started_at=now)
         _event(
             case=case,

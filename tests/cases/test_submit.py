@@ -196,3 +196,15 @@ def test_duplicate_submissions_racing_on_postgresql(personas):
     assert TransferCase.objects.count() == 1
     assert id_number_decrypt(TransferCase.objects.get().id_number_encrypted) == number
     assert counts() == (1, 1, 1)
+
+
+@pytest.mark.django_db
+def test_a_reference_drawn_twice_is_drawn_again(personas, submit_case, monkeypatch):
+    first = submit_case()
+    import cases.services as services
+
+    draws = iter([first.reference, first.reference, "YB2026112300000001"])
+    monkeypatch.setattr(services, "_new_reference", lambda now: next(draws))
+    second = submit_case(actor=personas["cw_out"])
+    assert second.reference == "YB2026112300000001"
+    assert counts() == (2, 2, 2)
