@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from typing import Any
 
@@ -418,6 +419,10 @@ class CaseEvent(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise TypeError("case events are append-only")
+
+
+# How long a creating POST's response is kept for replay under its Idempotency-Key.
+IDEMPOTENCY_TTL = dt.timedelta(hours=24)
 
 
 class IdempotencyRecord(models.Model):

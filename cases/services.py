@@ -31,7 +31,7 @@ from cases.errors import (
     TransitionNotAllowed,
     UnknownAction,
 )
-from cases.models import Agency, CaseEvent, TransferCase
+from cases.models import IDEMPOTENCY_TTL, Agency, CaseEvent, IdempotencyRecord, TransferCase
 from cases.notify import case_event_notify
 from cases.pii import (
     id_number_decrypt,
@@ -732,3 +732,22 @@ def case_deadlines_recompute(
         )
         for c in moved
     ]
+
+
+# --- housekeeping -------------------------------------------------------------------------------
+
+
+def idempotency_records_purge(*, now: dt.datetime | None = None, batch_size: int = 5000) -> int:
+    """Delete idempotency records past their replay window, in batches; returns how many."""
+    now = now or timezone.now()
+    cutoff = now - IDEMPOTENCY_TTL
+    deleted = 0
+    while True:
+        ids = list(
+            IdempotencyRecord.objects.filter(created_at__lt=cutoff).values_list("pk", flat=True)[
+                :batch_size
+            ]
+        )
+        if not ids:
+            return deleted
+        deleted += IdempotencyRecord.objects.filter(pk__in=ids).delete()[0]

@@ -26,6 +26,12 @@ app.conf.beat_schedule = {
         "schedule": 60.0,
         "options": {"expires": 55},
     },
+    # Idempotency-Key responses are replayable for 24 h; drop older ones hourly.
+    "idempotency-purge": {
+        "task": "cases.tasks.purge_idempotency_records",
+        "schedule": crontab(minute=17),
+        "options": {"expires": 3000},
+    },
     # 08:30 Asia/Shanghai every day; the task itself skips days that are not working days
     # (holidays, weekends) and runs on make-up working days, from the calendar table.
     "sla-daily-digest": {

@@ -8,6 +8,22 @@ from django.http import HttpRequest
 from notifications.models import Notification
 
 
+def address_mask(address: str) -> str:
+    """``zh***@example.org``, ``138****5678``, or a URL's scheme and host only."""
+    if not address:
+        return ""
+    if "@" in address:
+        local, _, domain = address.partition("@")
+        return f"{local[:2]}***@{domain}"
+    if "://" in address:
+        scheme, _, rest = address.partition("://")
+        return f"{scheme}://{rest.split('/', 1)[0]}/…"
+    digits = address
+    if len(digits) >= 11:
+        return digits[:3] + "*" * (len(digits) - 7) + digits[-4:]
+    return "*" * max(len(digits) - 4, 0) + digits[-4:]
+
+
 @admin.register(Notification)
 class NotificationAdmin(admin.ModelAdmin):
     list_display = [
@@ -22,7 +38,27 @@ class NotificationAdmin(admin.ModelAdmin):
     list_filter = ["status", "channel", "kind"]
     search_fields = ["subject_ref", "dedup_key"]
     date_hierarchy = "created_at"
-    readonly_fields = [f.name for f in Notification._meta.fields]
+    # The address (a phone number or an e-mail address) is shown masked, never whole.
+    readonly_fields = [
+        *(f.name for f in Notification._meta.fields if f.name != "address"),
+        "masked_address",
+    ]
+    exclude = ["address"]
+
+    @admin.display(description="address")
+    def masked_address(self, notification: Notification) -> str:
+        return address_mask(notification.address)
+
+    def _is_operator(self, request: HttpRequest) -> bool:
+        # The outbox spans every agency and person: administrators only.
+        user = request.user
+        return bool(user.is_active and (user.is_superuser or getattr(user, "role", "") == "admin"))
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return self._is_operator(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Notification | None = None) -> bool:
+        return self._is_operator(request)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -9,7 +9,6 @@ Only successful responses are kept: a refused request stores nothing, so retryin
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 from collections.abc import Callable
@@ -23,9 +22,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from cases.api.exceptions import IdempotencyInProgress, IdempotencyKeyReused
-from cases.models import IdempotencyRecord
+from cases.models import IDEMPOTENCY_TTL, IdempotencyRecord
 
-IDEMPOTENCY_TTL = dt.timedelta(hours=24)
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 200
 PENDING = 0

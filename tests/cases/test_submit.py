@@ -208,3 +208,22 @@ def test_a_reference_drawn_twice_is_drawn_again(personas, submit_case, monkeypat
     second = submit_case(actor=personas["cw_out"])
     assert second.reference == "YB2026112300000001"
     assert counts() == (2, 2, 2)
+
+
+@pytest.mark.django_db
+def test_idempotency_records_are_purged_after_their_window(personas):
+    from cases.models import IdempotencyRecord
+    from cases.services import idempotency_records_purge
+
+    now = dt.datetime(2026, 11, 23, 12, tzinfo=SHANGHAI)
+    for key, age_hours in (("old", 25), ("edge", 24), ("fresh", 1)):
+        IdempotencyRecord.objects.create(
+            user=personas["cw_out"],
+            key=key,
+            fingerprint="f",
+            status_code=201,
+            response_body={},
+            created_at=now - dt.timedelta(hours=age_hours),
+        )
+    assert idempotency_records_purge(now=now, batch_size=1) == 1
+    assert set(IdempotencyRecord.objects.values_list("key", flat=True)) == {"edge", "fresh"}
