@@ -18,6 +18,7 @@ from pathlib import Path
 PO = Path(__file__).resolve().parent / "zh_Hans" / "LC_MESSAGES" / "django.po"
 
 ZH = {
+    "Open deadlines moved: %(count)d; each case's events say how.": "已重新计算的未结时限：%(count)d 个；详见各案件的办理记录。",
     # accounts
     "Caseworkers, supervisors and platform accounts belong to an agency.": "经办人员、主管和平台账号隶属于一个经办机构。",
     "An applicant account carries a verified ID number: applicants register themselves, or an operator creates them with the create_account command. Create staff accounts here.": "参保人账号带有已核验的身份证号：由参保人自行注册，或由运维人员用 create_account 命令创建。此处创建工作人员账号。",

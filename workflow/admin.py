@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 
 from workflow.calendar import SHANGHAI
 from workflow.calendar_data import CalendarDataError, calendar_day_check, calendar_day_set
@@ -71,7 +72,9 @@ class CalendarDayAdmin(admin.ModelAdmin):
         moved = case_deadlines_recompute(due_since=since)
         if moved:
             self.message_user(
-                request, f"{len(moved)} open deadline(s) moved; see each case's events."
+                request,
+                _("Open deadlines moved: %(count)d; each case's events say how.")
+                % {"count": len(moved)},
             )
 
 
