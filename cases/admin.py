@@ -22,7 +22,6 @@ from django.db.models import (
     Case,
     Exists,
     OuterRef,
-    Q,
     QuerySet,
     Subquery,
     URLField,
@@ -56,7 +55,7 @@ from cases.errors import (
 )
 from cases.models import Agency, CaseEvent, TransferCase
 from cases.pii import id_number_digest, id_number_validate, phone_mask
-from cases.selectors import case_queryset_for
+from cases.selectors import case_queryset_for, case_side_filter
 from cases.services import (
     MAX_CONTRIBUTION_MONTHS,
     MAX_NOTE_LENGTH,
@@ -80,15 +79,6 @@ MSG_DAYS_OVERDUE = _("overdue by {days} working day(s)")
 AGENCY_WINDOW_FIELDS = ("transfer_out_days", "transfer_in_days", "balance_days")
 # Shown to nobody; administrators may replace them.
 AGENCY_SECRET_FIELDS = ("webhook_secret",)
-
-
-def _side_filter(user: Any, side: str) -> Q | None:
-    """Cases whose ``side`` ("from" or "to") is an agency the user acts for (as the selector)."""
-    if not user.agency_id:
-        return None
-    if user.province_wide:
-        return Q(**{f"{side}_province": user.agency_id[:2]})
-    return Q(**{f"{side}_agency_id": user.agency_id})
 
 
 def _open_clocks() -> QuerySet[StageClock]:
@@ -205,10 +195,9 @@ class SideFilter(admin.SimpleListFilter):
         return [("out", _("Transfer-out (ours)")), ("in", _("Transfer-in (ours)"))]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet | None:
-        side = {"out": "from", "in": "to"}.get(self.value() or "")
-        if side is None:
+        if self.value() not in ("out", "in"):
             return None
-        condition = _side_filter(request.user, side)
+        condition = case_side_filter(request.user, self.value())
         return queryset.none() if condition is None else queryset.filter(condition)
 
 

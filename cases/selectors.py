@@ -134,7 +134,7 @@ def case_events(*, case: TransferCase) -> QuerySet[CaseEvent]:
 NO_DEADLINE = dt.datetime(9999, 12, 31, tzinfo=dt.UTC)
 
 
-def _agency_side_filter(user: Any, side: str) -> Q | None:
+def case_side_filter(user: Any, side: str) -> Q | None:
     """``out``: an agency the user acts for is the transfer-out side; ``in``: the transfer-in."""
     if getattr(user, "role", None) not in AGENCY_ROLES or not getattr(user, "agency_id", None):
         return None
@@ -175,7 +175,7 @@ def case_list_for(
         if filters.get(field):
             qs = qs.filter(**{f"{field}_id": filters[field]})
     if filters.get("side"):
-        side = _agency_side_filter(user, filters["side"])
+        side = case_side_filter(user, filters["side"])
         qs = qs.filter(side) if side is not None else qs.none()
     if filters.get("overdue") is not None:
         late = Q(urgency__lt=now)
