@@ -1,0 +1,45 @@
+"""Bad input found in review: each of these answered 500 before."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+
+def _cursor(**fields: str) -> str:
+    return base64.b64encode(urlencode(fields).encode()).decode()
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/cases/?cursor=" + _cursor(p="notadate"),
+        "/api/v1/cases/?ordering=created_at&cursor=" + _cursor(p="zzz", r="1"),
+        "/api/v1/notifications/?cursor=" + _cursor(p="zzz"),
+        "/api/v1/agencies/?cursor=" + _cursor(p="\x00"),
+    ],
+)
+def test_a_forged_cursor_is_an_invalid_cursor_not_a_server_error(
+    client_for: Callable[..., Any], path: str
+) -> None:
+    response = client_for("cw_out").get(path)
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["code"] == "not_found"
+
+
+def test_a_forged_events_cursor_is_an_invalid_cursor(
+    client_for: Callable[..., Any], case_in_state: Callable[..., Any]
+) -> None:
+    case = case_in_state("applied")
+    response = client_for("cw_out").get(
+        f"/api/v1/cases/{case.reference}/events/?cursor=" + _cursor(p="zzz")
+    )
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
