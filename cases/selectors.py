@@ -59,6 +59,8 @@ def case_queryset_for(user: Any) -> QuerySet[TransferCase]:
 
 def case_get_for(*, user: Any, reference: str) -> TransferCase | None:
     """One case by reference if ``user`` may see it, else None (callers answer 404 either way)."""
+    if "\x00" in reference:  # no reference holds one, and PostgreSQL refuses to compare it
+        return None
     return (
         case_queryset_for(user)
         .select_related("from_agency", "to_agency", "assignee")
@@ -90,6 +92,8 @@ def case_document_get_for(*, user: Any, reference: str) -> TransferCase | None:
     ``case.open_clocks`` (what ``cases.documents.case_open_clock`` looks for), the username as
     ``case.assignee_username``.
     """
+    if "\x00" in reference:  # no reference holds one, and PostgreSQL refuses to compare it
+        return None
     rows = list(
         case_queryset_for(user)
         .filter(reference=reference)

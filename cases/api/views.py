@@ -591,7 +591,7 @@ class AgencyDetailView(APIView):
         responses=doc({200: s.AgencySerializer, 404: P404, 405: P405, 429: P429}),
     )
     def get(self, request: Request, code: str) -> Response:
-        agency = Agency.objects.filter(code=code).first()
+        agency = None if "\x00" in code else Agency.objects.filter(code=code).first()
         if agency is None:
             raise NotFound(_("There is no agency with this code."))
         return Response(_agency_document(agency))

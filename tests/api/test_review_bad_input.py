@@ -43,3 +43,21 @@ def test_a_forged_events_cursor_is_an_invalid_cursor(
     )
     assert response.status_code == 404
     assert response.json()["code"] == "not_found"
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("get", "/api/v1/cases/%00/"),
+        ("get", "/api/v1/cases/YB%00/events/"),
+        ("post", "/api/v1/cases/%00/transitions/withdraw/"),
+        ("post", "/api/v1/cases/%00/assignment/"),
+        ("get", "/api/v1/agencies/%00/"),
+    ],
+)
+def test_a_nul_byte_in_a_path_reference_is_a_404(
+    client_for: Callable[..., Any], method: str, path: str
+) -> None:
+    response = getattr(client_for("cw_out"), method)(path, {}, format="json")
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
