@@ -242,18 +242,40 @@ class TokenView(TokenObtainPairView):
         ),
     )
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        credentials = get_credentials(username=str(request.data.get("username", ""))[:150])
-        if AxesProxyHandler.is_locked(request._request, credentials):
+        username = _login_username(request.data)
+        if username is not None and AxesProxyHandler.is_locked(
+            request._request, get_credentials(username=username)
+        ):
             return _locked_out()
         return super().post(request, *args, **kwargs)
 
     def handle_exception(self, exc: Exception) -> Response:
         response = super().handle_exception(exc)
         if response.status_code == 401:
-            credentials = get_credentials(username=str(self.request.data.get("username", ""))[:150])
-            if AxesProxyHandler.is_locked(self.request._request, credentials):
+            username = _login_username(self.request.data)
+            if username is not None and AxesProxyHandler.is_locked(
+                self.request._request, get_credentials(username=username)
+            ):
                 return _locked_out()
         return response
+
+
+def _login_username(data: Any) -> str | None:
+    """The username a sign-in names, or None when the body has none the database could hold (not
+    an object, not a string, a NUL or a lone surrogate): the serializer then answers 400."""
+    if not isinstance(data, dict):
+        return None
+    username = data.get("username", "")
+    if isinstance(username, bool | dict | list) or username is None:
+        return None
+    username = str(username)  # a number is a username too, as the serializer reads it
+    if "\x00" in username:
+        return None
+    try:
+        username.encode("utf-8")
+    except UnicodeEncodeError:
+        return None
+    return username[:150]
 
 
 def _locked_out() -> Response:

@@ -61,3 +61,21 @@ def test_a_nul_byte_in_a_path_reference_is_a_404(
     response = getattr(client_for("cw_out"), method)(path, {}, format="json")
     assert response.status_code == 404
     assert response.json()["code"] == "not_found"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "[]",
+        '"x"',
+        "1",
+        '{"username": "\\ud800", "password": "x"}',
+        '{"username": 5, "password": 1}',
+    ],
+)
+def test_a_sign_in_with_a_body_that_is_not_credentials_is_a_400(
+    client_for: Callable[..., Any], body: str
+) -> None:
+    response = client_for(None).post("/api/v1/auth/token/", body, content_type="application/json")
+    assert response.status_code in (400, 401)
+    assert response["Content-Type"] == "application/problem+json"
