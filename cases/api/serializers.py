@@ -6,6 +6,7 @@ those dicts as they are, and the OpenAPI schema (and so schemathesis) holds them
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
@@ -16,6 +17,8 @@ from workflow.policies import Responsible, Stage
 
 USER_ACTION_CHOICES = [(str(a.value), a.label) for a in USER_ACTIONS]
 ORDERINGS = ("due_at", "-due_at", "created_at", "-created_at")
+SLA_FIRST_DAY = dt.date(1900, 1, 1)
+SLA_LAST_DAY = dt.date(9998, 12, 31)
 
 
 # --- input ----------------------------------------------------------------------------------------
@@ -124,6 +127,12 @@ class SlaStatsQuerySerializer(serializers.Serializer):
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         start, end = attrs.get("date_from"), attrs.get("date_to")
+        for name, day in (("date_from", start), ("date_to", end)):
+            # The range is widened by a day and defaulted 30 days back: keep clear of date.min/max.
+            if day is not None and not (SLA_FIRST_DAY <= day <= SLA_LAST_DAY):
+                raise serializers.ValidationError(
+                    {name: [_("Use a date from 1900-01-01 to 9998-12-31.")]}
+                )
         if start and end and start > end:
             raise serializers.ValidationError({"date_from": [_("date_from is after date_to.")]})
         if start and end and (end - start).days > 366:

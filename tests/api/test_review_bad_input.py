@@ -79,3 +79,15 @@ def test_a_sign_in_with_a_body_that_is_not_credentials_is_a_400(
     response = client_for(None).post("/api/v1/auth/token/", body, content_type="application/json")
     assert response.status_code in (400, 401)
     assert response["Content-Type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["date_from=9999-12-30&date_to=9999-12-31", "date_to=0001-01-01", "date_to=9999-12-31"],
+)
+def test_sla_stats_dates_at_the_end_of_the_calendar_are_a_400(
+    client_for: Callable[..., Any], query: str
+) -> None:
+    response = client_for("supervisor").get("/api/v1/stats/sla/?" + query)
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid"
