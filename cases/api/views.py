@@ -186,17 +186,21 @@ def etag_for(case: TransferCase) -> str:
     return f'W/"{case.version}"'
 
 
-def expected_version(request: Request) -> int | None:
+def expected_version(request: Request, current: int | None = None) -> int | None:
     """The version an ``If-Match`` asks for; None without one (or ``*``); -1 when it is unusable,
-    which can never match."""
+    which can never match. With several tags any one may match: the one equal to ``current``
+    (the version just read) when listed, else the first."""
     header = request.headers.get("If-Match")
     if header is None or header.strip() == "*":
         return None
+    versions = []
     for tag in header.split(","):
         tag = tag.strip().removeprefix("W/").strip('"')
         if tag.isdigit():
-            return int(tag)
-    return -1
+            versions.append(int(tag))
+    if not versions:
+        return -1
+    return current if current in versions else versions[0]
 
 
 def _visible_case(request: Request, reference: str) -> TransferCase:
@@ -486,7 +490,7 @@ class CaseTransitionView(APIView):
             action=action,
             actor=request.user,
             payload=body.validated_data,
-            expected_version=expected_version(request),
+            expected_version=expected_version(request, current=case.version),
         )
         return _case_response(case, request)
 

@@ -91,3 +91,23 @@ def test_sla_stats_dates_at_the_end_of_the_calendar_are_a_400(
     response = client_for("supervisor").get("/api/v1/stats/sla/?" + query)
     assert response.status_code == 400
     assert response.json()["code"] == "invalid"
+
+
+def test_if_match_with_several_tags_matches_when_any_is_current(
+    client_for: Callable[..., Any], case_in_state: Callable[..., Any]
+) -> None:
+    case = case_in_state("applied")
+    url = f"/api/v1/cases/{case.reference}/transitions/request_materials/"
+    client = client_for("cw_out")
+    stale = client.post(
+        url, {"missing_materials": ["x"]}, format="json", HTTP_IF_MATCH='W/"7", W/"8"'
+    )
+    assert stale.status_code == 412
+    response = client.post(
+        url,
+        {"missing_materials": ["x"]},
+        format="json",
+        HTTP_IF_MATCH=f'W/"{case.version + 5}", W/"{case.version}"',
+    )
+    assert response.status_code == 200, response.json()
+    assert response.json()["state"] == "materials_requested"
