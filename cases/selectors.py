@@ -128,8 +128,16 @@ def case_document_get_for(*, user: Any, reference: str) -> TransferCase | None:
     return case
 
 
-def case_events(*, case: TransferCase) -> QuerySet[CaseEvent]:
-    return case.events.select_related("actor").order_by("at", "id")
+# Timeline entries about the agencies' internal work: which staff account holds the case.
+STAFF_ONLY_ACTIONS = ("assign",)
+
+
+def case_events(*, case: TransferCase, user: Any = None) -> QuerySet[CaseEvent]:
+    """The timeline, oldest first; an applicant does not see the agencies' internal entries."""
+    events = case.events.order_by("at", "id")
+    if getattr(user, "role", None) == Role.APPLICANT:
+        events = events.exclude(action__in=STAFF_ONLY_ACTIONS)
+    return events
 
 
 # --- lists ----------------------------------------------------------------------------------------

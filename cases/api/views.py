@@ -418,7 +418,9 @@ class CaseEventsView(APIView):
         """The case's audit timeline, oldest first."""
         case = _visible_case(request, reference)
         paginator = self.pagination_class()
-        page = paginator.paginate_queryset(case_events(case=case), request, view=self)
+        page = paginator.paginate_queryset(
+            case_events(case=case, user=request.user), request, view=self
+        )
         return paginator.get_paginated_response(
             [
                 {

@@ -111,3 +111,17 @@ def test_if_match_with_several_tags_matches_when_any_is_current(
     )
     assert response.status_code == 200, response.json()
     assert response.json()["state"] == "materials_requested"
+
+
+def test_applicants_do_not_see_who_at_the_agency_holds_their_case(
+    client_for, submit_case, personas
+):
+    from cases.services import case_assign
+
+    case = submit_case()
+    case_assign(case=case, assignee=personas["cw_out"], actor=personas["cw_out"])
+    url = f"/api/v1/cases/{case.reference}/events/"
+    applicant_view = [e["action"] for e in client_for("applicant").get(url).json()["results"]]
+    staff_view = [e["action"] for e in client_for("cw_out").get(url).json()["results"]]
+    assert applicant_view == ["submit"]
+    assert staff_view == ["submit", "assign"]
