@@ -78,10 +78,16 @@ STATE_STAGE = {
 
 def parse_amount(value: Any, *, field: str) -> Decimal:
     """Yuan with at most two decimals, not negative, finite, not absurdly large."""
+    if isinstance(value, bool):
+        raise InvalidInput({field: [_("Enter an amount in yuan, e.g. 1234.56.")]})
     if isinstance(value, float):
         value = repr(value)
+    text = str(value).strip()
     try:
-        amount = Decimal(str(value).strip())
+        # ASCII only: Decimal() would also read full-width or other scripts' digits.
+        if not text.isascii():
+            raise ValueError(text)
+        amount = Decimal(text)
     except (InvalidOperation, ValueError):
         raise InvalidInput({field: [_("Enter an amount in yuan, e.g. 1234.56.")]}) from None
     if not amount.is_finite():
@@ -399,7 +405,11 @@ def _clean_payload(case: TransferCase, action: str, payload: Mapping[str, Any]) 
 
     if action == Action.APPROVE_TRANSFER_OUT:
         months = payload.get("contribution_months")
-        if isinstance(months, bool) or not isinstance(months, int | str):
+        if (
+            isinstance(months, bool)
+            or not isinstance(months, int | str)
+            or (isinstance(months, str) and not months.strip().isascii())
+        ):
             errors["contribution_months"] = [_("Enter the contribution months as a whole number.")]
         else:
             try:

@@ -228,6 +228,18 @@ def test_a_positive_employee_balance_waits_for_the_money(personas, case_in_state
             {"contribution_months": 12, "personal_account_balance": "1e30"},
             "personal_account_balance",
         ),
+        (
+            "approve_transfer_out",
+            "applied",
+            {"contribution_months": 12, "personal_account_balance": "１２"},
+            "personal_account_balance",
+        ),
+        (
+            "approve_transfer_out",
+            "applied",
+            {"contribution_months": "１２", "personal_account_balance": "12"},
+            "contribution_months",
+        ),
         ("reject", "applied", {"reason_code": "bored"}, "reason_code"),
         ("reject", "applied", {"reason_code": "other", "note": " "}, "note"),
         ("request_materials", "applied", {"missing_materials": []}, "missing_materials"),
