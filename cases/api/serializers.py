@@ -109,6 +109,12 @@ class CaseListQuerySerializer(serializers.Serializer):
         help_text=_("Default due_at: the most urgent first"),
     )
 
+    def validate_due_before(self, day: dt.date) -> dt.date:
+        # Compared as an Asia/Shanghai instant in UTC: keep clear of date.min/max.
+        if not (SLA_FIRST_DAY <= day <= SLA_LAST_DAY):
+            raise serializers.ValidationError(_("Use a date from 1900-01-01 to 9998-12-31."))
+        return day
+
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if "overdue" in attrs:
             attrs["overdue"] = attrs["overdue"] == "true"

@@ -125,3 +125,11 @@ def test_applicants_do_not_see_who_at_the_agency_holds_their_case(
     staff_view = [e["action"] for e in client_for("cw_out").get(url).json()["results"]]
     assert applicant_view == ["submit"]
     assert staff_view == ["submit", "assign"]
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31"])
+def test_due_before_at_the_ends_of_the_calendar_is_a_field_error(client_for, submit_case, day):
+    submit_case()
+    r = client_for("cw_out").get(f"/api/v1/cases/?due_before={day}")
+    assert r.status_code == 400, r.content
+    assert "due_before" in r.json()["errors"]
