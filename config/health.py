@@ -27,8 +27,9 @@ def _database_ok() -> bool:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
             cursor.fetchone()
-    except Exception:
-        logger.warning("readiness: database unreachable", exc_info=True)
+    except Exception as exc:
+        # One line, no traceback: a probe every second during an outage must not flood the logs.
+        logger.warning("readiness: database unreachable: %s", type(exc).__name__)
         return False
     return True
 
@@ -43,8 +44,8 @@ def _broker_ok() -> bool | None:
     try:
         with Connection(url, connect_timeout=BROKER_TIMEOUT_SECONDS) as conn:
             conn.ensure_connection(max_retries=1, timeout=BROKER_TIMEOUT_SECONDS)
-    except Exception:
-        logger.warning("readiness: broker unreachable", exc_info=True)
+    except Exception as exc:
+        logger.warning("readiness: broker unreachable: %s", type(exc).__name__)
         return False
     return True
 
