@@ -6,6 +6,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from notifications.models import Notification
+from notifications.sms import phone_mask
 
 
 def address_mask(address: str) -> str:
@@ -18,10 +19,7 @@ def address_mask(address: str) -> str:
     if "://" in address:
         scheme, _, rest = address.partition("://")
         return f"{scheme}://{rest.split('/', 1)[0]}/…"
-    digits = address
-    if len(digits) >= 11:
-        return digits[:3] + "*" * (len(digits) - 7) + digits[-4:]
-    return "*" * max(len(digits) - 4, 0) + digits[-4:]
+    return phone_mask(address)
 
 
 @admin.register(Notification)

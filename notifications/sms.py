@@ -22,7 +22,7 @@ class SmsGateway:
         raise NotImplementedError
 
 
-def _mask(phone: str) -> str:
+def phone_mask(phone: str) -> str:
     """``138****1234``; a shorter number (7 to 10 digits) keeps only its last 4, so at least
     3 digits are always hidden (3 + 4 kept of a 7-digit number would be all of it)."""
     if len(phone) >= 11:
@@ -36,7 +36,7 @@ class LoggingSmsGateway(SmsGateway):
     """The default: writes the message to the log (phone masked), sends nothing."""
 
     def send(self, *, phone: str, text: str, key: str) -> None:
-        logger.info("sms to=%s key=%s text=%s", _mask(phone), key, text)
+        logger.info("sms to=%s key=%s text=%s", phone_mask(phone), key, text)
 
 
 class FileSmsGateway(SmsGateway):
