@@ -696,16 +696,11 @@ def case_deadlines_recompute(
     with transaction.atomic():
         changes = clocks_recompute(due_since=due_since, now=now)
         moved = [c for c in changes if c.old_due_at != c.new_due_at]
-        references = dict(
-            TransferCase.objects.filter(pk__in=[c.case_id for c in moved]).values_list(
-                "pk", "reference"
-            )
+        rows = TransferCase.objects.filter(pk__in=[c.case_id for c in moved]).values_list(
+            "pk", "reference", "state"
         )
-        states = dict(
-            TransferCase.objects.filter(pk__in=[c.case_id for c in moved]).values_list(
-                "pk", "state"
-            )
-        )
+        references = {pk: reference for pk, reference, _state in rows}
+        states = {pk: state for pk, _reference, state in rows}
         CaseEvent.objects.bulk_create(
             [
                 CaseEvent(
