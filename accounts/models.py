@@ -9,7 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from cases.pii import id_number_mask
+from core.identity import NAME_MAX_LENGTH, id_number_digest, id_number_encrypt, id_number_mask
 
 
 class Role(models.TextChoices):
@@ -42,13 +42,13 @@ class User(AbstractUser):
     """
 
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.APPLICANT)
-    real_name = models.CharField(max_length=50, blank=True)
+    real_name = models.CharField(max_length=NAME_MAX_LENGTH, blank=True)
     id_number_encrypted = models.TextField(blank=True, editable=False)
     id_number_digest = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
     id_number_masked = models.CharField(max_length=18, blank=True, editable=False)
     phone = models.CharField(max_length=20, blank=True)
     agency = models.ForeignKey(
-        "cases.Agency", on_delete=models.PROTECT, null=True, blank=True, related_name="staff"
+        "agencies.Agency", on_delete=models.PROTECT, null=True, blank=True, related_name="staff"
     )
     province_wide = models.BooleanField(default=False)
 
@@ -58,37 +58,19 @@ class User(AbstractUser):
         constraints = [
             models.CheckConstraint(
                 name="agency_roles_have_agency",
-                condition=~Q(role__in=["caseworker", "supervisor", "platform"])
+                condition=~Q(role__in=[Role.CASEWORKER, Role.SUPERVISOR, Role.PLATFORM])
                 | Q(agency__isnull=False),
             ),
             models.CheckConstraint(
                 name="applicants_have_id_number",
-                condition=~Q(role="applicant") | ~Q(id_number_digest=""),
+                condition=~Q(role=Role.APPLICANT) | ~Q(id_number_digest=""),
             ),
         ]
 
     def __str__(self) -> str:
         return self.username
 
-    @property
-    def is_applicant(self) -> bool:
-        return self.role == Role.APPLICANT
-
-    @property
-    def is_agency_staff(self) -> bool:
-        return self.role in STAFF_ROLES
-
-    def covers_agency(self, agency_code: str) -> bool:
-        """Whether this staff or platform account acts for the agency with ``agency_code``."""
-        if self.role not in AGENCY_ROLES or not self.agency_id:
-            return False
-        if self.agency_id == agency_code:
-            return True
-        return self.province_wide and self.agency_id[:2] == agency_code[:2]
-
     def set_id_number(self, number: str) -> None:
-        from cases.pii import id_number_digest, id_number_encrypt
-
         self.id_number_encrypted = id_number_encrypt(number)
         self.id_number_digest = id_number_digest(number)
         self.id_number_masked = id_number_mask(number)

@@ -11,13 +11,12 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy
 
 from accounts.models import AGENCY_ROLES, STAFF_ROLES, Role, User
-from cases.errors import InvalidInput
-from cases.models import Agency, AgencyLevel
-from cases.pii import id_number_digest, id_number_validate
+from agencies.models import Agency, AgencyLevel
+from core.errors import InvalidInput
+from core.identity import NAME_MAX_LENGTH, id_number_digest, id_number_validate, phone_validate
 
 logger = logging.getLogger(__name__)
 
-NAME_MAX_LENGTH: Final = User._meta.get_field("real_name").max_length
 USERNAME_MAX_LENGTH: Final = User._meta.get_field("username").max_length
 # Roles whose reach may cover a whole province: a provincial supervisor or platform.
 PROVINCE_WIDE_ROLES: Final = frozenset({Role.SUPERVISOR, Role.PLATFORM})
@@ -48,11 +47,6 @@ MSG_ID_NUMBER_REQUIRED: Final = gettext_lazy(
 )
 MSG_ID_NUMBER_NOT_ALLOWED: Final = gettext_lazy("Only applicant accounts carry an ID number.")
 MSG_ID_NUMBER_TAKEN: Final = gettext_lazy("An account for this ID number already exists.")
-MSG_PHONE: Final = gettext_lazy("Enter a phone number of 7 to 15 digits.")
-
-
-def _phone_valid(phone: str) -> bool:
-    return phone.isdigit() and 7 <= len(phone) <= 15
 
 
 def account_create(
@@ -142,8 +136,10 @@ def account_create(
                     add("id_number", str(MSG_ID_NUMBER_TAKEN))
     elif id_number:
         add("id_number", str(MSG_ID_NUMBER_NOT_ALLOWED))
-    if phone and not _phone_valid(phone):
-        add("phone", str(MSG_PHONE))
+    try:
+        phone = phone_validate(phone)
+    except ValidationError as exc:
+        errors.setdefault("phone", []).extend(exc.messages)
 
     user = User(
         username=username,

@@ -64,7 +64,7 @@ def seed(clocks: int) -> None:
     from django.db import connection
 
     from accounts.models import Role, User
-    from cases.models import Agency
+    from agencies.models import Agency
 
     call_command("migrate", verbosity=0)
     for code in AGENCIES:
@@ -179,8 +179,8 @@ def timed(fn) -> float:  # type: ignore[no-untyped-def]
 def p1(due: int, runs: int) -> None:
     from django.db import connection, transaction
 
+    from cases.reminders import sla_scan
     from notifications.models import Notification
-    from workflow.scan import sla_scan
 
     scan_times, sql_times = [], []
     for _ in range(runs):
@@ -213,7 +213,7 @@ def p1(due: int, runs: int) -> None:
 
 
 def p2_once(label: str, runs: int = 50) -> float:
-    from workflow.scan import sla_scan
+    from cases.reminders import sla_scan
 
     sla_scan(now=NOW)  # warm the connection and caches
     times = [timed(lambda: sla_scan(now=NOW)) for _ in range(runs)]
@@ -223,7 +223,7 @@ def p2_once(label: str, runs: int = 50) -> float:
 
 
 def p8(runs_due: tuple[int, ...] = (1_000, 10_000)) -> None:
-    from workflow.scan import sla_scan
+    from cases.reminders import sla_scan
 
     for due in runs_due:
         reset(due)

@@ -69,9 +69,9 @@ def worker(index: int, db_name: str, plan: list[tuple[int, int]], barrier: Any, 
 
     logging.disable(logging.CRITICAL)
     from accounts.models import User
-    from cases.errors import DomainError
     from cases.models import TransferCase
     from cases.services import case_transition
+    from core.errors import DomainError
 
     action, who, payload, expected = ACTIONS[index % len(ACTIONS)]
     cw_out = User.objects.get(username="drill_cw_out")
@@ -102,9 +102,9 @@ def worker(index: int, db_name: str, plan: list[tuple[int, int]], barrier: Any, 
 
 def seed(count: int) -> list[tuple[int, int]]:
     from accounts.services import account_create
-    from cases.models import Agency
-    from cases.pii import id_number_check_char
+    from agencies.models import Agency
     from cases.services import case_submit
+    from core.identity import id_number_check_char
     from workflow.calendar import SHANGHAI
 
     for code, name, pcode, pname, level in [

@@ -2,7 +2,7 @@
 docs/reliability.md.
 
 What it does, in a scratch directory (deleted afterwards unless --keep), with the scale-out
-drill's helpers (deploy/drill/drill.py: ``Cluster``):
+drill's helpers (deploy/drill/drill.py: ``Cluster``; its programs setup_data.py and cohort.py):
 
 - its own PostgreSQL 15 cluster (initdb, free port) and redis-server; shared servers are never
   touched. Production settings (``DJANGO_ENV=production``, ``CONN_MAX_AGE=60``);
@@ -38,9 +38,10 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "deploy" / "drill"))
+# Run as a script (bench/ is not a package): the project root, where ``deploy`` is, on sys.path.
+sys.path.insert(0, str(ROOT))
 
-from drill import COHORT, PASSWORD, SETUP, Cluster  # noqa: E402
+from deploy.drill.drill import PASSWORD, Cluster  # noqa: E402
 
 
 def log(message: str) -> None:
@@ -78,8 +79,8 @@ def main() -> int:
         cluster.redis_start()
         cluster.manage("migrate", "--noinput")
         cluster.manage("load_agencies")
-        cluster.python(SETUP, PASSWORD)
-        cluster.python(COHORT, "1", "20")
+        cluster.run_program("setup_data", PASSWORD)
+        cluster.run_program("cohort", "1", "20")
         web = cluster.web(0)
         port = cluster.web_ports[0]
         base = f"http://127.0.0.1:{port}"

@@ -42,29 +42,39 @@ from django.utils import timezone
 from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
 
-from accounts.admin import is_administrator, is_case_staff
-from accounts.models import Role, User
+from accounts.models import User
+from accounts.permissions import (
+    assignees_for,
+    is_case_staff,
+    is_staff_administrator,
+    user_may_assign,
+    user_may_edit_windows,
+    user_may_take,
+)
+from agencies.models import Agency
 from cases.continuity import continuity_assess
 from cases.errors import (
     MSG_ACTION_FORBIDDEN,
     MSG_TRANSITION_NOT_ALLOWED,
     ActionForbidden,
-    DomainError,
-    InvalidInput,
     TransitionNotAllowed,
 )
-from cases.models import Agency, CaseEvent, TransferCase
-from cases.pii import id_number_digest, id_number_validate, phone_mask
-from cases.selectors import case_queryset_for, case_side_filter
-from cases.services import (
-    MAX_CONTRIBUTION_MONTHS,
-    MAX_NOTE_LENGTH,
-    case_allowed_actions,
-    case_assign,
-    case_responsible_agency_code,
-    case_transition,
+from cases.inputs import (
+    AMOUNT_TEXT_MAX_LENGTH,
+    CONTRIBUTION_MONTHS_MAX,
+    NOTE_MAX_LENGTH,
+    amount_parse,
+    materials_from_lines,
+    materials_parse,
+    months_parse,
+    note_clean,
 )
+from cases.models import CaseEvent, TransferCase
+from cases.selectors import case_queryset_for, case_side_filter
+from cases.services import case_allowed_actions, case_assign, case_transition
 from cases.states import USER_ACTIONS, Action, CaseState, RejectReason
+from core.errors import DomainError, InvalidInput
+from core.identity import id_number_digest, id_number_validate, phone_mask
 from workflow.calendar import end_of_day, get_calendar, local_date
 from workflow.models import StageClock
 
@@ -143,12 +153,12 @@ class AgencyAdmin(admin.ModelAdmin):
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         fields = super().get_fields(request, obj)
-        if is_administrator(request.user):
+        if is_staff_administrator(request.user):
             return list(fields)
         return [f for f in fields if f not in AGENCY_SECRET_FIELDS]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
-        if is_administrator(request.user):
+        if is_staff_administrator(request.user):
             # The code is the primary key: editing it would create a second agency.
             return ("code",) if obj is not None else ()
         fields = [f.name for f in Agency._meta.fields]
@@ -163,18 +173,13 @@ class AgencyAdmin(admin.ModelAdmin):
         return is_case_staff(request.user)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
-        return is_administrator(request.user)
+        return is_staff_administrator(request.user)
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         user = request.user
-        if is_administrator(user):
+        if is_staff_administrator(user):
             return True
-        return (
-            obj is not None
-            and is_case_staff(user)
-            and user.role == Role.SUPERVISOR
-            and obj.code == user.agency_id
-        )
+        return obj is not None and is_case_staff(user) and user_may_edit_windows(user, obj.code)
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -298,7 +303,8 @@ class TransitionForm(forms.Form):
     note = forms.CharField(
         label=_("Note"),
         required=False,
-        max_length=MAX_NOTE_LENGTH,
+        max_length=NOTE_MAX_LENGTH,
+        validators=[note_clean],
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
     )
 
@@ -314,14 +320,16 @@ class TransitionForm(forms.Form):
 
 class ApproveTransferOutForm(TransitionForm):
     contribution_months = forms.IntegerField(
-        label=_("Contribution months"), min_value=0, max_value=MAX_CONTRIBUTION_MONTHS
+        label=_("Contribution months"),
+        min_value=0,
+        max_value=CONTRIBUTION_MONTHS_MAX,
+        validators=[months_parse],
     )
-    personal_account_balance = forms.DecimalField(
+    personal_account_balance = forms.CharField(
         label=_("Personal account balance (yuan)"),
         required=False,
-        min_value=0,
-        max_digits=14,
-        decimal_places=2,
+        max_length=AMOUNT_TEXT_MAX_LENGTH,
+        validators=[amount_parse],
         help_text=_("Leave empty for resident insurance (no personal account)."),
     )
 
@@ -334,13 +342,14 @@ class RequestMaterialsForm(TransitionForm):
     )
 
     def clean_missing_materials(self) -> list[str]:
-        lines = self.cleaned_data["missing_materials"].splitlines()
-        return [line.strip() for line in lines if line.strip()]
+        return materials_parse(materials_from_lines(self.cleaned_data["missing_materials"]))
 
 
 class MoveBalanceForm(TransitionForm):
-    amount = forms.DecimalField(
-        label=_("Amount received (yuan)"), min_value=0, max_digits=14, decimal_places=2
+    amount = forms.CharField(
+        label=_("Amount received (yuan)"),
+        max_length=AMOUNT_TEXT_MAX_LENGTH,
+        validators=[amount_parse],
     )
 
 
@@ -367,9 +376,7 @@ class AssignForm(forms.Form):
     def __init__(self, *args: Any, agency_code: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         field = self.fields["assignee"]
-        field.queryset = User.objects.filter(
-            role__in=[Role.CASEWORKER, Role.SUPERVISOR], agency_id=agency_code, is_active=True
-        ).order_by("username")
+        field.queryset = assignees_for(agency_code).order_by("username")
         field.label_from_instance = lambda u: f"{u.real_name or u.username} ({u.username})"
 
 
@@ -596,6 +603,7 @@ class TransferCaseAdmin(admin.ModelAdmin):
             .annotate(
                 current_due_at=Subquery(_open_clocks().values("due_at")[:1]),
                 current_due_provisional=Subquery(_open_clocks().values("provisional")[:1]),
+                current_breached_at=Subquery(_open_clocks().values("breached_at")[:1]),
             )
             .annotate(
                 is_overdue=Case(
@@ -628,6 +636,12 @@ class TransferCaseAdmin(admin.ModelAdmin):
     @admin.display(description=_("overdue"), boolean=True, ordering="is_overdue")
     def overdue_flag(self, case: TransferCase) -> bool:
         return bool(getattr(case, "is_overdue", False))
+
+    @admin.display(description=_("overdue since"))
+    def overdue_since(self, case: TransferCase) -> str:
+        """When the scan flagged the open stage (its deadline), Asia/Shanghai."""
+        breached_at = getattr(case, "current_breached_at", None)
+        return local_date(breached_at).isoformat() if breached_at else "-"
 
     @admin.display(description=_("working days left"))
     def working_days_left(self, case: TransferCase) -> str:
@@ -685,15 +699,11 @@ class TransferCaseAdmin(admin.ModelAdmin):
             )
             for action in case_allowed_actions(case=case, user=user)
         ]
-        agency_code = case_responsible_agency_code(case)
-        acts_here = agency_code is not None and user.covers_agency(agency_code)
+        agency_code = case.responsible_agency_code()
         return {
             "transition_buttons": buttons,
-            "can_take": acts_here
-            and user.role == Role.CASEWORKER
-            and user.agency_id == agency_code
-            and case.assignee_id != user.pk,
-            "can_assign": acts_here and user.role == Role.SUPERVISOR,
+            "can_take": user_may_take(user, agency_code) and case.assignee_id != user.pk,
+            "can_assign": user_may_assign(user, agency_code),
             "take_url": self._url("take", case.pk),
             "assign_url": self._url("assign", case.pk),
         }
@@ -810,7 +820,7 @@ class TransferCaseAdmin(admin.ModelAdmin):
     def assign_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         """A supervisor assigns the case to someone of the agency whose move it is, or to nobody."""
         case = self._case_or_404(request, object_id)
-        agency_code = case_responsible_agency_code(case) or ""
+        agency_code = case.responsible_agency_code() or ""
         form = AssignForm(request.POST or None, agency_code=agency_code)
         if request.method == "POST" and form.is_valid():
             return self._assign(request, case, form.cleaned_data["assignee"])

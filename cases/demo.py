@@ -24,12 +24,12 @@ from django.utils import timezone
 
 from accounts.models import Role, User
 from accounts.services import account_create
-from cases.agencies import AgencyLoadResult, agencies_load
-from cases.errors import InvalidInput
+from agencies.services import AgencyLoadResult, agencies_load
 from cases.models import TransferCase
-from cases.pii import id_number_check_char, id_number_digest
 from cases.services import Applicant, case_submit, case_transition
 from cases.states import Action, CaseState, Channel, InsuranceType, RejectReason
+from core.errors import InvalidInput
+from core.identity import id_number_check_char, id_number_digest
 from workflow.calendar import SHANGHAI, get_calendar, local_date
 from workflow.calendar_data import calendar_sync
 from workflow.models import StageClock

@@ -1,19 +1,18 @@
-"""Domain errors: what a service refuses, with a stable machine-readable code and a clear message.
+"""What a case service refuses, with a stable machine-readable code and a clear message.
 
+The generic errors (``DomainError``, ``InvalidInput``) are ``core.errors``; these are about cases.
 The API maps each class to one HTTP status and a problem-details body; the admin shows the message.
 Messages are module constants so tests can reuse them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-
 from django.db.models import TextChoices
 from django.utils.translation import gettext_lazy as _
 
 from cases.states import Action, CaseState
+from core.errors import DomainError
 
-MSG_INVALID_INPUT = _("The request has invalid fields.")
 MSG_TRANSITION_NOT_ALLOWED = _("The case is {state}; {action} is not possible now.")
 MSG_ACTION_FORBIDDEN = _("You may not {action} this case.")
 MSG_STALE_CASE = _("The case was changed by someone else; reload it and try again.")
@@ -30,27 +29,6 @@ def _label(choices: type[TextChoices], value: str) -> str:
         return str(choices(value).label)
     except ValueError:
         return value
-
-
-class DomainError(Exception):
-    code = "domain_error"
-
-    def __init__(self, message: str) -> None:
-        super().__init__(str(message))
-        self.message = message
-
-
-class InvalidInput(DomainError):
-    """Bad input: ``errors`` maps field names (dotted for nested ones) to messages."""
-
-    code = "invalid"
-
-    def __init__(
-        self, errors: Mapping[str, Iterable[str]], *, code: str = "invalid", message: str = ""
-    ) -> None:
-        super().__init__(message or str(MSG_INVALID_INPUT))
-        self.errors = {field: [str(m) for m in msgs] for field, msgs in errors.items()}
-        self.code = code
 
 
 class TransitionNotAllowed(DomainError):

@@ -23,7 +23,7 @@ from django.db import models, transaction
 
 from accounts.models import User
 from cases.models import TransferCase
-from cases.pii import id_number_reencrypt
+from core.identity import id_number_reencrypt
 
 # The tables holding ID-number tokens, by the name the command prints.
 TABLES: dict[str, type[models.Model]] = {"cases": TransferCase, "accounts": User}

@@ -7,134 +7,41 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
+from accounts.permissions import user_acts_for, user_may_credit_balance, user_owns
+from agencies.models import Agency
+from agencies.policies import BalancePolicy
+from cases.inputs import NOTE_MAX_LENGTH
 from cases.states import (
     OPEN_STATES,
+    Action,
     CaseState,
     Channel,
     InsuranceType,
     RejectReason,
     Scope,
 )
-from workflow.policies import (
-    DEFAULT_ESCALATION_DAYS,
-    NATIONAL_BALANCE_DAYS,
-    NATIONAL_TRANSFER_IN_DAYS,
-    NATIONAL_TRANSFER_OUT_DAYS,
-    BalancePolicy,
-)
-
-agency_code_validator = RegexValidator(
-    r"^[1-8]\d{5}$", _("An agency code is 6 digits (GB/T 2260).")
-)
-
-
-class AgencyLevel(models.TextChoices):
-    PROVINCE = "province", _("Province")
-    PREFECTURE = "prefecture", _("Prefecture")
-    COUNTY = "county", _("County")
-
-
-class Agency(models.Model):
-    """A medical insurance agency, identified by its pooling area's GB/T 2260 code."""
-
-    code = models.CharField(max_length=6, primary_key=True, validators=[agency_code_validator])
-    name = models.CharField(max_length=60)
-    province_code = models.CharField(max_length=6)
-    province_name = models.CharField(max_length=30)
-    level = models.CharField(max_length=12, choices=AgencyLevel.choices)
-    transfer_out_days = models.PositiveSmallIntegerField(
-        default=NATIONAL_TRANSFER_OUT_DAYS,
-        validators=[MinValueValidator(1), MaxValueValidator(NATIONAL_TRANSFER_OUT_DAYS)],
-    )
-    transfer_in_days = models.PositiveSmallIntegerField(
-        default=NATIONAL_TRANSFER_IN_DAYS,
-        validators=[MinValueValidator(1), MaxValueValidator(NATIONAL_TRANSFER_IN_DAYS)],
-    )
-    balance_days = models.PositiveSmallIntegerField(
-        default=NATIONAL_BALANCE_DAYS,
-        validators=[MinValueValidator(1), MaxValueValidator(NATIONAL_BALANCE_DAYS)],
-    )
-    balance_policy = models.CharField(
-        max_length=10, choices=BalancePolicy.choices, default=BalancePolicy.TRANSFER
-    )
-    escalation_days = models.PositiveSmallIntegerField(
-        default=DEFAULT_ESCALATION_DAYS, validators=[MinValueValidator(1)]
-    )
-    is_active = models.BooleanField(default=True)
-    # The agency's own system, told of its cases' state changes and SLA alerts (notifications
-    # channel "webhook"): a JSON POST signed with HMAC-SHA256 over the timestamp and the body.
-    webhook_url = models.URLField(blank=True, max_length=500)
-    webhook_secret = models.CharField(blank=True, max_length=200)
-
-    class Meta:
-        ordering = ["code"]
-        verbose_name = _("agency")
-        verbose_name_plural = _("agencies")
-        constraints = [
-            # Local windows may be shorter than the national ones, never longer.
-            models.CheckConstraint(
-                name="agency_transfer_out_window",
-                condition=Q(transfer_out_days__gte=1, transfer_out_days__lte=10),
-            ),
-            models.CheckConstraint(
-                name="agency_transfer_in_window",
-                condition=Q(transfer_in_days__gte=1, transfer_in_days__lte=5),
-            ),
-            models.CheckConstraint(
-                name="agency_balance_window", condition=Q(balance_days__gte=1, balance_days__lte=5)
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.code} {self.name}"
-
+from core.identity import NAME_MAX_LENGTH
 
 # --- who may move a case -------------------------------------------------------------------------
-# Permission callables for django-fsm: (case, user) -> bool. The staff of the side whose move it
-# is act; an applicant acts only on a case whose ID number is their own; a platform (service)
-# account only credits the balance.
-
-
-def _is_owner(case: TransferCase, user: Any) -> bool:
-    return bool(
-        user is not None
-        and getattr(user, "role", None) == "applicant"
-        and user.id_number_digest
-        and user.id_number_digest == case.id_number_digest
-    )
-
-
-def _staff_acts_for(user: Any, agency_code: str) -> bool:
-    """A caseworker or supervisor of the agency (or of its province, when province-wide)."""
-    return (
-        user is not None
-        and getattr(user, "role", None) in ("caseworker", "supervisor")
-        and user.covers_agency(agency_code)
-    )
+# Permission callables for django-fsm: (case, user) -> bool. Each asks accounts.permissions, the one
+# place those rules live, about the side of the case whose move it is.
 
 
 def can_act_for_from_agency(case: TransferCase, user: Any) -> bool:
-    return _staff_acts_for(user, case.from_agency_id)
+    return user_acts_for(user, case.from_agency_id)
 
 
 def can_act_for_to_agency(case: TransferCase, user: Any) -> bool:
-    return _staff_acts_for(user, case.to_agency_id)
+    return user_acts_for(user, case.to_agency_id)
 
 
 def can_move_balance(case: TransferCase, user: Any) -> bool:
-    """The transfer-in caseworker, or the fund system's service account (a platform account)
-    bound to the transfer-in agency: the only move domain.md gives a service account."""
-    return can_act_for_to_agency(case, user) or (
-        user is not None
-        and getattr(user, "role", None) == "platform"
-        and user.covers_agency(case.to_agency_id)
-    )
+    return user_may_credit_balance(user, case.to_agency_id)
 
 
 def can_reject(case: TransferCase, user: Any) -> bool:
@@ -147,14 +54,14 @@ def can_reject(case: TransferCase, user: Any) -> bool:
 def can_resubmit(case: TransferCase, user: Any) -> bool:
     """The applicant, or staff of either agency bringing the materials in on their behalf."""
     return (
-        _is_owner(case, user)
+        user_owns(user, case.id_number_digest)
         or can_act_for_from_agency(case, user)
         or can_act_for_to_agency(case, user)
     )
 
 
 def can_withdraw(case: TransferCase, user: Any) -> bool:
-    return _is_owner(case, user)
+    return user_owns(user, case.id_number_digest)
 
 
 def system_only(case: TransferCase, user: Any) -> bool:
@@ -191,7 +98,7 @@ class TransferCase(ConcurrentTransitionMixin, models.Model):
     to_province = models.CharField(max_length=2, editable=False)
     channel = models.CharField(max_length=16, choices=Channel.choices)
 
-    applicant_name = models.CharField(max_length=50)
+    applicant_name = models.CharField(max_length=NAME_MAX_LENGTH)
     id_number_encrypted = models.TextField(editable=False)
     id_number_digest = models.CharField(max_length=64, db_index=True, editable=False)
     id_number_masked = models.CharField(max_length=18, editable=False)
@@ -221,7 +128,7 @@ class TransferCase(ConcurrentTransitionMixin, models.Model):
 
     stopped_at_source_on = models.DateField(null=True, blank=True)
     enrolled_at_target_on = models.DateField(null=True, blank=True)
-    note = models.TextField(blank=True, max_length=2000)
+    note = models.TextField(blank=True, max_length=NOTE_MAX_LENGTH)
 
     # The information form (参保人员基本医疗保险信息表), filled in at transfer-out approval.
     contribution_months = models.PositiveIntegerField(null=True, blank=True)
@@ -232,7 +139,6 @@ class TransferCase(ConcurrentTransitionMixin, models.Model):
     missing_materials = models.JSONField(default=list, blank=True)
     reject_reason = models.CharField(max_length=30, choices=RejectReason.choices, blank=True)
 
-    overdue_since = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
     closed_at = models.DateTimeField(null=True, blank=True)
@@ -274,11 +180,6 @@ class TransferCase(ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["to_agency", "state"], name="case_to_state"),
             models.Index(fields=["from_province", "state"], name="case_from_province_state"),
             models.Index(fields=["to_province", "state"], name="case_to_province_state"),
-            models.Index(
-                fields=["overdue_since"],
-                name="case_overdue",
-                condition=Q(overdue_since__isnull=False),
-            ),
         ]
 
     def __str__(self) -> str:
@@ -297,6 +198,16 @@ class TransferCase(ConcurrentTransitionMixin, models.Model):
             and (self.personal_account_balance or Decimal("0")) > 0
             and self.to_agency.balance_policy == BalancePolicy.TRANSFER
         )
+
+    def responsible_agency_code(self, state: str | None = None) -> str | None:
+        """The agency whose move it is in ``state`` (default: now); None for the applicant's
+        turn or a closed case."""
+        state = state or self.state
+        if state == CaseState.APPLIED:
+            return self.from_agency_id
+        if state in (CaseState.TRANSFER_OUT_APPROVED, CaseState.TRANSFER_IN_CONFIRMED):
+            return self.to_agency_id
+        return None
 
     # --- transitions (sources, targets, who) ---------------------------------------------------
 
@@ -419,6 +330,11 @@ class CaseEvent(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise TypeError("case events are append-only")
+
+    @property
+    def action_label(self) -> str:
+        """The action in words, in the active language (the code if it is not one of ours)."""
+        return str(Action(self.action).label) if self.action in Action.values else self.action
 
 
 # How long a creating POST's response is kept for replay under its Idempotency-Key.

@@ -1,6 +1,6 @@
 """What applicants and agency systems are told when a case changes state.
 
-``case_event_notify`` is called by ``cases.services._event`` inside the transition's transaction, so
+``case_event_notify`` is called by ``cases.services.events.event_append`` inside the transition's transaction, so
 the notification rows commit (or roll back) with the event. ``notifications`` itself knows nothing
 about cases: this module decides who hears what.
 """
@@ -13,14 +13,13 @@ from django.utils import translation
 
 from accounts.models import Role, User
 from cases.states import RejectReason
-from config.logging_filters import mask_id_numbers
+from core.identity import mask_id_numbers
 from notifications.models import ChannelName
 from notifications.services import NotificationDraft, notifications_create
 from notifications.templates import template_render
 
 if TYPE_CHECKING:
     from cases.models import CaseEvent
-    from notifications.models import Notification
 
 APPLICANT_LANGUAGE: Final = "zh-hans"
 
@@ -149,13 +148,3 @@ def _applicant_account(case: Any) -> User | None:
         .order_by("pk")
         .first()
     )
-
-
-def webhook_secret(notification: Notification) -> str:
-    """The signing secret of the agency a webhook row is for (``WEBHOOK_SECRET_RESOLVER``)."""
-    from cases.models import Agency
-
-    code = (notification.payload or {}).get("agency")
-    if not code:
-        return ""
-    return Agency.objects.filter(code=code).values_list("webhook_secret", flat=True).first() or ""

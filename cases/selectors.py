@@ -22,32 +22,36 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
-from accounts.models import AGENCY_ROLES, Role
-from cases.models import Agency, CaseEvent, TransferCase
-from cases.pii import id_number_decrypt, id_number_encrypt
+from accounts.permissions import (
+    Reach,
+    user_is_applicant,
+    user_reach,
+    user_side_reach,
+    user_supervises,
+)
+from agencies.models import Agency
+from cases.models import CaseEvent, TransferCase
+from core.identity import id_number_decrypt, id_number_encrypt
 from workflow.calendar import SHANGHAI
 from workflow.models import StageClock
 
 
-def case_visibility_filter(user: Any) -> Q | None:
-    """The cases ``user`` may see as a filter, or None for none at all.
-
-    Applicants: cases whose ID number is their own (also those a window or a platform submitted
-    for them). Staff and platform accounts: cases where an agency they act for is either side
-    (a province-wide account: any agency of its province). Administrators: all.
-    """
-    if user is None or not user.is_authenticated or not user.is_active:
+def reach_filter(reach: Reach | None) -> Q | None:
+    """A ``Reach`` (accounts.permissions decides it) as a filter on cases; None for none."""
+    if reach is None:
         return None
-    if user.is_superuser or user.role == Role.ADMIN:
+    if reach.everything:
         return Q()
-    if user.role == Role.APPLICANT:
-        return Q(id_number_digest=user.id_number_digest) if user.id_number_digest else None
-    if user.role in AGENCY_ROLES and user.agency_id:
-        if user.province_wide:
-            prefix = user.agency_id[:2]
-            return Q(from_province=prefix) | Q(to_province=prefix)
-        return Q(from_agency_id=user.agency_id) | Q(to_agency_id=user.agency_id)
-    return None
+    if reach.id_number_digest:
+        return Q(id_number_digest=reach.id_number_digest)
+    if reach.province:
+        return Q(from_province=reach.province) | Q(to_province=reach.province)
+    return Q(from_agency_id=reach.agency_code) | Q(to_agency_id=reach.agency_code)
+
+
+def case_visibility_filter(user: Any) -> Q | None:
+    """The cases ``user`` may see as a filter, or None for none at all (``user_reach``)."""
+    return reach_filter(user_reach(user))
 
 
 def case_queryset_for(user: Any) -> QuerySet[TransferCase]:
@@ -135,7 +139,7 @@ STAFF_ONLY_ACTIONS = ("assign",)
 def case_events(*, case: TransferCase, user: Any = None) -> QuerySet[CaseEvent]:
     """The timeline, oldest first; an applicant does not see the agencies' internal entries."""
     events = case.events.order_by("at", "id")
-    if getattr(user, "role", None) == Role.APPLICANT:
+    if user_is_applicant(user):
         events = events.exclude(action__in=STAFF_ONLY_ACTIONS)
     return events
 
@@ -148,12 +152,13 @@ NO_DEADLINE = dt.datetime(9999, 12, 31, tzinfo=dt.UTC)
 
 def case_side_filter(user: Any, side: str) -> Q | None:
     """``out``: an agency the user acts for is the transfer-out side; ``in``: the transfer-in."""
-    if getattr(user, "role", None) not in AGENCY_ROLES or not getattr(user, "agency_id", None):
+    reach = user_side_reach(user)
+    if reach is None:
         return None
     prefix = "from" if side == "out" else "to"
-    if user.province_wide:
-        return Q(**{f"{prefix}_province": user.agency_id[:2]})
-    return Q(**{f"{prefix}_agency_id": user.agency_id})
+    if reach.province:
+        return Q(**{f"{prefix}_province": reach.province})
+    return Q(**{f"{prefix}_agency_id": reach.agency_code})
 
 
 def case_list_for(
@@ -247,16 +252,15 @@ def case_action_ever_permitted(*, case: TransferCase, user: Any, action: str) ->
 
 
 def _clock_scope(user: Any) -> Q | None:
-    """Clocks of the agencies a supervisor (or an administrator) oversees."""
-    if user is None or not user.is_authenticated:
+    """Clocks of the agencies ``user`` supervises (``user_supervises``)."""
+    reach = user_supervises(user)
+    if reach is None:
         return None
-    if user.is_superuser or user.role == Role.ADMIN:
+    if reach.everything:
         return Q()
-    if user.role != Role.SUPERVISOR or not user.agency_id:
-        return None
-    if user.province_wide:
-        return Q(agency__code__startswith=user.agency_id[:2])
-    return Q(agency_id=user.agency_id)
+    if reach.province:
+        return Q(agency__code__startswith=reach.province)
+    return Q(agency_id=reach.agency_code)
 
 
 def sla_stats(

@@ -11,6 +11,8 @@ from typing import Final
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from agencies.policies import Stage
+
 
 class CaseState(models.TextChoices):
     APPLIED = "applied", _("Applied (transfer-out review)")
@@ -29,6 +31,14 @@ OPEN_STATES: Final = (
     CaseState.TRANSFER_IN_CONFIRMED,
 )
 TERMINAL_STATES: Final = (CaseState.BALANCE_MOVED, CaseState.REJECTED, CaseState.WITHDRAWN)
+
+# The stage whose clock runs while a case is in an open state.
+STATE_STAGE: Final = {
+    CaseState.APPLIED: Stage.APPLIED,
+    CaseState.MATERIALS_REQUESTED: Stage.MATERIALS_REQUESTED,
+    CaseState.TRANSFER_OUT_APPROVED: Stage.TRANSFER_OUT_APPROVED,
+    CaseState.TRANSFER_IN_CONFIRMED: Stage.TRANSFER_IN_CONFIRMED,
+}
 
 
 class Action(models.TextChoices):

@@ -8,7 +8,7 @@ from axes.backends import AxesStandaloneBackend
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 
-from cases.api.exceptions import problem_response
+from core.problems import problem_response
 
 MSG_LOCKED_OUT = _("Too many failed sign-ins for this account from your address; try again later.")
 

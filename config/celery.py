@@ -17,7 +17,7 @@ app.autodiscover_tasks()
 # nothing is ever scheduled days ahead as an ETA task.
 app.conf.beat_schedule = {
     "sla-scan": {
-        "task": "workflow.tasks.sla_scan",
+        "task": "cases.tasks.sla_scan",
         "schedule": 60.0,
         "options": {"expires": 55},
     },
@@ -35,7 +35,7 @@ app.conf.beat_schedule = {
     # 08:30 Asia/Shanghai every day; the task itself skips days that are not working days
     # (holidays, weekends) and runs on make-up working days, from the calendar table.
     "sla-daily-digest": {
-        "task": "workflow.tasks.sla_digest",
+        "task": "cases.tasks.sla_digest",
         "schedule": crontab(hour=8, minute=30),
         "options": {"expires": 3600},
     },

@@ -3,14 +3,13 @@
 Read at scrape time from where the truth is, so every web process reports the same values whoever
 wrote them: PostgreSQL for the overdue cases and the outbox, Redis for the Celery queue and the
 last SLA scan (which runs in a worker, see ``sla_scan_record``). Each query uses a partial index
-(``case_overdue``, ``notification_pending``), so a scrape costs a few milliseconds at any size.
+(``clock_open_breached``, ``notification_pending``), so a scrape costs a few milliseconds at any size.
 A figure whose source is down is left out of that scrape, and ``yibao_metrics_source_up`` says so.
 """
 
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Iterator
 
 from django.conf import settings
@@ -19,39 +18,13 @@ from django.utils import timezone
 from prometheus_client.core import REGISTRY, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from core import metrics as ops
+
 logger = logging.getLogger(__name__)
 
-SCAN_KEY = "yibao:metrics:sla_scan"
 # Celery's default queue; kombu's Redis transport keeps priorities 3, 6 and 9 in sibling lists.
 QUEUES = ("celery",)
 PRIORITY_SUFFIXES = ("", "\x06\x163", "\x06\x166", "\x06\x169")
-REDIS_TIMEOUT_SECONDS = 1.0
-
-
-def _redis():  # type: ignore[no-untyped-def]
-    if not settings.REDIS_URL:
-        return None
-    import redis
-
-    return redis.Redis.from_url(
-        settings.REDIS_URL,
-        socket_timeout=REDIS_TIMEOUT_SECONDS,
-        socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
-    )
-
-
-def sla_scan_record(*, duration: float, claimed: int) -> None:
-    """Called by the scan task: keep the last scan's duration and size where /metrics reads them."""
-    client = _redis()
-    if client is None:
-        return
-    try:
-        client.hset(
-            SCAN_KEY,
-            mapping={"duration": duration, "claimed": claimed, "finished_at": time.time()},
-        )
-    except Exception:
-        logger.warning("could not record the SLA scan's figures", exc_info=True)
 
 
 class OperationsCollector(Collector):
@@ -90,10 +63,13 @@ class OperationsCollector(Collector):
         yield up
 
     def _database(self) -> Iterator[GaugeMetricFamily]:
-        from cases.models import TransferCase
         from notifications.models import Notification, Status
+        from workflow.models import StageClock
 
-        overdue = TransferCase.objects.filter(overdue_since__isnull=False).count()
+        # An open case is overdue while its open stage clock is flagged (one open clock per case).
+        overdue = StageClock.objects.filter(
+            completed_at__isnull=True, breached_at__isnull=False
+        ).count()
         yield GaugeMetricFamily(
             "yibao_cases_overdue", "Open cases whose current stage is past its deadline", overdue
         )
@@ -110,14 +86,14 @@ class OperationsCollector(Collector):
         )
 
     def _redis(self) -> Iterator[GaugeMetricFamily]:
-        client = _redis()
+        client = ops.metrics_redis()
         queue = GaugeMetricFamily(
             "yibao_celery_queue_length", "Messages waiting in a Celery queue", labels=["queue"]
         )
         for name in QUEUES:
             queue.add_metric([name], sum(client.llen(name + s) for s in PRIORITY_SUFFIXES))
         yield queue
-        scan = {k.decode(): float(v) for k, v in client.hgetall(SCAN_KEY).items()}
+        scan = {k.decode(): float(v) for k, v in client.hgetall(ops.SCAN_KEY).items()}
         if scan:
             yield GaugeMetricFamily(
                 "yibao_sla_scan_duration_seconds", "Duration of the last SLA scan", scan["duration"]

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "agencies",
     "accounts",
     "cases",
     "workflow",
@@ -215,7 +216,7 @@ if DJANGO_ENV == "test":
 
 # --- REST API ------------------------------------------------------------------------------------
 # DRF with JWT (Bearer) and session auth; problem-details errors from one handler
-# (cases/api/exceptions.py); drf-spectacular for the OpenAPI schema; django-axes locks out repeated
+# (api/exceptions.py); drf-spectacular for the OpenAPI schema; django-axes locks out repeated
 # login failures; throttle rates are env-driven so benchmarks can lift them.
 AUTHENTICATION_BACKENDS = [
     # Counts failures and refuses locked-out credentials; must come first (django-axes).
@@ -228,11 +229,11 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PARSER_CLASSES": ["cases.api.parsers.LimitedJSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["api.parsers.LimitedJSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_THROTTLE_CLASSES": [
-        "cases.api.throttling.AnonThrottle",
-        "cases.api.throttling.UserThrottle",
+        "api.throttling.AnonThrottle",
+        "api.throttling.UserThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("THROTTLE_ANON", default="120/min"),
@@ -241,7 +242,7 @@ REST_FRAMEWORK = {
         "login": env.str("THROTTLE_LOGIN", default="20/min"),
     },
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "cases.api.exceptions.problem_exception_handler",
+    "EXCEPTION_HANDLER": "api.exceptions.problem_exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "DATETIME_FORMAT": "iso-8601",
     "COERCE_DECIMAL_TO_STRING": True,
@@ -274,9 +275,9 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "CaseStateEnum": "cases.states.CaseState",
         "ActionEnum": "cases.states.Action",
-        "UserActionEnum": "cases.api.serializers.USER_ACTION_CHOICES",
-        "StageEnum": "workflow.policies.Stage",
-        "ResponsibleEnum": "workflow.policies.Responsible",
+        "UserActionEnum": "api.serializers.USER_ACTION_CHOICES",
+        "StageEnum": "agencies.policies.Stage",
+        "ResponsibleEnum": "agencies.policies.Responsible",
         "RejectReasonEnum": "cases.states.RejectReason",
     },
 }
@@ -284,7 +285,7 @@ SPECTACULAR_SETTINGS = {
 # shares them; the local-memory default counts per process.
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 # Login lock-out (django-axes): 5 failures for one username from one address lock that pair out for
-# 15 minutes; answered 429 with problem details (config/auth.py, cases/api/views.py).
+# 15 minutes; answered 429 with problem details (config/auth.py, api/views.py).
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = dt.timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
@@ -381,6 +382,4 @@ EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="noreply@yibao.example")
 SMS_BACKEND = env.str("SMS_BACKEND", default="notifications.sms.LoggingSmsGateway")
 SMS_FILE_PATH = env.str("SMS_FILE_PATH", default=str(VAR_DIR / "sms.jsonl"))
-# Where the webhook channel finds a row's signing secret (a callable taking the row).
-WEBHOOK_SECRET_RESOLVER = "cases.notify.webhook_secret"  # noqa: S105 - a dotted path
 WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)

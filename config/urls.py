@@ -13,7 +13,7 @@ admin.site.index_title = "转移接续业务"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("api/v1/", include("cases.api.urls")),
+    path("api/v1/", include("api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("healthz", health.healthz, name="healthz"),
@@ -21,8 +21,8 @@ urlpatterns = [
     path("", include("django_prometheus.urls")),
 ]
 
-# Errors outside DRF views are problem details too (cases/api/exceptions.py).
-handler400 = "cases.api.exceptions.handler400"
-handler403 = "cases.api.exceptions.handler403"
-handler404 = "cases.api.exceptions.handler404"
-handler500 = "cases.api.exceptions.handler500"
+# Errors outside DRF views are problem details too (api/exceptions.py).
+handler400 = "api.exceptions.handler400"
+handler403 = "api.exceptions.handler403"
+handler404 = "api.exceptions.handler404"
+handler500 = "api.exceptions.handler500"

@@ -5,8 +5,9 @@ from __future__ import annotations
 from django.contrib import admin
 from django.http import HttpRequest
 
+from accounts.permissions import is_administrator
 from notifications.models import Notification
-from notifications.sms import phone_mask
+from core.identity import phone_mask
 
 
 def address_mask(address: str) -> str:
@@ -49,8 +50,7 @@ class NotificationAdmin(admin.ModelAdmin):
 
     def _is_operator(self, request: HttpRequest) -> bool:
         # The outbox spans every agency and person: administrators only.
-        user = request.user
-        return bool(user.is_active and (user.is_superuser or getattr(user, "role", "") == "admin"))
+        return is_administrator(request.user)
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return self._is_operator(request)

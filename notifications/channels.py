@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.mail import EmailMessage
 from django.utils.module_loading import import_string
 
+from agencies.selectors import agency_webhook_secret
 from notifications.models import ChannelName
 from notifications.signing import KEY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, webhook_sign
 
@@ -80,7 +81,8 @@ class WebhookChannel(Channel):
         url = notification.address
         if not url.startswith(("https://", "http://")):
             raise DeliveryError(f"not an http(s) URL: {url!r}")
-        secret = import_string(settings.WEBHOOK_SECRET_RESOLVER)(notification)
+        # Each agency signs with its own secret; the row names the agency it is for.
+        secret = agency_webhook_secret((notification.payload or {}).get("agency"))
         if not secret:
             raise DeliveryError("no webhook secret")
         body = json.dumps(

@@ -52,12 +52,6 @@ class DeliveryRetry(Exception):
         self.countdown = countdown
 
 
-def notification_create(*, now: dt.datetime | None = None, **fields: Any) -> int | None:
-    """Create one row (see ``NotificationDraft``); None when its dedup key already exists."""
-    ids = notifications_create(drafts=[NotificationDraft(**fields)], now=now)
-    return ids[0] if ids else None
-
-
 def notifications_create(
     *, drafts: Sequence[NotificationDraft], now: dt.datetime | None = None
 ) -> list[int]:

@@ -8,6 +8,8 @@ from pathlib import Path
 
 from django.conf import settings
 
+from core.identity import phone_mask
+
 logger = logging.getLogger(__name__)
 
 
@@ -20,16 +22,6 @@ class SmsGateway:
 
     def send(self, *, phone: str, text: str, key: str) -> None:
         raise NotImplementedError
-
-
-def phone_mask(phone: str) -> str:
-    """``138****1234``; a shorter number (7 to 10 digits) keeps only its last 4, so at least
-    3 digits are always hidden (3 + 4 kept of a 7-digit number would be all of it)."""
-    if len(phone) >= 11:
-        return f"{phone[:3]}{'*' * (len(phone) - 7)}{phone[-4:]}"
-    if len(phone) >= 7:
-        return f"{'*' * (len(phone) - 4)}{phone[-4:]}"
-    return "****"
 
 
 class LoggingSmsGateway(SmsGateway):

@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import os
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from accounts.models import Role, User
-from cases.models import Agency, TransferCase
-from cases.pii import id_number_check_char
+from agencies.models import Agency
+from cases.models import TransferCase
 from cases.services import Applicant, case_submit, case_transition
+from core.identity import id_number_check_char
 from workflow.calendar import SHANGHAI, calendar_invalidate
 
 AGENCIES = [
@@ -38,9 +40,29 @@ def make_id_number(address: str = "440305", birth: str = "19900101", seq: int | 
     return first17 + id_number_check_char(first17)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _the_database_asked_for(django_db_setup: Any, django_db_blocker: Any) -> None:
+    """`make test` says which database each pass must run on (EXPECT_DB_VENDOR): a pass meant for
+    SQLite that silently ran on PostgreSQL (or the reverse) would test the wrong code paths."""
+    expected = os.environ.get("EXPECT_DB_VENDOR")
+    if expected:
+        from django.db import connection
+
+        assert connection.vendor == expected, f"tests ran on {connection.vendor}, not {expected}"
+
+
 @pytest.fixture(autouse=True)
 def _fresh_calendar_cache() -> None:
     # The working-day calendar is cached per process; each test starts from its own database.
+    calendar_invalidate()
+
+
+@pytest.fixture
+def calendar_2026(db: Any) -> None:
+    """The official 2026 schedule (chinesecalendar): 2027 and later are provisional."""
+    from workflow.calendar_data import calendar_sync_year
+
+    calendar_sync_year(year=2026)
     calendar_invalidate()
 
 

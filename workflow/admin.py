@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from workflow.calendar import SHANGHAI
 from workflow.calendar_data import CalendarDataError, calendar_day_check, calendar_day_set
+from workflow.hooks import deadlines_recompute
 from workflow.models import CalendarDay, CalendarYear
 
 
@@ -65,11 +66,9 @@ class CalendarDayAdmin(admin.ModelAdmin):
     ) -> None:
         # The form has already copied its fields onto obj (the change list edits only some).
         calendar_day_set(day=obj, kind=obj.kind, name=obj.name, note=obj.note)
-        # Deadlines counting this day move with it. Imported here: cases depends on workflow.
-        from cases.services import case_deadlines_recompute
-
+        # Deadlines counting this day move with it (and each case's timeline says so).
         since = dt.datetime.combine(obj.date, dt.time.min, tzinfo=SHANGHAI)
-        moved = case_deadlines_recompute(due_since=since)
+        moved = deadlines_recompute(due_since=since)
         if moved:
             self.message_user(
                 request,

@@ -6,7 +6,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from workflow.policies import Responsible, Stage
+from agencies.policies import Responsible, Stage
 
 
 class DayKind(models.TextChoices):
@@ -84,7 +84,7 @@ class StageClock(models.Model):
     stage = models.CharField(max_length=30, choices=Stage.choices)
     responsible = models.CharField(max_length=20, choices=Responsible.choices)
     agency = models.ForeignKey(
-        "cases.Agency", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "agencies.Agency", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     window_days = models.PositiveSmallIntegerField(null=True, blank=True)
     started_at = models.DateTimeField()
@@ -95,7 +95,7 @@ class StageClock(models.Model):
     provisional = models.BooleanField(default=False)
     # Instants the SLA scan acts at, fixed when the clock opens (and moved by clocks_recompute),
     # so each of its queries is an index probe instead of working-day arithmetic over open rows.
-    # See workflow/scan.py for the exact definitions.
+    # See workflow/services.py (clock_instants) and workflow/claims.py.
     warn_at = models.DateTimeField(null=True, blank=True, help_text=_("Due-soon warning"))
     escalate_at = models.DateTimeField(null=True, blank=True, help_text=_("Escalation"))
     remind_at = models.DateTimeField(null=True, blank=True, help_text=_("Materials reminder"))
@@ -149,6 +149,12 @@ class StageClock(models.Model):
                 name="clock_open_unreminded",
                 condition=Q(completed_at__isnull=True, reminded_at__isnull=True)
                 & Q(remind_at__isnull=False),
+            ),
+            # Overdue cases (one open clock per case): /metrics and the overdue views count these.
+            models.Index(
+                fields=["due_at"],
+                name="clock_open_breached",
+                condition=Q(completed_at__isnull=True, breached_at__isnull=False),
             ),
             # recompute_deadlines after a calendar import: open provisional clocks only.
             models.Index(

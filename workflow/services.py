@@ -7,6 +7,14 @@ from dataclasses import dataclass
 
 from django.db.models import Q
 
+from agencies.policies import (
+    DEFAULT_ESCALATION_DAYS,
+    MATERIALS_REMINDER_DAYS,
+    STAGE_RESPONSIBLE,
+    Stage,
+    WindowPolicy,
+    window_for,
+)
 from workflow.calendar import (
     SHANGHAI,
     WorkingDayCalendar,
@@ -15,14 +23,6 @@ from workflow.calendar import (
     local_date,
 )
 from workflow.models import StageClock
-from workflow.policies import (
-    DEFAULT_ESCALATION_DAYS,
-    MATERIALS_REMINDER_DAYS,
-    STAGE_RESPONSIBLE,
-    Stage,
-    WindowPolicy,
-    window_for,
-)
 
 # A stage is "due soon" once at most this share of its window is left (and at least 1 working day).
 DUE_SOON_SHARE = 0.2
@@ -30,7 +30,7 @@ DUE_SOON_SHARE = 0.2
 
 @dataclass(frozen=True, slots=True)
 class ClockInstants:
-    """When the SLA scan acts on a clock (see workflow/scan.py); None where it never does."""
+    """When the SLA scan acts on a clock (see workflow/claims.py); None where it never does."""
 
     warn_at: dt.datetime | None
     escalate_at: dt.datetime | None
@@ -143,7 +143,6 @@ class ClockChange:
     stage: str
     old_due_at: dt.datetime | None
     new_due_at: dt.datetime
-    old_provisional: bool
     provisional: bool
 
 
@@ -213,7 +212,6 @@ def clocks_recompute(
                     stage=clock.stage,
                     old_due_at=clock.due_at,
                     new_due_at=deadline.due_at,
-                    old_provisional=clock.provisional,
                     provisional=deadline.provisional,
                 )
             )

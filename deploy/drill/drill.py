@@ -28,6 +28,10 @@ The checks, when everything has drained (nothing pending, queue empty):
   reminders; every email and SMS row is in the delivery logs exactly once (0 lost, 0 duplicates);
 - nothing pending: no notification pending or failed, the Celery queue empty.
 
+The programs it runs against the database (the accounts, the cohorts, the drained test and the
+checks) are modules next to this file, each run as a script in a child process: see
+``Cluster.run_program`` and ``deploy/drill/__init__.py``.
+
 Usage: ``make drill`` or ``.venv/bin/python deploy/drill/drill.py [--cases 3000] [--rate 20]``.
 Exit status 0 when every check passes.
 """
@@ -57,7 +61,8 @@ from typing import Any
 
 import requests
 
-ROOT = Path(__file__).resolve().parents[2]
+DRILL_DIR = Path(__file__).resolve().parent
+ROOT = DRILL_DIR.parents[1]
 BIN = Path(sys.executable).parent
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 PASSWORD = "drill-password-Aa1!"  # noqa: S105 - accounts of a throwaway database
@@ -282,11 +287,18 @@ class Cluster:
             text=True,
         ).stdout
 
-    def python(self, code: str, *args: str) -> str:
-        return subprocess.run(  # noqa: S603
-            [sys.executable, "-c", code, *args],
+    def run_program(self, name: str, *args: str) -> str:
+        """Run the drill's program ``deploy/drill/<name>.py`` with ``args`` against this cluster and
+        return its stdout: ``python deploy/drill/<name>.py *args`` from the project root, with the
+        cluster's environment, ``DJANGO_SETTINGS_MODULE`` and the project root on ``PYTHONPATH``
+        (a script's own directory, not the working directory, is first on its ``sys.path``)."""
+        program = DRILL_DIR / f"{name}.py"
+        if not program.is_file():
+            raise ValueError(f"no drill program {program}")
+        return subprocess.run(  # noqa: S603 - our own program
+            [sys.executable, str(program), *args],
             cwd=ROOT,
-            env={**self.env, "DJANGO_SETTINGS_MODULE": "config.settings"},
+            env={**self.env, "DJANGO_SETTINGS_MODULE": "config.settings", "PYTHONPATH": str(ROOT)},
             check=True,
             capture_output=True,
             text=True,
@@ -369,50 +381,6 @@ class Cluster:
             self.pg_ctl("stop", "-m", "fast", "-w")
 
 
-# --- data ------------------------------------------------------------------------------------------
-
-SETUP = r"""
-import django, sys
-django.setup()
-from accounts.services import account_create
-from workflow.calendar_data import calendar_sync_year
-for year in (2025, 2026, 2027):
-    try:
-        calendar_sync_year(year=year)
-    except Exception as exc:
-        print("calendar", year, exc, file=sys.stderr)
-password = sys.argv[1]
-for username, role, agency in [("cw_out", "caseworker", "440300"), ("cw_in", "caseworker", "430100"),
-                               ("sup_out", "supervisor", "440300")]:
-    user = account_create(role=role, username=username, password=password, agency_code=agency)
-    user.email = username + "@drill.example"
-    user.save(update_fields=["email"])
-"""
-
-# Cases submitted a month ago by the transfer-out caseworker: their clocks are past warn, due and
-# escalation instants, so the next SLA scan claims all three kinds for each.
-COHORT = r"""
-import django, sys, datetime as dt
-django.setup()
-from django.utils import timezone
-from accounts.models import User
-from cases.pii import id_number_check_char
-from cases.services import Applicant, case_submit
-prefix, count = sys.argv[1], int(sys.argv[2])
-cw = User.objects.get(username="cw_out")
-now = timezone.now() - dt.timedelta(days=30)
-for i in range(count):
-    first17 = f"440306{1975 + i % 25}{int(prefix):02d}01{i:03d}"
-    case_submit(
-        actor=cw, insurance_type="employee", from_agency="440300", to_agency="430100",
-        channel="window", applicant=Applicant(name="王五", id_number=first17 + id_number_check_char(first17),
-        phone="13900001111"), stopped_at_source_on=(now - dt.timedelta(days=3)).date(),
-        enrolled_at_target_on=(now - dt.timedelta(days=2)).date(), now=now,
-    )
-print(count)
-"""
-
-
 # --- load ------------------------------------------------------------------------------------------
 
 
@@ -432,7 +400,7 @@ class Load:
 
 
 def id_number(n: int) -> str:
-    from cases.pii import id_number_check_char
+    from core.identity import id_number_check_char
 
     # Unique for any 7,000 consecutive n (n mod 1000 and n mod 28 fix n mod 7000); born 1975-1999.
     first17 = f"110105{1975 + n % 25}{1 + n // 28 % 12:02d}{1 + n % 28:02d}{n % 1000:03d}"
@@ -548,76 +516,8 @@ def run_load(
 
 # --- checks ----------------------------------------------------------------------------------------
 
-CHECK = r"""
-import django, json, sys, collections
-django.setup()
-from cases.models import TransferCase, CaseEvent
-from notifications.models import Notification
-from workflow.models import StageClock
-from cases.states import OPEN_STATES
-acknowledged = json.load(open(sys.argv[1]))
-cohort_refs = set(json.load(open(sys.argv[2])))
-out = {"lost_transitions": [], "unacknowledged_events": [], "event_state_mismatch": [],
-       "clock_mismatch": []}
-events = collections.defaultdict(list)
-for case_id, action, frm, to in CaseEvent.objects.order_by("id").values_list(
-        "case_id", "action", "from_state", "to_state"):
-    events[case_id].append((action, frm, to))
-open_clocks = collections.Counter(StageClock.objects.filter(completed_at__isnull=True)
-                                  .values_list("case_id", flat=True))
-for case in TransferCase.objects.only("id", "reference", "state"):
-    evs = events[case.pk]
-    state_events = [e for e in evs if e[0] not in ("assign",)]
-    prev = ""
-    for action, frm, to in state_events:
-        if action == "deadline_recomputed":
-            continue
-        if frm != prev and not (prev == "" and action == "submit"):
-            out["event_state_mismatch"].append(case.reference)
-        prev = to
-    if prev != case.state:
-        out["event_state_mismatch"].append(case.reference)
-    expected_open = 1 if case.state in OPEN_STATES else 0
-    if open_clocks[case.pk] != expected_open:
-        out["clock_mismatch"].append(case.reference)
-    if case.reference in acknowledged:
-        actions = [a for a, _, _ in state_events if a not in ("deadline_recomputed", "complete_without_balance")]
-        ack = acknowledged[case.reference]
-        if actions[:len(ack)] != ack:
-            out["lost_transitions"].append(case.reference)
-        elif len(actions) > len(ack):
-            out["unacknowledged_events"].append(case.reference)
-rows = Notification.objects.values_list("dedup_key", "kind", "channel", "status", "subject_ref")
-out["notifications"] = collections.Counter(f"{k}/{c}/{s}" for _, k, c, s, _ in rows)
-out["rows"] = [[d, k, c, s] for d, k, c, s, _ in rows]
-cohort_clocks = StageClock.objects.filter(case__reference__in=cohort_refs, stage="applied")
-out["cohort_clocks"] = cohort_clocks.count()
-out["cohort_unflagged"] = cohort_clocks.filter(breached_at__isnull=True).count()
-reminder_keys = {d for d, k, c, s, ref in rows if k in ("overdue", "due_soon", "escalation") and ref in cohort_refs}
-out["cohort_reminder_rows"] = len(reminder_keys)
-flagged = set(cohort_clocks.filter(breached_at__isnull=False).values_list("id", flat=True))
-with_overdue = {int(d.split(":")[1]) for d in reminder_keys if d.startswith("overdue:")}
-out["cohort_clocks_without_overdue_reminder"] = len(flagged - with_overdue)
-out["cases"] = TransferCase.objects.count()
-out["events"] = CaseEvent.objects.count()
-print(json.dumps(out))
-"""
-
-
-# Notifications pending, and open clocks past their deadline that no scan has flagged yet.
-DRAINED = r"""
-import django, json
-django.setup()
-from django.utils import timezone
-from notifications.models import Notification
-from workflow.models import StageClock
-print(json.dumps([
-    Notification.objects.filter(status="pending").count(),
-    StageClock.objects.filter(
-        completed_at__isnull=True, breached_at__isnull=True, due_at__lt=timezone.now()
-    ).count(),
-]))
-"""
+# What the database says is read by deploy/drill/check.py (``Cluster.run_program("check", ...)``);
+# what was actually delivered, from the email backend's files and the SMS gateway's log, here.
 
 
 def deliveries(cluster: Cluster) -> collections.Counter[str]:
@@ -650,7 +550,7 @@ def drill(args: argparse.Namespace, workdir: Path) -> int:
         cluster.redis_start()
         cluster.manage("migrate", "--noinput")
         cluster.manage("load_agencies")
-        cluster.python(SETUP, PASSWORD)
+        cluster.run_program("setup_data", PASSWORD)
         for i in range(2):
             cluster.web(i)
         for i in range(3):
@@ -671,7 +571,7 @@ def drill(args: argparse.Namespace, workdir: Path) -> int:
             tokens[who] = r.json()["access"]
         cohort_size = args.cohort
         log(f"overdue cohort A: {cohort_size} cases submitted 30 days ago")
-        cluster.python(COHORT, "1", str(cohort_size))
+        cluster.run_program("cohort", "1", str(cohort_size))
 
         outage = threading.Event()
         t_load = time.monotonic()
@@ -703,7 +603,7 @@ def drill(args: argparse.Namespace, workdir: Path) -> int:
             at(45)
 
             def cohort_b() -> None:
-                cluster.python(COHORT, "2", str(cohort_size))
+                cluster.run_program("cohort", "2", str(cohort_size))
                 mark(f"overdue cohort B: {cohort_size} more cases submitted 30 days ago")
 
             cohort = threading.Thread(target=cohort_b, daemon=True)
@@ -746,7 +646,7 @@ def drill(args: argparse.Namespace, workdir: Path) -> int:
         t_drain = time.monotonic()
         drained = False
         while time.monotonic() - t_drain < args.drain_timeout:
-            state = json.loads(cluster.python(DRAINED))
+            state = json.loads(cluster.run_program("drained"))
             queue = int(cluster.redis_command("LLEN", "celery") or 0)
             if state == [0, 0] and queue == 0:
                 drained = True
@@ -758,14 +658,9 @@ def drill(args: argparse.Namespace, workdir: Path) -> int:
         ack_file = workdir / "acknowledged.json"
         ack_file.write_text(json.dumps(load.acknowledged))
         cohort_file = workdir / "cohort.json"
-        cohort_refs = cluster.python(
-            "import django,json;django.setup();from cases.models import TransferCase as T;"
-            "import datetime as dt;from django.utils import timezone;"
-            "print(json.dumps(list(T.objects.filter(created_at__lt=timezone.now()-dt.timedelta(days=20))"
-            ".values_list('reference', flat=True))))"
-        )
+        cohort_refs = cluster.run_program("cohort_refs")
         cohort_file.write_text(cohort_refs)
-        result = json.loads(cluster.python(CHECK, str(ack_file), str(cohort_file)))
+        result = json.loads(cluster.run_program("check", str(ack_file), str(cohort_file)))
         delivered = deliveries(cluster)
         rows = result.pop("rows")
         external = {d: (k, c, s) for d, k, c, s in rows if c in ("email", "sms")}

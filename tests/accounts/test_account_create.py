@@ -11,10 +11,11 @@ from django.db import connection
 
 from accounts import services
 from accounts.models import User
+from accounts.permissions import user_covers_agency
 from accounts.services import account_create
-from cases.agencies import agencies_load
-from cases.errors import InvalidInput
-from cases.pii import MSG_ID_CHECK, id_number_decrypt
+from agencies.services import agencies_load
+from core.errors import InvalidInput
+from core.identity import MSG_ID_CHECK, id_number_decrypt
 
 ID_NUMBER = "11010519491231002X"
 PASSWORD = "wide-river-lantern-42"
@@ -107,8 +108,8 @@ def test_a_provincial_supervisor_covers_the_province(agency_list):
         province_wide=True,
     )
     assert user.province_wide
-    assert user.covers_agency("440300")
-    assert not user.covers_agency("430100")
+    assert user_covers_agency(user, "440300")
+    assert not user_covers_agency(user, "430100")
 
 
 @pytest.mark.django_db

@@ -13,7 +13,7 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.models import User
-from workflow.calendar import SHANGHAI, calendar_invalidate
+from workflow.calendar import SHANGHAI
 
 # After every instant the shared fixtures use (submit 2026-11-23, moves from 2026-11-24), so a
 # move through the API never closes a clock before it started.
@@ -29,15 +29,6 @@ def _fresh_throttles() -> None:
 def _api_now() -> Any:
     with time_machine.travel(API_NOW, tick=True):
         yield
-
-
-@pytest.fixture
-def calendar_2026(db: Any) -> None:
-    """The official 2026 schedule, so deadlines are not provisional."""
-    from workflow.calendar_data import calendar_sync_year
-
-    calendar_sync_year(year=2026)
-    calendar_invalidate()
 
 
 def bearer(user: User) -> str:

@@ -343,7 +343,7 @@ def test_idempotent_replay_returns_first_response_and_creates_nothing(client_for
 
 def _same_body(doc: dict[str, Any]) -> dict[str, Any]:
     case = TransferCase.objects.get(reference=doc["reference"])
-    from cases.pii import id_number_decrypt
+    from core.identity import id_number_decrypt
 
     return window_body(applicant={"id_number": id_number_decrypt(case.id_number_encrypted)})
 

@@ -9,8 +9,8 @@ import pytest
 from django.test import override_settings
 from rest_framework.settings import api_settings
 
-from cases.pii import id_number_decrypt
 from cases.services import case_transition
+from core.identity import id_number_decrypt
 from workflow.calendar import SHANGHAI
 
 pytestmark = pytest.mark.django_db
@@ -219,7 +219,7 @@ def test_wrong_method_is_problem_405(client_for):
 
 
 def test_server_error_is_problem_500(client_for, monkeypatch):
-    from cases.api import views
+    from api.views import cases as views
 
     def boom(**kwargs):
         raise RuntimeError("boom")
@@ -235,7 +235,7 @@ def test_server_error_is_problem_500(client_for, monkeypatch):
 def test_database_down_is_problem_503(client_for, monkeypatch):
     from django.db import OperationalError
 
-    from cases.api import views
+    from api.views import cases as views
 
     def down(**kwargs):
         raise OperationalError("connection refused")

@@ -26,12 +26,13 @@ from django.utils import translation
 
 from accounts.admin import MSG_AGENCY_REQUIRED
 from accounts.models import Role, User
+from agencies.models import Agency
 from cases.admin import CaseEventInline, StageClockInline
 from cases.errors import MSG_ACTION_FORBIDDEN, MSG_STALE_CASE
-from cases.models import Agency, CaseEvent, TransferCase
-from cases.pii import id_number_check_char
+from cases.models import CaseEvent, TransferCase
 from cases.services import Applicant, case_assign, case_submit, case_transition
 from cases.states import Action, CaseState
+from core.identity import id_number_check_char
 from workflow.calendar import SHANGHAI
 
 SHENZHEN, CHANGSHA, BEIJING = "440300", "430100", "110000"
@@ -206,7 +207,7 @@ def test_an_applicant_is_kept_out_even_when_marked_staff(client, agencies):
     applicant.save()
     login(client, applicant)
     assert client.get(CHANGELIST).status_code == 403
-    assert client.get(reverse("admin:cases_agency_changelist")).status_code == 403
+    assert client.get(reverse("admin:agencies_agency_changelist")).status_code == 403
 
 
 @pytest.mark.usefixtures("frozen")
@@ -554,12 +555,12 @@ def test_lookup_by_id_number_goes_through_the_digest(client, people, new_case):
 
 
 def test_agency_windows_are_for_administrators_and_the_own_supervisor(client, people):
-    shenzhen = reverse("admin:cases_agency_change", args=[SHENZHEN])
-    beijing = reverse("admin:cases_agency_change", args=[BEIJING])
+    shenzhen = reverse("admin:agencies_agency_change", args=[SHENZHEN])
+    beijing = reverse("admin:agencies_agency_change", args=[BEIJING])
     windows = {"transfer_out_days": "8", "transfer_in_days": "5", "balance_days": "5"}
 
     login(client, people["cw_out"])
-    assert client.get(reverse("admin:cases_agency_changelist")).status_code == 200
+    assert client.get(reverse("admin:agencies_agency_changelist")).status_code == 200
     assert client.post(shenzhen, windows).status_code == 403
 
     login(client, people["supervisor"])
@@ -572,8 +573,8 @@ def test_agency_windows_are_for_administrators_and_the_own_supervisor(client, pe
     assert (agency.transfer_out_days, agency.name) == (8, "深圳市医疗保障局")
 
     login(client, people["admin"])
-    assert client.get(reverse("admin:cases_agency_add")).status_code == 200
-    assert client.post(reverse("admin:cases_agency_delete", args=[BEIJING])).status_code == 403
+    assert client.get(reverse("admin:agencies_agency_add")).status_code == 200
+    assert client.post(reverse("admin:agencies_agency_delete", args=[BEIJING])).status_code == 403
 
 
 def test_only_administrators_manage_users(client, people):
@@ -616,7 +617,7 @@ def test_agency_webhook_secret_is_write_only(client, people):
     Agency.objects.filter(code=SHENZHEN).update(
         webhook_url="https://sz.example/hook", webhook_secret="old-s3cret-value"
     )
-    url = reverse("admin:cases_agency_change", args=[SHENZHEN])
+    url = reverse("admin:agencies_agency_change", args=[SHENZHEN])
 
     for who in ("cw_out", "supervisor", "admin"):
         page = login(client, people[who]).get(url)

@@ -13,13 +13,14 @@ import time_machine
 from django.core.management import CommandError, call_command
 
 from accounts.models import Role, User
-from cases import agencies as agency_file
-from cases.agencies import AGENCIES_FILE, AgencyFileError, agencies_load
+from agencies import services as agency_file
+from agencies.models import Agency
+from agencies.services import AGENCIES_FILE, AgencyFileError, agencies_load
 from cases.demo import ACCOUNTS, CASES_PER_STATE, DEMO_PASSWORD, demo_scenarios
 from cases.management.commands.load_demo import MSG_PRODUCTION
-from cases.models import Agency, CaseEvent, TransferCase
-from cases.pii import id_number_decrypt, id_number_validate
+from cases.models import CaseEvent, TransferCase
 from cases.states import OPEN_STATES, Action, CaseState
+from core.identity import id_number_decrypt, id_number_validate
 from workflow.calendar import SHANGHAI
 from workflow.models import CalendarYear, StageClock
 

@@ -9,9 +9,10 @@ import threading
 import pytest
 from django.db import connection, transaction
 
-from cases.errors import ActionForbidden, DomainError, StaleCase, TransitionNotAllowed
+from cases.errors import ActionForbidden, StaleCase, TransitionNotAllowed
 from cases.models import CaseEvent, TransferCase
 from cases.services import case_transition
+from core.errors import DomainError
 from workflow.calendar import SHANGHAI
 from workflow.models import StageClock
 

@@ -9,8 +9,8 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test import override_settings
 
-from cases import pii
-from cases.pii import (
+from core import identity as pii
+from core.identity import (
     MSG_ID_ADDRESS,
     MSG_ID_BIRTH_DATE,
     MSG_ID_CHECK,

@@ -13,8 +13,8 @@ from django.test import override_settings
 from accounts.models import User
 from cases import keys
 from cases.models import TransferCase
-from cases.pii import id_number_decrypt
 from cases.services import Applicant
+from core.identity import id_number_decrypt
 from tests.conftest import make_id_number
 
 OLD = Fernet.generate_key().decode()

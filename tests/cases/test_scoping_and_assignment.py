@@ -7,10 +7,11 @@ import datetime as dt
 import pytest
 
 from accounts.models import Role, User
-from cases.errors import ActionForbidden, InvalidInput, TransitionNotAllowed
+from cases.errors import ActionForbidden, TransitionNotAllowed
 from cases.models import CaseEvent
 from cases.selectors import case_get_for, case_queryset_for
 from cases.services import case_assign, case_transition
+from core.errors import InvalidInput
 from workflow.calendar import SHANGHAI
 
 
@@ -49,7 +50,7 @@ def test_a_window_submitted_case_is_visible_to_its_applicant(personas, submit_ca
     from cases.services import Applicant
 
     applicant = personas["other_applicant"]
-    from cases.pii import id_number_decrypt
+    from core.identity import id_number_decrypt
 
     case = submit_case(
         actor=personas["cw_in"],

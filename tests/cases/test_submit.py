@@ -8,10 +8,12 @@ import threading
 import pytest
 from django.db import connection
 
-from cases.errors import ActionForbidden, InvalidInput
+from cases.errors import ActionForbidden
 from cases.models import CaseEvent, TransferCase
-from cases.pii import id_number_decrypt
 from cases.services import Applicant, case_submit
+from cases.services import submit as submit_service
+from core.errors import InvalidInput
+from core.identity import id_number_decrypt
 from tests.conftest import make_id_number
 from workflow.calendar import SHANGHAI
 from workflow.models import StageClock
@@ -201,10 +203,9 @@ def test_duplicate_submissions_racing_on_postgresql(personas):
 @pytest.mark.django_db
 def test_a_reference_drawn_twice_is_drawn_again(personas, submit_case, monkeypatch):
     first = submit_case()
-    import cases.services as services
 
     draws = iter([first.reference, first.reference, "YB2026112300000001"])
-    monkeypatch.setattr(services, "_new_reference", lambda now: next(draws))
+    monkeypatch.setattr(submit_service, "_new_reference", lambda now: next(draws))
     second = submit_case(actor=personas["cw_out"])
     assert second.reference == "YB2026112300000001"
     assert counts() == (2, 2, 2)

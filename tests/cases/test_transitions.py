@@ -7,10 +7,11 @@ from decimal import Decimal
 
 import pytest
 
-from cases.errors import ActionForbidden, InvalidInput, StaleCase, TransitionNotAllowed
+from cases.errors import ActionForbidden, StaleCase, TransitionNotAllowed
 from cases.models import CaseEvent
 from cases.services import case_allowed_actions, case_transition
 from cases.states import USER_ACTIONS
+from core.errors import InvalidInput
 from workflow.calendar import SHANGHAI
 from workflow.models import StageClock
 

@@ -12,9 +12,10 @@ from django.conf import settings
 from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
-from cases.models import TransferCase
 from config import metrics
+from core import metrics as ops
 from notifications.models import Notification
+from workflow.models import StageClock
 
 pytestmark = pytest.mark.django_db
 
@@ -24,10 +25,10 @@ def private_keys(monkeypatch):
     """A queue and a scan key of this test's own: the shared Redis may hold other runs' data."""
     suffix = uuid.uuid4().hex
     monkeypatch.setattr(metrics, "QUEUES", (f"test-queue-{suffix}",))
-    monkeypatch.setattr(metrics, "SCAN_KEY", f"test-scan-{suffix}")
+    monkeypatch.setattr(ops, "SCAN_KEY", f"test-scan-{suffix}")
     client = redis.Redis.from_url(settings.REDIS_URL)
     yield client, metrics.QUEUES[0]
-    client.delete(metrics.QUEUES[0], metrics.SCAN_KEY)
+    client.delete(metrics.QUEUES[0], ops.SCAN_KEY)
 
 
 def scrape(client) -> dict[str, dict[tuple, float]]:
@@ -43,7 +44,10 @@ def test_metrics_report_overdue_outbox_queue_and_scan(client, submit_case, priva
     redis_client, queue = private_keys
     now = timezone.now()
     overdue = submit_case()
-    TransferCase.objects.filter(pk=overdue.pk).update(overdue_since=now - dt.timedelta(days=1))
+    # Flagged by the scan: its open clock is past due and marked (the case is open).
+    StageClock.objects.filter(case=overdue, completed_at__isnull=True).update(
+        breached_at=now - dt.timedelta(days=1)
+    )
     Notification.objects.all().delete()
     Notification.objects.create(
         dedup_key="test:old", kind="test", channel="in_app", created_at=now - dt.timedelta(hours=2)
@@ -53,7 +57,7 @@ def test_metrics_report_overdue_outbox_queue_and_scan(client, submit_case, priva
         dedup_key="test:sent", kind="test", channel="in_app", status="sent", created_at=now
     )
     redis_client.rpush(queue, "a", "b", "c")
-    metrics.sla_scan_record(duration=0.25, claimed=42)
+    ops.sla_scan_record(duration=0.25, claimed=42)
 
     figures = scrape(client)
 

@@ -283,10 +283,3 @@ class TcpProxy:
                     s.shutdown(socket.SHUT_RDWR)
                 s.close()
             self._conns.clear()
-
-
-@pytest.fixture
-def calendar_2026(db: Any) -> None:
-    from workflow.calendar_data import calendar_sync_year
-
-    calendar_sync_year(year=2026)

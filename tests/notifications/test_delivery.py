@@ -10,7 +10,7 @@ from urllib.parse import urlparse
 import pytest
 from django.utils import timezone
 
-from cases.models import Agency
+from agencies.models import Agency
 from cases.services import case_transition
 from notifications.models import Notification
 from notifications.services import notification_sweep

@@ -10,6 +10,7 @@ import time
 import pytest
 from django.db import connection
 
+from cases.reminders import sla_scan
 from cases.services import Applicant
 from notifications.models import Notification
 from notifications.services import notification_sweep
@@ -17,7 +18,6 @@ from tests.conftest import make_id_number
 from tests.notifications.conftest import emails_with_key, wait_for
 from workflow.calendar import SHANGHAI
 from workflow.models import StageClock
-from workflow.scan import sla_scan
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

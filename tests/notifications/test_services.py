@@ -15,9 +15,10 @@ from notifications.channels import DeliveryError
 from notifications.models import Notification
 from notifications.services import (
     DeliveryRetry,
-    notification_create,
+    NotificationDraft,
     notification_deliver,
     notification_sweep,
+    notifications_create,
 )
 from notifications.sms import LoggingSmsGateway
 
@@ -55,13 +56,17 @@ def channel(monkeypatch) -> FlakyChannel:
 
 
 def make_row(personas, **extra) -> Notification:
-    pk = notification_create(
-        dedup_key=extra.pop("dedup_key", "test:1:in_app"),
-        kind="test",
-        channel="in_app",
-        recipient_id=personas["applicant"].pk,
-        body="hello",
-        **extra,
+    [pk] = notifications_create(
+        drafts=[
+            NotificationDraft(
+                dedup_key=extra.pop("dedup_key", "test:1:in_app"),
+                kind="test",
+                channel="in_app",
+                recipient_id=personas["applicant"].pk,
+                body="hello",
+                **extra,
+            )
+        ]
     )
     return Notification.objects.get(pk=pk)
 

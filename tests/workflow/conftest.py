@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from accounts.models import Role, User
-from workflow.calendar_data import calendar_sync, calendar_sync_year
+from workflow.calendar_data import calendar_sync
 from workflow.models import CalendarDay, CalendarRevision, CalendarYear
 
 
@@ -25,12 +25,6 @@ def calendar_snapshot() -> tuple[int, int, int, int]:
         calendar_revision(),
         CalendarDay.objects.exclude(source="chinesecalendar").count(),
     )
-
-
-@pytest.fixture
-def calendar_2026(db: Any) -> None:
-    """Only 2026 is published: 2027 and later are provisional."""
-    calendar_sync_year(year=2026)
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.models import Role
 from accounts.services import account_create
-from cases.errors import InvalidInput
+from core.errors import InvalidInput
 
 # 18 random bytes: 24 URL-safe characters, about 144 bits.
 GENERATED_PASSWORD_BYTES = 18

@@ -2,19 +2,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, OutputWrapper
+from django.core.management.base import BaseCommand
 
-from cases.services import DeadlineChange, case_deadlines_recompute
-from workflow.calendar import SHANGHAI
-
-
-def write_deadline_changes(stdout: OutputWrapper, changes: list[DeadlineChange]) -> None:
-    """One line per moved deadline; shared by every command that changes the calendar."""
-    for change in changes:
-        old = change.old_due_at.astimezone(SHANGHAI).date() if change.old_due_at else "-"
-        new = change.new_due_at.astimezone(SHANGHAI).date()
-        flag = " (provisional)" if change.provisional else ""
-        stdout.write(f"{change.reference} {change.stage}: {old} -> {new}{flag}")
+from cases.services import case_deadlines_recompute
+from workflow.hooks import deadline_changes_write
 
 
 class Command(BaseCommand):
@@ -25,5 +16,5 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         changes = case_deadlines_recompute()
-        write_deadline_changes(self.stdout, changes)
+        deadline_changes_write(self.stdout.write, changes)
         self.stdout.write(self.style.SUCCESS(f"{len(changes)} deadline(s) moved"))

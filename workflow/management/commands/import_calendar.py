@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from workflow.calendar import SHANGHAI
 from workflow.calendar_data import CalendarDataError, calendar_import_file
+from workflow.hooks import deadline_changes_write, deadlines_recompute
 
 
 class Command(BaseCommand):
@@ -22,10 +23,6 @@ class Command(BaseCommand):
         parser.add_argument("file", help="path to a .csv, .yaml or .yml file")
 
     def handle(self, *args: Any, file: str, **options: Any) -> None:
-        # Imported here: cases depends on workflow, not the other way round.
-        from cases.management.commands.recompute_deadlines import write_deadline_changes
-        from cases.services import case_deadlines_recompute
-
         try:
             result = calendar_import_file(path=file)
         except CalendarDataError as exc:
@@ -34,6 +31,6 @@ class Command(BaseCommand):
 
         # A deadline due before 1 January of the imported year counts no day of it.
         since = dt.datetime(result.year, 1, 1, tzinfo=SHANGHAI)
-        changes = case_deadlines_recompute(due_since=since)
-        write_deadline_changes(self.stdout, changes)
+        changes = deadlines_recompute(due_since=since)
+        deadline_changes_write(self.stdout.write, changes)
         self.stdout.write(self.style.SUCCESS(f"{len(changes)} deadlines moved."))

@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from workflow.calendar import SHANGHAI
 from workflow.calendar_data import CalendarDataError, calendar_package_years, calendar_sync
+from workflow.hooks import deadline_changes_write, deadlines_recompute
 
 
 class Command(BaseCommand):
@@ -26,10 +27,6 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, years: list[int] | None, force: bool, **options: Any) -> None:
-        # Imported here: cases depends on workflow, not the other way round.
-        from cases.management.commands.recompute_deadlines import write_deadline_changes
-        from cases.services import case_deadlines_recompute
-
         try:
             written = calendar_sync(years=years, force=force)
         except CalendarDataError as exc:
@@ -47,6 +44,6 @@ class Command(BaseCommand):
             return
         # A newly published year turns provisional deadlines into real ones: recompute them.
         since = dt.datetime(min(written), 1, 1, tzinfo=SHANGHAI)
-        changes = case_deadlines_recompute(due_since=since)
-        write_deadline_changes(self.stdout, changes)
+        changes = deadlines_recompute(due_since=since)
+        deadline_changes_write(self.stdout.write, changes)
         self.stdout.write(self.style.SUCCESS(f"{len(changes)} deadlines moved."))

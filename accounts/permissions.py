@@ -1,0 +1,230 @@
+"""Who may act: the one place that answers "may this user see / act for this agency or person".
+
+Every face (the REST API, the admin, the pages to come) and the state machine's permission
+functions (``cases.models``) call these; none of them compares roles itself. The functions take
+agency codes and ID-number digests, not cases, so this layer knows nothing about cases: the case
+selectors turn a ``Reach`` into a query, the FSM passes a case's agency codes.
+
+Rules (domain.md, "Who does what"):
+- An **applicant** reaches the cases whose ID number is their own (by keyed digest).
+- **Caseworkers and supervisors** act for their agency (a province-wide supervisor: every agency of
+  its province); they see a case when an agency they act for is either side of it.
+- A **platform** (service) account reaches the cases of its agency (or province) and may only credit
+  the balance at the transfer-in side.
+- **Administrators** (the ``admin`` role or a superuser) see everything and act on nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from accounts.models import AGENCY_ROLES, STAFF_ROLES, Role, User
+
+# Roles that may submit an application: the applicant for themselves, the others on their behalf.
+ON_BEHALF_ROLES = frozenset({Role.CASEWORKER, Role.SUPERVISOR, Role.PLATFORM})
+SUBMIT_ROLES = ON_BEHALF_ROLES | {Role.APPLICANT}
+
+
+def _role(user: Any) -> str | None:
+    return getattr(user, "role", None)
+
+
+def _signed_in(user: Any) -> bool:
+    return bool(user is not None and user.is_authenticated and user.is_active)
+
+
+def is_administrator(user: Any) -> bool:
+    """May manage accounts and agencies (and read every case): a superuser or an ``admin``."""
+    return _signed_in(user) and (user.is_superuser or _role(user) == Role.ADMIN)
+
+
+def is_staff_administrator(user: Any) -> bool:
+    """An administrator who may use the admin site (``is_staff``)."""
+    return is_administrator(user) and user.is_staff
+
+
+def is_case_staff(user: Any) -> bool:
+    """May use the case screens of the admin: agency staff and administrators."""
+    return is_staff_administrator(user) or (
+        _signed_in(user) and user.is_staff and _role(user) in STAFF_ROLES
+    )
+
+
+def user_covers_agency(user: Any, agency_code: str | None) -> bool:
+    """Whether this staff or platform account acts for the agency with ``agency_code``."""
+    if not agency_code or _role(user) not in AGENCY_ROLES or not getattr(user, "agency_id", None):
+        return False
+    if user.agency_id == agency_code:
+        return True
+    return bool(user.province_wide) and user.agency_id[:2] == agency_code[:2]
+
+
+def user_acts_for(user: Any, agency_code: str | None) -> bool:
+    """A caseworker or supervisor of the agency (or of its province, when province-wide)."""
+    return _role(user) in STAFF_ROLES and user_covers_agency(user, agency_code)
+
+
+def user_owns(user: Any, id_number_digest: str) -> bool:
+    """An applicant whose own ID number has this digest."""
+    return bool(
+        _role(user) == Role.APPLICANT
+        and getattr(user, "id_number_digest", "")
+        and user.id_number_digest == id_number_digest
+    )
+
+
+def user_may_credit_balance(user: Any, to_agency_code: str) -> bool:
+    """The transfer-in caseworker, or the fund system's service account (a platform account)
+    bound to the transfer-in agency: the only move domain.md gives a service account."""
+    return user_acts_for(user, to_agency_code) or (
+        _role(user) == Role.PLATFORM and user_covers_agency(user, to_agency_code)
+    )
+
+
+def user_is_applicant(user: Any) -> bool:
+    return _role(user) == Role.APPLICANT
+
+
+def user_may_submit(user: Any) -> bool:
+    return _role(user) in SUBMIT_ROLES
+
+
+def user_submits_on_behalf(user: Any) -> bool:
+    """Staff and platform accounts apply for someone else; an applicant only for themselves."""
+    return _role(user) in ON_BEHALF_ROLES
+
+
+def user_may_submit_at(user: Any, agency_codes: list[str]) -> bool:
+    """On someone's behalf only at a window of one of the user's own agencies."""
+    return any(user_covers_agency(user, code) for code in agency_codes if code)
+
+
+# --- assignment ----------------------------------------------------------------------------------
+
+
+def user_may_take(user: Any, agency_code: str | None) -> bool:
+    """A caseworker of the agency whose move it is may take the case for themselves."""
+    return _role(user) == Role.CASEWORKER and bool(agency_code) and user.agency_id == agency_code
+
+
+def user_may_assign(user: Any, agency_code: str | None) -> bool:
+    """A supervisor over the agency whose move it is assigns its cases to anyone of it."""
+    return _role(user) == Role.SUPERVISOR and user_covers_agency(user, agency_code)
+
+
+def assignee_eligible(assignee: Any, agency_code: str | None) -> bool:
+    """Who may hold a case: an active caseworker or supervisor of the agency whose move it is."""
+    return bool(
+        assignee is not None
+        and assignee.is_active
+        and _role(assignee) in STAFF_ROLES
+        and agency_code
+        and assignee.agency_id == agency_code
+    )
+
+
+def assignees_for(agency_code: str) -> QuerySet[User]:
+    """Everyone ``assignee_eligible`` for the agency's cases, as a query (the assign form)."""
+    return User.objects.filter(is_active=True, role__in=STAFF_ROLES, agency_id=agency_code)
+
+
+def user_may_edit_windows(user: Any, agency_code: str) -> bool:
+    """A supervisor may shorten their own agency's windows; administrators edit every agency."""
+    return is_staff_administrator(user) or (
+        _role(user) == Role.SUPERVISOR and getattr(user, "agency_id", None) == agency_code
+    )
+
+
+# --- reach: what a user may see, as data the selectors turn into queries -------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Reach:
+    """The cases a user may see. Exactly one of: ``everything``; the person with
+    ``id_number_digest``; the agency ``agency_code``; every agency of ``province``."""
+
+    everything: bool = False
+    id_number_digest: str = ""
+    agency_code: str = ""
+    province: str = ""
+
+    def covers(self, *, id_number_digest: str, agency_codes: tuple[str, ...]) -> bool:
+        """Whether a case of this person between these agencies is within reach."""
+        if self.everything:
+            return True
+        if self.id_number_digest:
+            return self.id_number_digest == id_number_digest
+        if self.agency_code:
+            return self.agency_code in agency_codes
+        if self.province:
+            return any(code[:2] == self.province for code in agency_codes)
+        return False
+
+
+def user_reach(user: Any) -> Reach | None:
+    """What ``user`` may see, or None for nothing at all."""
+    if not _signed_in(user):
+        return None
+    if user.is_superuser or _role(user) == Role.ADMIN:
+        return Reach(everything=True)
+    if _role(user) == Role.APPLICANT:
+        digest = getattr(user, "id_number_digest", "")
+        return Reach(id_number_digest=digest) if digest else None
+    if _role(user) in AGENCY_ROLES and user.agency_id:
+        if user.province_wide:
+            return Reach(province=user.agency_id[:2])
+        return Reach(agency_code=user.agency_id)
+    return None
+
+
+def user_side_reach(user: Any) -> Reach | None:
+    """For "my agency's side" filters: the agency (or province) a staff or platform account acts
+    for; None for anybody else."""
+    if _role(user) not in AGENCY_ROLES or not getattr(user, "agency_id", None):
+        return None
+    if user.province_wide:
+        return Reach(province=user.agency_id[:2])
+    return Reach(agency_code=user.agency_id)
+
+
+def user_supervises(user: Any) -> Reach | None:
+    """The agencies whose SLA figures ``user`` may read: a supervisor's agency (or province);
+    administrators every one; None for anybody else."""
+    if not _signed_in(user):
+        return None
+    if user.is_superuser or _role(user) == Role.ADMIN:
+        return Reach(everything=True)
+    if _role(user) != Role.SUPERVISOR or not user.agency_id:
+        return None
+    if user.province_wide:
+        return Reach(province=user.agency_id[:2])
+    return Reach(agency_code=user.agency_id)
+
+
+def user_may_see_sla_stats(user: Any) -> bool:
+    return user_supervises(user) is not None
+
+
+# --- who is told: the staff an agency's alerts go to ----------------------------------------------
+
+
+def caseworkers_of(agency_codes: set[str]) -> QuerySet[User]:
+    """Active caseworkers of these agencies (the queue's people: due-soon, overdue, digest)."""
+    return User.objects.filter(is_active=True, role=Role.CASEWORKER, agency_id__in=agency_codes)
+
+
+def supervisors_over(*, agency_codes: set[str], provinces: set[str]) -> QuerySet[User]:
+    """Active supervisors of these agencies, and the province-wide ones of these provinces (which
+    of the agencies each one is over: ``user_covers_agency``)."""
+    return User.objects.filter(is_active=True, role=Role.SUPERVISOR).filter(
+        Q(agency_id__in=agency_codes) | Q(province_wide=True, agency__province_code__in=provinces)
+    )
+
+
+def assignee_counts(*, assignee_agency_id: str | None, active: bool, agency_code: str) -> bool:
+    """An assignee is told (instead of the whole agency) only while they are an active member of
+    the agency whose stage it is: one left over from the other side's stage cannot act."""
+    return bool(active and assignee_agency_id == agency_code)

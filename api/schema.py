@@ -1,0 +1,137 @@
+"""OpenAPI documentation shared by the views: problem responses, headers, examples."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse
+
+from api import serializers as s
+from core.problems import PROBLEM_CONTENT_TYPE
+
+
+def problem(description: str, *examples: OpenApiExample) -> OpenApiResponse:
+    return OpenApiResponse(s.ProblemSerializer, description=description, examples=list(examples))
+
+
+P400 = problem("Invalid input: `errors` maps fields to messages (code `invalid` or a specific one)")
+P401 = problem("Not signed in, or the token is not valid")
+P403 = problem("Signed in but not allowed")
+P404 = problem("No such resource, or one you may not see")
+P405 = problem("Method not allowed")
+P409 = problem("Conflict")
+P412 = problem("`If-Match` is stale (code `stale_case`)")
+P413 = problem("Body larger than the limit (code `request_too_large`)")
+P415 = problem("Not JSON (code `unsupported_media_type`)")
+P429 = problem("Throttled or locked out (codes `throttled`, `login_locked_out`)")
+P503 = problem("Database unavailable (code `service_unavailable`)")
+
+COMMON = {401: P401, 405: P405, 429: P429, 503: P503}
+WRITE = {400: P400, 413: P413, 415: P415}
+
+ETAG = OpenApiParameter(
+    "ETag",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    response=True,
+    description='Weak validator from the case version, e.g. W/"3"',
+)
+IF_MATCH = OpenApiParameter(
+    "If-Match",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description='The ETag you read (W/"3" or "3"); a stale one gets 412 stale_case',
+)
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="Same key and body within 24 h returns the first response and creates nothing; "
+    "the same key with another body is a 409 (idempotency_key_reused).",
+)
+REFERENCE = OpenApiParameter("reference", OpenApiTypes.STR, OpenApiParameter.PATH)
+
+CASE_EXAMPLE = OpenApiExample(
+    "An employee case under transfer-out review",
+    value={
+        "reference": "YB2026112300042",
+        "state": "applied",
+        "state_label": "已申请（转出地审核中）",
+        "version": 1,
+        "insurance_type": "employee",
+        "scope": "inter_province",
+        "channel": "app",
+        "from_agency": {"code": "440300", "name": "深圳市医疗保障局"},
+        "to_agency": {"code": "430100", "name": "长沙市医疗保障局"},
+        "applicant": {"name": "张*", "id_number": "110105********002X", "phone": "138****5678"},
+        "stage": {
+            "name": "applied",
+            "label": "转出地审核",
+            "responsible": "from_agency",
+            "started_at": "2026-11-23T09:12:00+08:00",
+            "due_at": "2026-12-07T23:59:59+08:00",
+            "working_days_allowed": 10,
+            "working_days_left": 10,
+            "overdue": False,
+            "overdue_since": None,
+            "provisional": False,
+        },
+        "expected_completion_on": "2026-12-21",
+        "continuity": {
+            "gap_months": 0,
+            "waiting_months": 0,
+            "advice_code": "continuous",
+            "advice": "参保连续：没有需要补缴的中断期。",
+        },
+        "stopped_at_source_on": "2026-10-31",
+        "enrolled_at_target_on": "2026-11-01",
+        "personal_account_balance": None,
+        "contribution_months": None,
+        "missing_materials": [],
+        "reject_reason": None,
+        "assignee": None,
+        "next_actions": ["withdraw"],
+        "created_at": "2026-11-23T09:12:00+08:00",
+        "updated_at": "2026-11-23T09:12:00+08:00",
+        "closed_at": None,
+    },
+    response_only=True,
+)
+SUBMIT_EXAMPLE = OpenApiExample(
+    "A window submits on someone's behalf",
+    value={
+        "insurance_type": "employee",
+        "from_agency": "440300",
+        "to_agency": "430100",
+        "channel": "window",
+        "applicant": {"name": "张三", "id_number": "11010519491231002X", "phone": "13812345678"},
+        "stopped_at_source_on": "2026-10-31",
+        "enrolled_at_target_on": "2026-11-01",
+        "note": "",
+    },
+    request_only=True,
+)
+CONFLICT_EXAMPLE = OpenApiExample(
+    "transition_not_allowed",
+    value={
+        "type": "urn:yibao:problem:transition_not_allowed",
+        "title": "冲突",
+        "status": 409,
+        "detail": "案件当前为已撤回；现在不能执行 approve_transfer_out。",
+        "code": "transition_not_allowed",
+        "state": "withdrawn",
+        "state_label": "已撤回",
+        "allowed_actions": [],
+    },
+    response_only=True,
+    status_codes=["409"],
+)
+
+
+def doc(responses: dict[int, Any]) -> dict[Any, Any]:
+    """Error responses are documented as ``application/problem+json``."""
+    return {
+        (code, PROBLEM_CONTENT_TYPE) if code >= 400 else code: response
+        for code, response in responses.items()
+    }

@@ -1,0 +1,412 @@
+"""Every shape the API reads or writes, defined once.
+
+Input serializers check the shape of what comes in and run the input rules of ``cases.inputs`` and
+``core.identity`` (the same functions the admin's forms and the services run); the services check
+what needs the database. Output serializers *render* every response (``render`` below): a view
+passes them the read model (``cases.presenters``, a model instance) and sends what they return, so
+the OpenAPI schema (and schemathesis) describes exactly what is sent.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from decimal import Decimal
+from functools import cache
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from agencies.policies import Responsible, Stage
+from cases.inputs import (
+    AMOUNT_TEXT_MAX_LENGTH,
+    CONTRIBUTION_MONTHS_MAX,
+    ID_NUMBER_TEXT_MAX_LENGTH,
+    MATERIAL_MAX_LENGTH,
+    MATERIALS_MAX_ITEMS,
+    NOTE_MAX_LENGTH,
+    amount_parse,
+    months_parse,
+    note_clean,
+)
+from cases.states import (
+    USER_ACTIONS,
+    CaseState,
+    Channel,
+    InsuranceType,
+    RejectReason,
+    Scope,
+)
+from core.identity import NAME_MAX_LENGTH, PHONE_TEXT_MAX_LENGTH
+
+USER_ACTION_CHOICES = [(str(a.value), a.label) for a in USER_ACTIONS]
+ORDERINGS = ("due_at", "-due_at", "created_at", "-created_at")
+SLA_FIRST_DAY = dt.date(1900, 1, 1)
+SLA_LAST_DAY = dt.date(9998, 12, 31)
+
+
+# --- input ----------------------------------------------------------------------------------------
+
+
+class ApplicantInputSerializer(serializers.Serializer):
+    # Only the lengths here: the service reports every field's rule at once (core.identity).
+    name = serializers.CharField(max_length=NAME_MAX_LENGTH, required=False, allow_blank=True)
+    id_number = serializers.CharField(
+        max_length=ID_NUMBER_TEXT_MAX_LENGTH,
+        required=False,
+        allow_blank=True,
+        help_text=_("18-character resident ID"),
+    )
+    phone = serializers.CharField(
+        max_length=PHONE_TEXT_MAX_LENGTH, required=False, allow_blank=True
+    )
+
+
+class CaseSubmitInputSerializer(serializers.Serializer):
+    insurance_type = serializers.ChoiceField(choices=InsuranceType.choices)
+    from_agency = serializers.CharField(max_length=6, help_text=_("GB/T 2260 code"))
+    to_agency = serializers.CharField(max_length=6, help_text=_("GB/T 2260 code"))
+    channel = serializers.ChoiceField(choices=Channel.choices)
+    applicant = ApplicantInputSerializer(
+        required=False,
+        help_text=_(
+            "Required when staff or a platform applies on someone's behalf; an applicant applies "
+            "with their account's verified identity."
+        ),
+    )
+    stopped_at_source_on = serializers.DateField()
+    enrolled_at_target_on = serializers.DateField(required=False, allow_null=True)
+    note = serializers.CharField(
+        max_length=NOTE_MAX_LENGTH, required=False, allow_blank=True, validators=[note_clean]
+    )
+
+
+class TransitionInputSerializer(serializers.Serializer):
+    """One body for every action; each action reads the fields it needs (domain.md)."""
+
+    note = serializers.CharField(
+        max_length=NOTE_MAX_LENGTH, required=False, allow_blank=True, validators=[note_clean]
+    )
+    reason_code = serializers.ChoiceField(
+        choices=RejectReason.choices, required=False, help_text=_("reject")
+    )
+    contribution_months = serializers.IntegerField(
+        min_value=0,
+        max_value=CONTRIBUTION_MONTHS_MAX,
+        required=False,
+        validators=[months_parse],
+        help_text=_("approve_transfer_out"),
+    )
+    personal_account_balance = serializers.CharField(
+        max_length=AMOUNT_TEXT_MAX_LENGTH,
+        required=False,
+        validators=[amount_parse],
+        help_text=_("approve_transfer_out; yuan, e.g. 1234.56"),
+    )
+    missing_materials = serializers.ListField(
+        child=serializers.CharField(max_length=MATERIAL_MAX_LENGTH),
+        required=False,
+        max_length=MATERIALS_MAX_ITEMS,
+        help_text=_("request_materials"),
+    )
+    amount = serializers.CharField(
+        max_length=AMOUNT_TEXT_MAX_LENGTH,
+        required=False,
+        validators=[amount_parse],
+        help_text=_("move_balance; yuan received, e.g. 1234.56"),
+    )
+
+
+class AssignmentInputSerializer(serializers.Serializer):
+    assignee = serializers.CharField(
+        max_length=150,
+        required=False,
+        allow_null=True,
+        help_text=_("Username; omitted: yourself (take the case); null: nobody"),
+    )
+
+
+class StatusLookupInputSerializer(serializers.Serializer):
+    reference = serializers.CharField(max_length=20)
+    id_number_suffix = serializers.RegexField(
+        r"^[0-9]{5}[0-9Xx]$", help_text=_("The last 6 characters of the ID number")
+    )
+
+
+class CaseListQuerySerializer(serializers.Serializer):
+    state = serializers.ChoiceField(choices=CaseState.choices, required=False)
+    side = serializers.ChoiceField(
+        choices=[("out", _("my agency is transfer-out")), ("in", _("my agency is transfer-in"))],
+        required=False,
+    )
+    overdue = serializers.ChoiceField(
+        choices=[("true", "true"), ("false", "false")], required=False
+    )
+    due_before = serializers.DateField(required=False)
+    insurance_type = serializers.ChoiceField(choices=InsuranceType.choices, required=False)
+    from_agency = serializers.CharField(max_length=6, required=False)
+    to_agency = serializers.CharField(max_length=6, required=False)
+    reference = serializers.CharField(max_length=20, required=False)
+    ordering = serializers.ChoiceField(
+        choices=[(o, o) for o in ORDERINGS],
+        required=False,
+        help_text=_("Default due_at: the most urgent first"),
+    )
+
+    def validate_due_before(self, day: dt.date) -> dt.date:
+        # Compared as an Asia/Shanghai instant in UTC: keep clear of date.min/max.
+        if not (SLA_FIRST_DAY <= day <= SLA_LAST_DAY):
+            raise serializers.ValidationError(_("Use a date from 1900-01-01 to 9998-12-31."))
+        return day
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if "overdue" in attrs:
+            attrs["overdue"] = attrs["overdue"] == "true"
+        return attrs
+
+
+class AgencyQuerySerializer(serializers.Serializer):
+    province = serializers.RegexField(
+        r"^[0-9]{2}$", required=False, help_text=_("Two-digit province code")
+    )
+
+
+class SlaStatsQuerySerializer(serializers.Serializer):
+    date_from = serializers.DateField(required=False, help_text=_("Default: 30 days ago"))
+    date_to = serializers.DateField(required=False, help_text=_("Default: today"))
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        start, end = attrs.get("date_from"), attrs.get("date_to")
+        for name, day in (("date_from", start), ("date_to", end)):
+            # The range is widened by a day and defaulted 30 days back: keep clear of date.min/max.
+            if day is not None and not (SLA_FIRST_DAY <= day <= SLA_LAST_DAY):
+                raise serializers.ValidationError(
+                    {name: [_("Use a date from 1900-01-01 to 9998-12-31.")]}
+                )
+        if start and end and start > end:
+            raise serializers.ValidationError({"date_from": [_("date_from is after date_to.")]})
+        if start and end and (end - start).days > 366:
+            raise serializers.ValidationError({"date_to": [_("The range is at most 366 days.")]})
+        return attrs
+
+
+# --- output: each renders one response ------------------------------------------------------------
+
+
+class YuanField(serializers.CharField):
+    """An amount in yuan as text with two decimals ("1234.50"): exact, unlike a JSON number."""
+
+    def to_representation(self, value: Decimal) -> str:
+        return f"{value:.2f}"
+
+
+class AgencyRefSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+
+
+class MaskedApplicantSerializer(serializers.Serializer):
+    name = serializers.CharField(help_text=_("Masked: 张*"))
+    id_number = serializers.CharField(help_text=_("Masked: 110105********002X"))
+    phone = serializers.CharField(help_text=_("Masked: 138****5678"), allow_blank=True)
+
+
+class StageSerializer(serializers.Serializer):
+    name = serializers.ChoiceField(choices=Stage.choices)
+    label = serializers.CharField()
+    responsible = serializers.ChoiceField(choices=Responsible.choices)
+    started_at = serializers.DateTimeField()
+    due_at = serializers.DateTimeField(allow_null=True)
+    working_days_allowed = serializers.IntegerField(allow_null=True)
+    working_days_left = serializers.IntegerField(allow_null=True, help_text=_("Negative when late"))
+    overdue = serializers.BooleanField()
+    overdue_since = serializers.DateTimeField(allow_null=True)
+    provisional = serializers.BooleanField(
+        help_text=_("The deadline reaches into a year with no published holiday schedule")
+    )
+
+
+class ContinuitySerializer(serializers.Serializer):
+    gap_months = serializers.IntegerField(allow_null=True)
+    waiting_months = serializers.IntegerField()
+    advice_code = serializers.ChoiceField(
+        choices=[(c, c) for c in ("unknown", "continuous", "catch_up", "waiting_period")]
+    )
+    advice = serializers.CharField()
+
+
+# The case document (api.md), rendered from ``cases.presenters.CaseView``.
+class CaseDocumentSerializer(serializers.Serializer):
+    reference = serializers.CharField(source="case.reference")
+    state = serializers.ChoiceField(choices=CaseState.choices, source="case.state")
+    state_label = serializers.CharField()
+    version = serializers.IntegerField(
+        source="case.version", help_text=_('Also the ETag: W/"<version>"')
+    )
+    insurance_type = serializers.ChoiceField(
+        choices=InsuranceType.choices, source="case.insurance_type"
+    )
+    scope = serializers.ChoiceField(choices=Scope.choices, source="case.scope")
+    channel = serializers.ChoiceField(choices=Channel.choices, source="case.channel")
+    from_agency = AgencyRefSerializer(source="case.from_agency")
+    to_agency = AgencyRefSerializer(source="case.to_agency")
+    applicant = MaskedApplicantSerializer()
+    stage = StageSerializer(allow_null=True, help_text=_("null once the case is closed"))
+    expected_completion_on = serializers.DateField(allow_null=True)
+    continuity = ContinuitySerializer()
+    stopped_at_source_on = serializers.DateField(
+        allow_null=True, source="case.stopped_at_source_on"
+    )
+    enrolled_at_target_on = serializers.DateField(
+        allow_null=True, source="case.enrolled_at_target_on"
+    )
+    personal_account_balance = YuanField(allow_null=True, source="case.personal_account_balance")
+    contribution_months = serializers.IntegerField(
+        allow_null=True, source="case.contribution_months"
+    )
+    missing_materials = serializers.ListField(
+        child=serializers.CharField(), source="case.missing_materials"
+    )
+    reject_reason = serializers.ChoiceField(choices=RejectReason.choices, allow_null=True)
+    assignee = serializers.CharField(allow_null=True)
+    next_actions = serializers.ListField(child=serializers.ChoiceField(choices=USER_ACTION_CHOICES))
+    created_at = serializers.DateTimeField(source="case.created_at")
+    updated_at = serializers.DateTimeField(source="case.updated_at")
+    closed_at = serializers.DateTimeField(allow_null=True, source="case.closed_at")
+
+
+# One timeline entry, rendered from ``cases.models.CaseEvent``.
+class CaseEventSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    action = serializers.CharField()
+    action_label = serializers.CharField()
+    from_state = serializers.CharField(allow_blank=True)
+    to_state = serializers.CharField(allow_blank=True)
+    actor_role = serializers.CharField()
+    at = serializers.DateTimeField()
+    note = serializers.CharField(allow_blank=True)
+    reason_code = serializers.CharField(allow_blank=True)
+    data = serializers.DictField()
+
+
+class StatusStageSerializer(serializers.Serializer):
+    name = serializers.ChoiceField(choices=Stage.choices)
+    label = serializers.CharField()
+    responsible = serializers.ChoiceField(choices=Responsible.choices)
+    due_at = serializers.DateTimeField(allow_null=True)
+    working_days_left = serializers.IntegerField(allow_null=True)
+    overdue = serializers.BooleanField()
+
+
+# The anonymous status lookup's answer, rendered from ``cases.presenters.StatusView``.
+class StatusDocumentSerializer(serializers.Serializer):
+    reference = serializers.CharField(source="case.reference")
+    state = serializers.ChoiceField(choices=CaseState.choices, source="case.state")
+    state_label = serializers.CharField()
+    stage = StatusStageSerializer(allow_null=True)
+    due_at = serializers.DateTimeField(allow_null=True)
+    next_step = serializers.CharField()
+    expected_completion_on = serializers.DateField(allow_null=True)
+    updated_at = serializers.DateTimeField(source="case.updated_at")
+
+
+class AgencyWindowsSerializer(serializers.Serializer):
+    transfer_out_days = serializers.IntegerField()
+    transfer_in_days = serializers.IntegerField()
+    balance_days = serializers.IntegerField()
+
+
+# An agency, rendered from ``agencies.models.Agency``.
+class AgencySerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    province_code = serializers.CharField()
+    province_name = serializers.CharField()
+    level = serializers.CharField()
+    is_active = serializers.BooleanField()
+    balance_policy = serializers.CharField()
+    windows = AgencyWindowsSerializer(
+        source="*", help_text=_("Working days in force at this agency")
+    )
+
+
+class SlaRowSerializer(serializers.Serializer):
+    stage = serializers.ChoiceField(choices=Stage.choices)
+    agency = AgencyRefSerializer()
+    completed = serializers.IntegerField()
+    on_time = serializers.IntegerField()
+    on_time_rate = serializers.FloatField(allow_null=True)
+    open = serializers.IntegerField()
+    overdue = serializers.IntegerField()
+
+
+class SlaTotalsSerializer(serializers.Serializer):
+    completed = serializers.IntegerField()
+    on_time = serializers.IntegerField()
+    on_time_rate = serializers.FloatField(allow_null=True)
+    open = serializers.IntegerField()
+    overdue = serializers.IntegerField()
+
+
+# SLA statistics, rendered from ``cases.selectors.sla_stats``.
+class SlaStatsSerializer(serializers.Serializer):
+    date_from = serializers.DateField()
+    date_to = serializers.DateField()
+    totals = SlaTotalsSerializer()
+    rows = SlaRowSerializer(many=True)
+
+
+class ProblemSerializer(serializers.Serializer):
+    """RFC 9457 problem details."""
+
+    type = serializers.CharField()
+    title = serializers.CharField()
+    status = serializers.IntegerField()
+    detail = serializers.CharField()
+    code = serializers.CharField(help_text=_("Stable machine-readable code"))
+    errors = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        required=False,
+        help_text=_("Field -> messages (validation errors)"),
+    )
+    state = serializers.CharField(required=False, help_text=_("transition_not_allowed"))
+    state_label = serializers.CharField(required=False)
+    allowed_actions = serializers.ListField(child=serializers.CharField(), required=False)
+
+
+class NotificationQuerySerializer(serializers.Serializer):
+    unread = serializers.ChoiceField(choices=[("true", "true"), ("false", "false")], required=False)
+
+
+# An in-app notification, rendered from ``notifications.models.Notification``.
+class NotificationSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    subject = serializers.CharField(allow_blank=True)
+    body = serializers.CharField(allow_blank=True)
+    subject_ref = serializers.CharField(allow_blank=True, help_text=_("e.g. a case reference"))
+    created_at = serializers.DateTimeField()
+    read_at = serializers.DateTimeField(allow_null=True)
+
+
+# --- rendering ---------------------------------------------------------------------------------------
+
+
+@cache
+def _bound(serializer_class: type[serializers.Serializer]) -> serializers.Serializer:
+    # One instance per class and process: DRF deep-copies its fields for every new instance, which
+    # would cost more than the rendering; ``to_representation`` itself keeps no state.
+    return serializer_class()
+
+
+def render(serializer_class: type[serializers.Serializer], instance: Any) -> dict[str, Any]:
+    """What the API sends for ``instance`` under ``serializer_class`` (the schema's shape)."""
+    return _bound(serializer_class).to_representation(instance)
+
+
+def render_many(
+    serializer_class: type[serializers.Serializer], instances: Iterable[Any]
+) -> list[dict[str, Any]]:
+    serializer = _bound(serializer_class)
+    return [serializer.to_representation(instance) for instance in instances]

@@ -1,0 +1,37 @@
+"""/api/v1/ routes (api.md, "Resources")."""
+
+from __future__ import annotations
+
+from django.urls import path
+
+from api.views import agencies, auth, cases, inbox, stats, status
+
+app_name = "api"
+
+urlpatterns = [
+    path("auth/token/", auth.TokenView.as_view(), name="token"),
+    path("auth/token/refresh/", auth.RefreshView.as_view(), name="token-refresh"),
+    path("cases/", cases.CaseListView.as_view(), name="case-list"),
+    path("cases/<str:reference>/", cases.CaseDetailView.as_view(), name="case-detail"),
+    path("cases/<str:reference>/events/", cases.CaseEventsView.as_view(), name="case-events"),
+    path(
+        "cases/<str:reference>/transitions/<str:action>/",
+        cases.CaseTransitionView.as_view(),
+        name="case-transition",
+    ),
+    path(
+        "cases/<str:reference>/assignment/",
+        cases.CaseAssignmentView.as_view(),
+        name="case-assignment",
+    ),
+    path("status-lookup/", status.StatusLookupView.as_view(), name="status-lookup"),
+    path("agencies/", agencies.AgencyListView.as_view(), name="agency-list"),
+    path("agencies/<str:code>/", agencies.AgencyDetailView.as_view(), name="agency-detail"),
+    path("stats/sla/", stats.SlaStatsView.as_view(), name="stats-sla"),
+    path("notifications/", inbox.NotificationListView.as_view(), name="notification-list"),
+    path(
+        "notifications/<int:id>/read/",
+        inbox.NotificationReadView.as_view(),
+        name="notification-read",
+    ),
+]

@@ -1,0 +1,1 @@
+"""The REST API's views, one module per topic (api/urls.py routes them)."""

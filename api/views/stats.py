@@ -1,0 +1,52 @@
+"""SLA statistics for supervisors."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import (
+    extend_schema,
+)
+from rest_framework import serializers, status
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.permissions import user_may_see_sla_stats
+from api import serializers as s
+from api.schema import (
+    COMMON,
+    P400,
+    P403,
+    doc,
+)
+from api.serializers import render
+from cases.selectors import (
+    sla_stats,
+)
+from workflow.calendar import local_date
+
+
+class SlaStatsView(APIView):
+    @extend_schema(
+        tags=["stats"],
+        parameters=[s.SlaStatsQuerySerializer],
+        responses=doc({200: s.SlaStatsSerializer, 400: P400, 403: P403, **COMMON}),
+    )
+    def get(self, request: Request) -> Response:
+        """For supervisors: on-time rate of the stages completed in the range, and open and
+        overdue counts now, per stage and agency of their agency (or province)."""
+        if not user_may_see_sla_stats(request.user):
+            raise PermissionDenied(_("Only supervisors see SLA statistics."))
+        query = s.SlaStatsQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        now = timezone.now()
+        date_to = query.validated_data.get("date_to") or local_date(now)
+        date_from = query.validated_data.get("date_from") or date_to - dt.timedelta(days=30)
+        if date_from > date_to:
+            raise serializers.ValidationError({"date_from": [_("date_from is after date_to.")]})
+        stats = sla_stats(user=request.user, date_from=date_from, date_to=date_to, now=now)
+        return Response(render(s.SlaStatsSerializer, stats), status=status.HTTP_200_OK)

@@ -1,0 +1,181 @@
+"""The input rules of a case: each field's rule, limit and message, defined once.
+
+Every rule is a function that takes what a person typed (or a client sent) and returns the clean
+value, or raises Django's ``ValidationError`` with one of the messages below. Django form fields and
+DRF serializer fields accept such functions as validators, so the REST API's serializers
+(api/serializers.py), the admin's forms (cases/admin.py) and the services (cases/services/) all run
+the same rule with the same limit; the services keep only the checks that need the database or the
+case (an agency that exists, the amount on the information form). Tests reuse the messages.
+
+Identity fields (ID number, name, phone) are ``core.identity``'s: accounts use them too.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+from typing import Any, Final
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from cases.states import Channel, InsuranceType, RejectReason
+
+# --- limits ----------------------------------------------------------------------------------------
+
+NOTE_MAX_LENGTH: Final = 2000
+CONTRIBUTION_MONTHS_MAX: Final = 1200
+AMOUNT_MAX: Final = Decimal("9999999999.99")
+# An amount arrives as text ("1234.56"): longer text is never a valid amount.
+AMOUNT_TEXT_MAX_LENGTH: Final = 40
+MATERIAL_MAX_LENGTH: Final = 200
+MATERIALS_MAX_ITEMS: Final = 50
+# An ID number as typed, spaces included, before it is normalised to 18 characters.
+ID_NUMBER_TEXT_MAX_LENGTH: Final = 32
+# Basic medical insurance for urban employees started with 国发〔1998〕44号.
+EARLIEST_INSURANCE_DATE: Final = dt.date(1998, 12, 1)
+
+# --- messages --------------------------------------------------------------------------------------
+
+MSG_NOTE_TOO_LONG: Final = _("A note has at most 2000 characters.")
+MSG_AMOUNT: Final = _("Enter an amount in yuan, e.g. 1234.56.")
+MSG_AMOUNT_NEGATIVE: Final = _("An amount cannot be negative.")
+MSG_AMOUNT_DECIMALS: Final = _("An amount has at most two decimals (fen).")
+MSG_AMOUNT_TOO_LARGE: Final = _("The amount is too large.")
+MSG_MONTHS: Final = _("Enter the contribution months as a whole number.")
+MSG_MONTHS_RANGE: Final = _("Contribution months are between 0 and 1200.")
+MSG_DATE: Final = _("Enter a date as YYYY-MM-DD.")
+MSG_DATE_FUTURE: Final = _("The date cannot be in the future.")
+MSG_DATE_TOO_EARLY: Final = _("The date is before basic medical insurance existed (1998-12).")
+MSG_MATERIALS: Final = _('List what is missing, all at once (一次性告知), e.g. ["离职证明"].')
+MSG_REJECT_REASON: Final = _("Choose a reason: {choices}.")
+MSG_REASON_OTHER_NOTE: Final = _("Explain the reason in the note when it is 'other'.")
+MSG_INSURANCE_TYPE: Final = _("Choose employee or resident.")
+MSG_CHANNEL: Final = _("Choose one of: {choices}.")
+MSG_STOPPED_REQUIRED: Final = _(
+    "A transfer needs the date cover stopped at the transfer-out agency."
+)
+MSG_BALANCE_REQUIRED: Final = _("Enter the personal account balance.")
+MSG_RESIDENT_BALANCE: Final = _("Resident insurance has no personal account: the balance is 0.")
+MSG_AMOUNT_REQUIRED: Final = _("Enter the amount received.")
+
+
+def _invalid(message: Any) -> ValidationError:
+    return ValidationError(message, code="invalid")
+
+
+# --- rules -----------------------------------------------------------------------------------------
+
+
+def note_clean(value: Any) -> str:
+    """Free text for the timeline: at most ``NOTE_MAX_LENGTH`` characters."""
+    note = str(value or "")
+    if len(note) > NOTE_MAX_LENGTH:
+        raise _invalid(MSG_NOTE_TOO_LONG)
+    return note
+
+
+def amount_parse(value: Any) -> Decimal:
+    """Yuan with at most two decimals, not negative, finite, not absurdly large."""
+    if isinstance(value, bool):
+        raise _invalid(MSG_AMOUNT)
+    if isinstance(value, float):
+        value = repr(value)
+    text = str(value).strip()
+    # ASCII only: Decimal() would also read full-width or other scripts' digits.
+    if not text.isascii():
+        raise _invalid(MSG_AMOUNT)
+    try:
+        amount = Decimal(text)
+    except (InvalidOperation, ValueError):
+        raise _invalid(MSG_AMOUNT) from None
+    if not amount.is_finite():
+        raise _invalid(MSG_AMOUNT)
+    if amount < 0:
+        raise _invalid(MSG_AMOUNT_NEGATIVE)
+    if amount.as_tuple().exponent < -2:  # type: ignore[operator]
+        raise _invalid(MSG_AMOUNT_DECIMALS)
+    if amount > AMOUNT_MAX:
+        raise _invalid(MSG_AMOUNT_TOO_LARGE)
+    return amount.quantize(Decimal("0.01"))
+
+
+def months_parse(value: Any) -> int:
+    """Contribution months on the information form: a whole number from 0 to 1200."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | str)
+        or (isinstance(value, str) and not value.strip().isascii())
+    ):
+        raise _invalid(MSG_MONTHS)
+    try:
+        months = int(value)
+    except ValueError:
+        raise _invalid(MSG_MONTHS) from None
+    if not 0 <= months <= CONTRIBUTION_MONTHS_MAX:
+        raise _invalid(MSG_MONTHS_RANGE)
+    return months
+
+
+def date_parse(value: Any) -> dt.date | None:
+    """A calendar date (``YYYY-MM-DD`` or a ``date``); None when empty."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, dt.datetime):
+        raise _invalid(MSG_DATE)
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise _invalid(MSG_DATE) from None
+
+
+def insurance_date_parse(value: Any, *, today: dt.date) -> dt.date | None:
+    """A date of cover (stopped at source, enrolled at target): not in the future, not before
+    basic medical insurance existed."""
+    day = date_parse(value)
+    if day is not None and day > today:
+        raise _invalid(MSG_DATE_FUTURE)
+    if day is not None and day < EARLIEST_INSURANCE_DATE:
+        raise _invalid(MSG_DATE_TOO_EARLY)
+    return day
+
+
+def materials_parse(value: Any) -> list[str]:
+    """What is missing, all at once: a non-empty list of short texts (one text is a list of one)."""
+    if isinstance(value, str):
+        value = [value]
+    if (
+        not isinstance(value, list | tuple)
+        or not value
+        or len(value) > MATERIALS_MAX_ITEMS
+        or not all(
+            isinstance(m, str) and m.strip() and len(m) <= MATERIAL_MAX_LENGTH for m in value
+        )
+    ):
+        raise _invalid(MSG_MATERIALS)
+    return [m.strip() for m in value]
+
+
+def materials_from_lines(text: str) -> list[str]:
+    """A form's text box, one item per line, as the list ``materials_parse`` takes."""
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+def reject_reason_clean(value: Any) -> str:
+    if value not in RejectReason.values:
+        raise _invalid(str(MSG_REJECT_REASON).format(choices=", ".join(RejectReason.values)))
+    return str(value)
+
+
+def insurance_type_clean(value: Any) -> str:
+    if value not in InsuranceType.values:
+        raise _invalid(MSG_INSURANCE_TYPE)
+    return str(value)
+
+
+def channel_clean(value: Any) -> str:
+    if value not in Channel.values:
+        raise _invalid(str(MSG_CHANNEL).format(choices=", ".join(Channel.values)))
+    return str(value)

@@ -1,0 +1,226 @@
+"""What a face shows of one case: the case with what is computed about it now.
+
+A read model built from the case row, its open stage clock, the working-day calendar, the
+continuity rules and the user's permissions. It renders nothing: the REST API's serializers
+(api/serializers.py) turn it into the documents of api.md, and the pages to come into HTML. It holds
+no personal data in plain form: name, ID number and phone are masked here, once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from agencies.policies import STAGE_RESPONSIBLE, BalancePolicy, Stage, window_for
+from cases.continuity import Continuity, continuity_assess
+from cases.models import TransferCase
+from cases.services import case_allowed_actions
+from cases.states import CaseState, InsuranceType
+from core.identity import name_mask, phone_mask
+from workflow.calendar import WorkingDayCalendar, get_calendar, local_date
+from workflow.models import StageClock
+
+
+@dataclass(frozen=True, slots=True)
+class MaskedApplicant:
+    name: str
+    id_number: str
+    phone: str
+
+
+@dataclass(frozen=True, slots=True)
+class StageView:
+    """The open stage: its window, deadline and how much of it is left."""
+
+    name: str
+    label: str
+    responsible: str
+    started_at: dt.datetime
+    due_at: dt.datetime | None
+    working_days_allowed: int | None
+    working_days_left: int | None
+    overdue: bool
+    overdue_since: dt.datetime | None
+    provisional: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CaseView:
+    """One case as ``user`` sees it ``now`` (``next_actions`` are theirs)."""
+
+    case: TransferCase
+    stage: StageView | None
+    expected_completion_on: dt.date | None
+    continuity: Continuity
+    next_actions: list[str]
+
+    @property
+    def state_label(self) -> str:
+        return str(CaseState(self.case.state).label)
+
+    @property
+    def applicant(self) -> MaskedApplicant:
+        return MaskedApplicant(
+            name=name_mask(self.case.applicant_name),
+            id_number=self.case.id_number_masked,
+            phone=phone_mask(self.case.phone),
+        )
+
+    @property
+    def reject_reason(self) -> str | None:
+        return self.case.reject_reason or None
+
+    @property
+    def assignee(self) -> str | None:
+        """The assignee's username (prefetched by the selectors as ``assignee_username``)."""
+        if not self.case.assignee_id:
+            return None
+        prefetched = getattr(self.case, "assignee_username", None)
+        return prefetched if prefetched is not None else self.case.assignee.username
+
+
+@dataclass(frozen=True, slots=True)
+class StatusView:
+    """The anonymous status lookup's answer: state, stage, due date, next step; nothing personal."""
+
+    case: TransferCase
+    stage: StageView | None
+    next_step: str
+    expected_completion_on: dt.date | None
+
+    @property
+    def state_label(self) -> str:
+        return str(CaseState(self.case.state).label)
+
+    @property
+    def due_at(self) -> dt.datetime | None:
+        return self.stage.due_at if self.stage else None
+
+
+def case_open_clock(case: TransferCase) -> StageClock | None:
+    """The case's open clock: prefetched as ``open_clocks`` by the selectors, else one query."""
+    prefetched = getattr(case, "open_clocks", None)
+    if prefetched is not None:
+        return prefetched[0] if prefetched else None
+    return StageClock.objects.filter(case_id=case.pk, completed_at__isnull=True).first()
+
+
+def _expects_balance_step(case: TransferCase) -> bool:
+    """Whether a balance stage is still to come (before approval the balance is unknown)."""
+    if case.insurance_type != InsuranceType.EMPLOYEE:
+        return False
+    if case.to_agency.balance_policy != BalancePolicy.TRANSFER:
+        return False
+    return case.personal_account_balance is None or case.personal_account_balance > 0
+
+
+def expected_completion_on(
+    case: TransferCase, clock: StageClock | None, now: dt.datetime, calendar: WorkingDayCalendar
+) -> dt.date | None:
+    """Project the remaining windows over the working-day calendar.
+
+    From the current stage's due date (or today, when it is late or has no agency window), add
+    the window of every stage still to come at the agencies' current policies.
+    """
+    if case.state == CaseState.BALANCE_MOVED:
+        return local_date(case.closed_at) if case.closed_at else None
+    if not case.is_open:
+        return None
+    today = local_date(now)
+    stages: list[str] = []
+    if case.state == CaseState.MATERIALS_REQUESTED:
+        start = today
+        stages = [Stage.APPLIED, Stage.TRANSFER_OUT_APPROVED, Stage.TRANSFER_IN_CONFIRMED]
+    else:
+        due_on = local_date(clock.due_at) if clock and clock.due_at else today
+        start = max(due_on, today)
+        following = {
+            CaseState.APPLIED: [Stage.TRANSFER_OUT_APPROVED, Stage.TRANSFER_IN_CONFIRMED],
+            CaseState.TRANSFER_OUT_APPROVED: [Stage.TRANSFER_IN_CONFIRMED],
+        }
+        stages = following.get(CaseState(case.state), [])
+    if not _expects_balance_step(case):
+        stages = [s for s in stages if s != Stage.TRANSFER_IN_CONFIRMED]
+    try:
+        for stage in stages:
+            agency = case.from_agency if stage == Stage.APPLIED else case.to_agency
+            days = window_for(stage, agency)
+            if days:
+                start, _provisional = calendar.add_working_days(start, days)
+    except ValueError:
+        return None
+    return start
+
+
+def stage_view(
+    case: TransferCase, clock: StageClock | None, now: dt.datetime, calendar: WorkingDayCalendar
+) -> StageView | None:
+    if clock is None or not case.is_open:
+        return None
+    overdue = bool(clock.due_at and now > clock.due_at)
+    return StageView(
+        name=clock.stage,
+        label=str(Stage(clock.stage).label),
+        responsible=clock.responsible or STAGE_RESPONSIBLE[Stage(clock.stage)],
+        started_at=clock.started_at,
+        due_at=clock.due_at,
+        working_days_allowed=clock.window_days,
+        working_days_left=calendar.working_days_left(clock.due_at, now) if clock.due_at else None,
+        overdue=overdue,
+        # The scan flags a late stage with its deadline; until it has, the deadline is the answer.
+        overdue_since=(clock.breached_at or clock.due_at) if overdue else None,
+        provisional=clock.provisional,
+    )
+
+
+def case_view(case: TransferCase, *, user: Any, now: dt.datetime | None = None) -> CaseView:
+    """The case as ``user`` sees it now."""
+    now = now or timezone.now()
+    calendar = get_calendar()
+    clock = case_open_clock(case)
+    return CaseView(
+        case=case,
+        stage=stage_view(case, clock, now, calendar),
+        expected_completion_on=expected_completion_on(case, clock, now, calendar),
+        continuity=continuity_assess(
+            insurance_type=case.insurance_type,
+            stopped_on=case.stopped_at_source_on,
+            enrolled_on=case.enrolled_at_target_on,
+        ),
+        next_actions=case_allowed_actions(case=case, user=user),
+    )
+
+
+def next_step(case: TransferCase) -> str:
+    """One sentence for the applicant: who moves next, and what."""
+    messages = {
+        CaseState.APPLIED: _("The transfer-out agency is reviewing the application."),
+        CaseState.MATERIALS_REQUESTED: _(
+            "Send the missing materials the transfer-out agency asked for."
+        ),
+        CaseState.TRANSFER_OUT_APPROVED: _("The transfer-in agency is receiving the transfer."),
+        CaseState.TRANSFER_IN_CONFIRMED: _(
+            "The transfer-in agency is crediting the personal account balance."
+        ),
+        CaseState.BALANCE_MOVED: _("Nothing: the transfer is complete."),
+        CaseState.REJECTED: _("Nothing: the application was not accepted. Contact the agency."),
+        CaseState.WITHDRAWN: _("Nothing: the application was withdrawn."),
+    }
+    return str(messages[CaseState(case.state)])
+
+
+def status_view(case: TransferCase, *, now: dt.datetime | None = None) -> StatusView:
+    """What anyone holding the reference and the ID number's last 6 characters may know."""
+    now = now or timezone.now()
+    calendar = get_calendar()
+    clock = case_open_clock(case)
+    return StatusView(
+        case=case,
+        stage=stage_view(case, clock, now, calendar),
+        next_step=next_step(case),
+        expected_completion_on=expected_completion_on(case, clock, now, calendar),
+    )

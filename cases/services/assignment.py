@@ -1,0 +1,52 @@
+"""Who holds a case: a caseworker takes it, a supervisor assigns it (or clears it)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import User
+from accounts.permissions import assignee_eligible, user_may_assign, user_may_take
+from cases.errors import ActionForbidden, TransitionNotAllowed
+from cases.models import TransferCase
+from cases.services.events import event_append
+from cases.states import Action
+from core.errors import InvalidInput
+
+MSG_ASSIGNEE_NOT_ELIGIBLE = _("Assign the case to a caseworker of the agency whose move it is.")
+
+
+def case_assign(
+    *, case: TransferCase, assignee: User | None, actor: User, now: dt.datetime | None = None
+) -> TransferCase:
+    """A caseworker takes a case of their agency; a supervisor assigns it (or clears it)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        case = TransferCase.objects.select_for_update().get(pk=case.pk)
+        agency_code = case.responsible_agency_code()
+        if agency_code is None:
+            raise TransitionNotAllowed(state=case.state, action=Action.ASSIGN, allowed_actions=[])
+        taking_it = assignee is not None and assignee.pk == actor.pk
+        if not (
+            user_may_assign(actor, agency_code) or (taking_it and user_may_take(actor, agency_code))
+        ):
+            raise ActionForbidden(Action.ASSIGN)
+        if assignee is not None and not assignee_eligible(assignee, agency_code):
+            raise InvalidInput({"assignee": [str(MSG_ASSIGNEE_NOT_ELIGIBLE)]})
+        previous = case.assignee_id
+        case.assignee = assignee
+        case.version += 1
+        case.updated_at = now
+        case.save(update_fields=["assignee", "version", "updated_at"])
+        event_append(
+            case=case,
+            action=Action.ASSIGN,
+            from_state=case.state,
+            actor=actor,
+            at=now,
+            data={"assignee": assignee.pk if assignee else None, "previous": previous},
+        )
+    return case

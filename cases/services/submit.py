@@ -1,0 +1,245 @@
+"""Submitting an application: the case, its first stage clock and its first event, or nothing."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import secrets
+from dataclasses import dataclass
+from typing import Any, Final
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Role, User
+from accounts.permissions import user_may_submit, user_may_submit_at, user_submits_on_behalf
+from agencies.models import Agency
+from agencies.policies import Stage
+from cases.errors import MSG_DUPLICATE_OPEN_CASE, MSG_NOT_ALLOWED_TO_SUBMIT, ActionForbidden
+from cases.inputs import (
+    MSG_STOPPED_REQUIRED,
+    channel_clean,
+    insurance_date_parse,
+    insurance_type_clean,
+    note_clean,
+)
+from cases.models import TransferCase
+from cases.services.events import event_append
+from cases.states import OPEN_STATES, Action, Scope
+from core.errors import FieldErrors, InvalidInput
+from core.identity import (
+    id_number_decrypt,
+    id_number_digest,
+    id_number_encrypt,
+    id_number_mask,
+    id_number_validate,
+    name_clean,
+    phone_validate,
+)
+from workflow.calendar import local_date
+from workflow.services import clock_open
+
+logger = logging.getLogger(__name__)
+
+REFERENCE_ATTEMPTS: Final = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Applicant:
+    name: str
+    id_number: str
+    phone: str = ""
+
+
+def _new_reference(now: dt.datetime) -> str:
+    """``YB`` + the Asia/Shanghai date + 8 random digits. Not guessable in sequence; uniqueness is
+    the database's (``case_submit`` draws again on the rare collision)."""
+    return f"YB{local_date(now).strftime('%Y%m%d')}{secrets.randbelow(10**8):08d}"
+
+
+def _applicant_from_account(user: User, given: Applicant | None) -> Applicant:
+    """An applicant applies as themselves: their verified identity, not what they typed."""
+    own_number = id_number_decrypt(user.id_number_encrypted)
+    if given is not None and given.id_number:
+        try:
+            typed = id_number_validate(given.id_number)
+        except ValidationError as exc:
+            raise InvalidInput(
+                {"applicant.id_number": exc.messages}, code="invalid_id_number"
+            ) from None
+        if typed != own_number:
+            raise InvalidInput(
+                {"applicant.id_number": [_("You can only apply for yourself.")]},
+                code="not_own_id_number",
+            )
+    phone = (given.phone if given and given.phone else "") or user.phone
+    return Applicant(name=user.real_name or user.username, id_number=own_number, phone=phone)
+
+
+def _validate_submit(
+    *,
+    actor: User,
+    insurance_type: str,
+    from_agency: str,
+    to_agency: str,
+    channel: str,
+    applicant: Applicant,
+    stopped_at_source_on: Any,
+    enrolled_at_target_on: Any,
+    note: str,
+    today: dt.date,
+) -> dict[str, Any]:
+    """Every intake rule (cases.inputs, core.identity) plus those that need the database; all
+    field errors at once."""
+    errors = FieldErrors()
+    clean: dict[str, Any] = {}
+    errors.check("insurance_type", insurance_type_clean, insurance_type)
+    errors.check("channel", channel_clean, channel)
+
+    agencies = {a.code: a for a in Agency.objects.filter(code__in=[from_agency, to_agency])}
+    for field, code in (("from_agency", from_agency), ("to_agency", to_agency)):
+        agency = agencies.get(code)
+        if agency is None:
+            errors.add(field, _("There is no agency with code {code}.").format(code=code))
+        elif not agency.is_active:
+            errors.add(field, _("Agency {code} does not take transfers.").format(code=code))
+    if from_agency and from_agency == to_agency:
+        errors.add(
+            "to_agency", _("The transfer-in agency must differ from the transfer-out agency.")
+        )
+    clean["from_agency"] = agencies.get(from_agency)
+    clean["to_agency"] = agencies.get(to_agency)
+
+    clean["name"] = errors.check("applicant.name", name_clean, applicant.name)
+    clean["id_number"] = errors.check(
+        "applicant.id_number", id_number_validate, applicant.id_number
+    )
+    clean["phone"] = errors.check("applicant.phone", phone_validate, applicant.phone) or ""
+    for field, value in (
+        ("stopped_at_source_on", stopped_at_source_on),
+        ("enrolled_at_target_on", enrolled_at_target_on),
+    ):
+        clean[field] = errors.check(field, insurance_date_parse, value, today=today)
+    if not stopped_at_source_on:
+        errors.add("stopped_at_source_on", MSG_STOPPED_REQUIRED)
+    clean["note"] = errors.check("note", note_clean, note)
+
+    if user_submits_on_behalf(actor) and not user_may_submit_at(actor, [from_agency, to_agency]):
+        errors.add(
+            "from_agency",
+            _("You can only submit on behalf of an applicant at your own agency's window."),
+        )
+    only_id_number = list(errors.errors) == ["applicant.id_number"]
+    errors.raise_if_any(code="invalid_id_number" if only_id_number else "invalid")
+    return clean
+
+
+def case_submit(
+    *,
+    actor: User,
+    insurance_type: str,
+    from_agency: str,
+    to_agency: str,
+    channel: str,
+    applicant: Applicant | None = None,
+    stopped_at_source_on: Any = None,
+    enrolled_at_target_on: Any = None,
+    note: str = "",
+    now: dt.datetime | None = None,
+) -> TransferCase:
+    """Accept an application: the case, its first stage clock and its first event, or nothing.
+
+    Applicants apply for themselves (their account's verified identity); staff and platform
+    accounts apply on someone's behalf at one of their agencies.
+    """
+    now = now or timezone.now()
+    if not user_may_submit(actor):
+        raise ActionForbidden(Action.SUBMIT, str(MSG_NOT_ALLOWED_TO_SUBMIT))
+    if actor.role == Role.APPLICANT:
+        applicant = _applicant_from_account(actor, applicant)
+    if applicant is None:
+        raise InvalidInput({"applicant": [_("Give the applicant's name and ID number.")]})
+
+    clean = _validate_submit(
+        actor=actor,
+        insurance_type=insurance_type,
+        from_agency=from_agency,
+        to_agency=to_agency,
+        channel=channel,
+        applicant=applicant,
+        stopped_at_source_on=stopped_at_source_on,
+        enrolled_at_target_on=enrolled_at_target_on,
+        note=note,
+        today=local_date(now),
+    )
+    digest = id_number_digest(clean["id_number"])
+    src: Agency = clean["from_agency"]
+    dst: Agency = clean["to_agency"]
+
+    with transaction.atomic():
+        existing = (
+            TransferCase.objects.filter(
+                id_number_digest=digest, insurance_type=insurance_type, state__in=OPEN_STATES
+            )
+            .values_list("reference", flat=True)
+            .first()
+        )
+        if existing:
+            raise _duplicate_open_case(existing)
+        case = TransferCase(
+            reference=_new_reference(now),
+            insurance_type=insurance_type,
+            from_agency=src,
+            to_agency=dst,
+            scope=Scope.INTRA_PROVINCE if src.code[:2] == dst.code[:2] else Scope.INTER_PROVINCE,
+            from_province=src.code[:2],
+            to_province=dst.code[:2],
+            channel=channel,
+            applicant_name=clean["name"],
+            id_number_encrypted=id_number_encrypt(clean["id_number"]),
+            id_number_digest=digest,
+            id_number_masked=id_number_mask(clean["id_number"]),
+            phone=clean["phone"],
+            applicant=actor if actor.role == Role.APPLICANT else None,
+            submitted_by=actor,
+            stopped_at_source_on=clean["stopped_at_source_on"],
+            enrolled_at_target_on=clean["enrolled_at_target_on"],
+            note=clean["note"],
+            created_at=now,
+            updated_at=now,
+        )
+        for attempt in range(REFERENCE_ATTEMPTS):
+            try:
+                # A savepoint, so a lost race on the "one open case" constraint (or a reference
+                # drawn twice) leaves the outer transaction usable.
+                with transaction.atomic():
+                    case.save(force_insert=True)
+                break
+            except IntegrityError as exc:
+                if "one_open_case_per_person_and_type" in str(exc):
+                    raise _duplicate_open_case("") from None
+                if "reference" not in str(exc) or attempt == REFERENCE_ATTEMPTS - 1:
+                    raise
+                case.pk = None
+                case.reference = _new_reference(now)
+        clock_open(case_id=case.pk, stage=Stage.APPLIED, agency=src, started_at=now)
+        event_append(
+            case=case,
+            action=Action.SUBMIT,
+            from_state="",
+            actor=actor,
+            at=now,
+            note=clean["note"],
+            data={"channel": channel},
+        )
+    logger.info("case submitted reference=%s by=%s", case.reference, actor.pk)
+    return case
+
+
+def _duplicate_open_case(reference: str) -> InvalidInput:
+    return InvalidInput(
+        {"applicant.id_number": [str(MSG_DUPLICATE_OPEN_CASE).format(reference=reference or "-")]},
+        code="duplicate_open_case",
+    )

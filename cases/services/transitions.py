@@ -1,0 +1,232 @@
+"""Moving a case by an action: new state, clocks and event in one transaction, or nothing."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_fsm import ConcurrentTransition, has_transition_perm
+
+from accounts.models import User
+from agencies.policies import Stage
+from cases.errors import ActionForbidden, StaleCase, TransitionNotAllowed, UnknownAction
+from cases.inputs import (
+    MSG_AMOUNT_REQUIRED,
+    MSG_BALANCE_REQUIRED,
+    MSG_REASON_OTHER_NOTE,
+    MSG_RESIDENT_BALANCE,
+    amount_parse,
+    materials_parse,
+    months_parse,
+    note_clean,
+    reject_reason_clean,
+)
+from cases.models import TransferCase
+from cases.services.events import event_append
+from cases.states import (
+    STATE_STAGE,
+    TERMINAL_STATES,
+    USER_ACTIONS,
+    Action,
+    CaseState,
+    InsuranceType,
+    RejectReason,
+)
+from core.errors import FieldErrors
+from workflow.models import StageClock
+from workflow.services import clock_close, clock_open, clock_remaining_days
+
+logger = logging.getLogger(__name__)
+
+
+def case_allowed_actions(*, case: TransferCase, user: Any) -> list[str]:
+    """The user-requestable actions this user may take on the case now (``next_actions``)."""
+    return [
+        t.name for t in case.get_available_user_state_transitions(user) if t.name in USER_ACTIONS
+    ]
+
+
+def _clean_payload(case: TransferCase, action: str, payload: Mapping[str, Any]) -> dict[str, Any]:
+    """The action's body through the input rules (cases.inputs), plus the rules that need the
+    case; returns the keyword arguments of the transition. All field errors at once."""
+    errors = FieldErrors()
+    note = errors.check("note", note_clean, payload.get("note")) or ""
+    kwargs: dict[str, Any] = {}
+
+    if action == Action.APPROVE_TRANSFER_OUT:
+        months = errors.check(
+            "contribution_months", months_parse, payload.get("contribution_months")
+        )
+        if months is not None:
+            kwargs["contribution_months"] = months
+        raw = payload.get("personal_account_balance")
+        if raw in (None, "") and case.insurance_type == InsuranceType.RESIDENT:
+            raw = "0"
+        if raw in (None, ""):
+            errors.add("personal_account_balance", MSG_BALANCE_REQUIRED)
+        else:
+            balance = errors.check("personal_account_balance", amount_parse, raw)
+            if balance is not None:
+                if case.insurance_type == InsuranceType.RESIDENT and balance != 0:
+                    errors.errors["personal_account_balance"] = [str(MSG_RESIDENT_BALANCE)]
+                kwargs["personal_account_balance"] = balance
+    elif action == Action.REQUEST_MATERIALS:
+        missing = errors.check(
+            "missing_materials", materials_parse, payload.get("missing_materials")
+        )
+        if missing is not None:
+            kwargs["missing"] = missing
+    elif action == Action.MOVE_BALANCE:
+        raw = payload.get("amount")
+        if raw in (None, ""):
+            errors.add("amount", MSG_AMOUNT_REQUIRED)
+        else:
+            amount = errors.check("amount", amount_parse, raw)
+            if amount is not None:
+                expected = case.personal_account_balance or Decimal("0.00")
+                if amount != expected:
+                    errors.add(
+                        "amount",
+                        _(
+                            "The amount received ({amount}) differs from the balance on the "
+                            "information form ({expected})."
+                        ).format(amount=amount, expected=expected),
+                    )
+                kwargs["amount"] = amount
+    elif action == Action.REJECT:
+        reason = errors.check("reason_code", reject_reason_clean, payload.get("reason_code"))
+        if reason == RejectReason.OTHER and not note.strip():
+            errors.errors["note"] = [str(MSG_REASON_OTHER_NOTE)]
+        kwargs["reason_code"] = reason
+    errors.raise_if_any()
+    return kwargs
+
+
+def case_transition(
+    *,
+    case: TransferCase,
+    action: str,
+    actor: User,
+    payload: Mapping[str, Any] | None = None,
+    expected_version: int | None = None,
+    now: dt.datetime | None = None,
+) -> TransferCase:
+    """Move a case by a user's action: new state, clocks and event in one transaction.
+
+    Refuses with ``UnknownAction``, ``TransitionNotAllowed`` (not possible in this state),
+    ``ActionForbidden`` (this user may not), ``InvalidInput`` (bad body) or ``StaleCase`` (the case
+    changed since ``expected_version``, or a concurrent move won), and then changes nothing.
+    """
+    now = now or timezone.now()
+    payload = payload or {}
+    if action not in USER_ACTIONS:
+        raise UnknownAction(action)
+    with transaction.atomic():
+        # Row lock: concurrent moves of one case queue here and the later ones see the new state.
+        # ConcurrentTransitionMixin's "UPDATE ... WHERE state = old" stays as the second guard.
+        locked = TransferCase.objects.select_for_update().select_related("from_agency", "to_agency")
+        try:
+            case = locked.get(pk=case.pk)
+        except TransferCase.DoesNotExist:
+            raise StaleCase() from None
+        if expected_version is not None and case.version != expected_version:
+            raise StaleCase()
+        available = {t.name: t for t in case.get_available_state_transitions()}
+        if action not in available:
+            raise TransitionNotAllowed(
+                state=case.state,
+                action=action,
+                allowed_actions=case_allowed_actions(case=case, user=actor),
+            )
+        method = getattr(case, action)
+        if not has_transition_perm(method, actor):
+            raise ActionForbidden(action)
+        kwargs = _clean_payload(case, action, payload)
+        from_state = case.state
+        method(**kwargs)
+        _apply(case, action, from_state, actor, now, payload, kwargs)
+        if case.state == CaseState.TRANSFER_IN_CONFIRMED and not case.has_balance_step:
+            from_state = case.state
+            case.complete_without_balance()
+            _apply(case, Action.COMPLETE_WITHOUT_BALANCE, from_state, None, now, {}, {})
+    logger.info(
+        "case moved reference=%s action=%s to=%s by=%s",
+        case.reference,
+        action,
+        case.state,
+        actor.pk,
+    )
+    return case
+
+
+def _apply(
+    case: TransferCase,
+    action: str,
+    from_state: str,
+    actor: User | None,
+    now: dt.datetime,
+    payload: Mapping[str, Any],
+    kwargs: Mapping[str, Any],
+) -> None:
+    """Save the transition, move the clocks and append the event (inside the caller's atomic)."""
+    case.version += 1
+    case.updated_at = now
+    # An assignment belongs to the agency whose move it was (case_assign): when the move passes
+    # to the other agency, its queue starts unassigned, so its caseworkers are warned and digested.
+    # (Materials requested and resubmitted: the same agency's move again, so the assignment stays.)
+    handed_from = case.responsible_agency_code(from_state)
+    handed_to = case.responsible_agency_code(case.state)
+    if None not in (handed_from, handed_to) and handed_from != handed_to:
+        case.assignee = None
+    if case.state in TERMINAL_STATES:
+        case.closed_at = now
+    try:
+        case.save()
+    except ConcurrentTransition:
+        raise StaleCase() from None
+
+    clock_close(case_id=case.pk, at=now, closed_by=action)
+    stage = STATE_STAGE.get(CaseState(case.state))
+    if stage is not None:
+        agency = case.to_agency if stage != Stage.APPLIED else case.from_agency
+        window = None
+        if action == Action.RESUBMIT_MATERIALS:
+            window = _window_after_materials(case)
+        clock_open(case_id=case.pk, stage=stage, agency=agency, started_at=now, window_days=window)
+
+    data: dict[str, Any] = {}
+    for key, value in kwargs.items():
+        data[key] = str(value) if isinstance(value, Decimal) else value
+    if "missing" in data:
+        data["missing_materials"] = data.pop("missing")
+    event_append(
+        case=case,
+        action=action,
+        from_state=from_state,
+        actor=actor,
+        at=now,
+        note=str(payload.get("note") or ""),
+        reason_code=str(kwargs.get("reason_code") or ""),
+        data=data,
+    )
+
+
+def _window_after_materials(case: TransferCase) -> int | None:
+    """Restart (national rule) or resume the transfer-out window after materials come in."""
+    if settings.MATERIALS_CLOCK_POLICY != "resume":
+        return None
+    stopped = (
+        StageClock.objects.filter(
+            case=case, stage=Stage.APPLIED, closed_by=Action.REQUEST_MATERIALS
+        )
+        .order_by("-completed_at")
+        .first()
+    )
+    return clock_remaining_days(clock=stopped) if stopped else None

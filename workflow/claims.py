@@ -1,0 +1,128 @@
+"""Claiming due stage clocks: the time half of the SLA scan. Knows no cases.
+
+Every kind is a precomputed instant on the stage clock (``warn_at``, ``due_at``, ``escalate_at``,
+``remind_at``; see ``workflow.services.clock_instants``) plus a claim marker (``warned_at``,
+``breached_at``, ``escalated_at``, ``reminded_at``). A partial index holds only the open clocks whose
+marker is still empty, so each claim is an index probe over what is due, however many clocks are
+open. On PostgreSQL a batch is claimed with one statement:
+
+    WITH due AS (SELECT id ... WHERE marker IS NULL AND instant <= now
+                 ORDER BY instant LIMIT batch FOR UPDATE SKIP LOCKED)
+    UPDATE clock SET marker = ... FROM due ... RETURNING ...
+
+so claims running at once (overlapping beat ticks, a second beat) take disjoint rows and a clock is
+claimed once. A clock whose row a transition holds (it is being closed right now) is skipped and left
+for the next scan. Elsewhere (SQLite for ``make run``) a portable ORM version does the same with a
+conditional update. ``cases.reminders`` calls these inside its transaction and decides who is told.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Final
+
+from django.db import connection
+from django.db.models import F
+
+from workflow.models import StageClock
+
+OVERDUE: Final = "overdue"
+ESCALATION: Final = "escalation"
+DUE_SOON: Final = "due_soon"
+MATERIALS_REMINDER: Final = "materials_reminder"
+# Overdue first: a clock reached only after its deadline gets the overdue message, and its due-soon
+# claim is then taken without one (cases.reminders).
+KINDS: Final = (OVERDUE, ESCALATION, DUE_SOON, MATERIALS_REMINDER)
+
+
+@dataclass(frozen=True, slots=True)
+class _Claim:
+    marker: str
+    instant: str
+    # The marker's new value: the deadline itself for overdue (when it became late), else now.
+    marks_with_due_at: bool = False
+    # Escalation only follows an overdue flag.
+    needs_breach: bool = False
+    # A deadline is the last second of its day: the stage is overdue only once it has passed.
+    strict: bool = False
+
+
+CLAIMS: Final = {
+    OVERDUE: _Claim("breached_at", "due_at", marks_with_due_at=True, strict=True),
+    ESCALATION: _Claim("escalated_at", "escalate_at", needs_breach=True),
+    DUE_SOON: _Claim("warned_at", "warn_at"),
+    MATERIALS_REMINDER: _Claim("reminded_at", "remind_at"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedClock:
+    """A clock as the claim left it (``breached_at`` after the claim)."""
+
+    id: int
+    case_id: int
+    stage: str
+    agency_id: str | None
+    due_at: dt.datetime | None
+    window_days: int | None
+    breached_at: dt.datetime | None
+
+
+_COLUMNS: Final = ("id", "case_id", "stage", "agency_id", "due_at", "window_days", "breached_at")
+
+
+def clocks_claim(kind: str, *, now: dt.datetime, limit: int) -> list[ClaimedClock]:
+    """Claim up to ``limit`` open clocks of ``kind`` due at ``now``, most overdue first.
+
+    Call inside a transaction that also writes what the claim causes: a rollback un-claims.
+    """
+    claim = CLAIMS[kind]
+    if connection.vendor == "postgresql":
+        return _claim_postgresql(claim, now=now, limit=limit)
+    return _claim_portable(claim, now=now, limit=limit)
+
+
+def _claim_postgresql(claim: _Claim, *, now: dt.datetime, limit: int) -> list[ClaimedClock]:
+    table = StageClock._meta.db_table
+    value = "c.due_at" if claim.marks_with_due_at else "%(now)s"
+    extra = "AND c.breached_at IS NOT NULL" if claim.needs_breach else ""
+    sql = f"""
+        WITH due AS (
+            SELECT c.id FROM {table} c
+            WHERE c.completed_at IS NULL AND c.{claim.marker} IS NULL
+              AND c.{claim.instant} {"<" if claim.strict else "<="} %(now)s {extra}
+            ORDER BY c.{claim.instant}
+            LIMIT %(limit)s
+            FOR UPDATE OF c SKIP LOCKED
+        )
+        UPDATE {table} c SET {claim.marker} = {value}
+        FROM due WHERE c.id = due.id
+        RETURNING {", ".join(f"c.{col}" for col in _COLUMNS)}
+    """  # noqa: S608 - table and column names come from this module, values are parameters
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"now": now, "limit": limit})
+        return [ClaimedClock(*row) for row in cursor.fetchall()]
+
+
+def _claim_portable(claim: _Claim, *, now: dt.datetime, limit: int) -> list[ClaimedClock]:
+    """The same claim with the ORM (SQLite, one writer at a time): select, then a conditional
+    update that only takes rows whose marker is still empty."""
+    due = StageClock.objects.filter(
+        completed_at__isnull=True,
+        **{
+            f"{claim.marker}__isnull": True,
+            f"{claim.instant}__{'lt' if claim.strict else 'lte'}": now,
+        },
+    )
+    if claim.needs_breach:
+        due = due.filter(breached_at__isnull=False)
+    ids = list(due.order_by(claim.instant).values_list("id", flat=True)[:limit])
+    if not ids:
+        return []
+    value = F("due_at") if claim.marks_with_due_at else now
+    StageClock.objects.filter(id__in=ids, **{f"{claim.marker}__isnull": True}).update(
+        **{claim.marker: value}
+    )
+    rows = StageClock.objects.filter(id__in=ids).order_by(claim.instant).values_list(*_COLUMNS)
+    return [ClaimedClock(*row) for row in rows]
