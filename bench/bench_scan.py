@@ -5,9 +5,10 @@ Creates a dedicated database (``bench_scan`` on the server of ``BENCH_PG``, defa
 cases each with an open stage clock (deadlines in the future), then:
 
 - P1: 10,000 of them newly overdue. ``sla_scan`` (default batch size) flags all 10,000 clocks and
-  cases and writes their notification rows (one in-app row to the agency's caseworker each); then,
-  on the same data reset, hand-written SQL does the same in one statement (``UPDATE ... RETURNING``
-  + case flag + ``INSERT ... ON CONFLICT DO NOTHING``). Median of ``--runs``, alternating.
+  writes their notification rows (one in-app row to the agency's caseworker each); then, on the
+  same data reset, hand-written SQL does the same in one statement (``UPDATE ... RETURNING`` +
+  ``INSERT ... ON CONFLICT DO NOTHING``). Median of ``--runs``, alternating. (Until 2026-12-01 both
+  also flagged the case rows, ``overdue_since``; the flag is the clock's alone now.)
 - P2: nothing due: ``sla_scan`` with 1,000,000 open clocks, then with 1,000 (the rest deleted and
   vacuumed). Median of 50 runs each.
 - P8: peak Python memory (tracemalloc) of a scan claiming 1,000 and 10,000 due clocks with a batch
@@ -132,9 +133,6 @@ def reset(count: int) -> None:
     with connection.cursor() as c:
         c.execute("DELETE FROM notifications_notification")
         c.execute(
-            "UPDATE cases_transfercase SET overdue_since = NULL WHERE overdue_since IS NOT NULL"
-        )
-        c.execute(
             """
             UPDATE workflow_stageclock SET breached_at = NULL, warned_at = NULL,
                 due_at = %(far)s + (id %% 1000) * interval '1 minute',
@@ -155,9 +153,6 @@ WITH claimed AS (
     UPDATE workflow_stageclock c SET breached_at = c.due_at
     WHERE c.completed_at IS NULL AND c.breached_at IS NULL AND c.due_at < %(now)s
     RETURNING c.id, c.case_id, c.agency_id, c.due_at
-), flag AS (
-    UPDATE cases_transfercase t SET overdue_since = claimed.due_at FROM claimed
-    WHERE t.id = claimed.case_id
 )
 INSERT INTO notifications_notification (dedup_key, kind, channel, recipient_id, address, subject,
     body, payload, subject_ref, status, attempts, last_error, created_at)

@@ -62,6 +62,7 @@ from cases.errors import (
 from cases.inputs import (
     AMOUNT_TEXT_MAX_LENGTH,
     CONTRIBUTION_MONTHS_MAX,
+    ID_NUMBER_TEXT_MAX_LENGTH,
     NOTE_MAX_LENGTH,
     amount_parse,
     materials_from_lines,
@@ -382,7 +383,9 @@ class AssignForm(forms.Form):
 
 class IdNumberLookupForm(forms.Form):
     id_number = forms.CharField(
-        label=_("ID number"), max_length=30, widget=forms.TextInput(attrs={"autocomplete": "off"})
+        label=_("ID number"),
+        max_length=ID_NUMBER_TEXT_MAX_LENGTH,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
 
     def clean_id_number(self) -> str:

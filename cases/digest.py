@@ -16,7 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.permissions import assignee_counts, caseworkers_of
-from cases.reminders import user_drafts
+from cases.reminders import Message, user_drafts
 from notifications.services import NotificationDraft, notifications_create
 from notifications.templates import template_render
 from workflow.calendar import get_calendar, local_date
@@ -81,20 +81,9 @@ def sla_digest(*, now: dt.datetime | None = None, sample: int = 50) -> DigestRep
                 "overdue": "、".join(overdue[:sample]) or "-",
             }
             subject, body = template_render(DIGEST, context=context)
-            drafts += user_drafts(
-                DIGEST,
-                f"{DIGEST}:{day.isoformat()}",
-                user,
-                subject,
-                body,
-                {
-                    "payload": {
-                        "date": day.isoformat(),
-                        "overdue": len(overdue),
-                        "due_soon": len(soon),
-                    }
-                },
-            )
+            payload = {"date": day.isoformat(), "overdue": len(overdue), "due_soon": len(soon)}
+            message = Message(DIGEST, f"{DIGEST}:{day.isoformat()}", subject, body, payload)
+            drafts += user_drafts(message, user)
             report.recipients += 1
         # A case assigned to someone of the agency who is not a caseworker (a supervisor) is in
         # nobody's digest: its assignee is told by the due-soon and overdue messages.

@@ -207,77 +207,58 @@ def _supervisors(due: Iterable[_Due]) -> dict[int, list[User]]:
     return {d.clock.id: [u for u in users if user_covers_agency(u, d.clock.agency_id)] for d in due}
 
 
-def user_drafts(
-    kind: str, key: str, user: User, subject: str, body: str, common: dict[str, Any]
-) -> list[NotificationDraft]:
-    drafts = [
-        NotificationDraft(
-            dedup_key=f"{key}:u{user.pk}:{ChannelName.IN_APP}",
-            kind=kind,
-            channel=ChannelName.IN_APP,
-            recipient_id=user.pk,
-            subject=subject,
-            body=body,
-            **common,
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One text about one thing (``key``), to be sent on several channels to several people; each
+    draft's dedup key is ``<key>:<who>:<channel>``."""
+
+    kind: str
+    key: str
+    subject: str
+    body: str
+    payload: dict[str, Any]
+    subject_ref: str = ""
+
+    def to(
+        self, channel: str, *, who: str, recipient_id: int | None = None, address: str = ""
+    ) -> NotificationDraft:
+        return NotificationDraft(
+            dedup_key=f"{self.key}:{who}:{channel}",
+            kind=self.kind,
+            channel=channel,
+            recipient_id=recipient_id,
+            address=address,
+            subject=self.subject,
+            body=self.body,
+            payload=self.payload,
+            subject_ref=self.subject_ref,
         )
-    ]
+
+
+def user_drafts(message: Message, user: User) -> list[NotificationDraft]:
+    """A staff member: in the inbox, and by email where the account has an address."""
+    who = f"u{user.pk}"
+    drafts = [message.to(ChannelName.IN_APP, who=who, recipient_id=user.pk)]
     if user.email:
         drafts.append(
-            NotificationDraft(
-                dedup_key=f"{key}:u{user.pk}:{ChannelName.EMAIL}",
-                kind=kind,
-                channel=ChannelName.EMAIL,
-                recipient_id=user.pk,
-                address=user.email,
-                subject=subject,
-                body=body,
-                **common,
-            )
+            message.to(ChannelName.EMAIL, who=who, recipient_id=user.pk, address=user.email)
         )
     return drafts
 
 
-def _applicant_drafts(
-    d: _Due, key: str, subject: str, body: str, common: dict[str, Any], email: str
-) -> list[NotificationDraft]:
+def _applicant_drafts(message: Message, d: _Due, email: str) -> list[NotificationDraft]:
     """The applicant: in-app (own account), SMS (the case's phone), email (own account)."""
-    kind = MATERIALS_REMINDER
     drafts: list[NotificationDraft] = []
     if d.applicant_id:
         drafts.append(
-            NotificationDraft(
-                dedup_key=f"{key}:u{d.applicant_id}:{ChannelName.IN_APP}",
-                kind=kind,
-                channel=ChannelName.IN_APP,
-                recipient_id=d.applicant_id,
-                subject=subject,
-                body=body,
-                **common,
-            )
+            message.to(ChannelName.IN_APP, who=f"u{d.applicant_id}", recipient_id=d.applicant_id)
         )
     if d.phone:
-        drafts.append(
-            NotificationDraft(
-                dedup_key=f"{key}:applicant:{ChannelName.SMS}",
-                kind=kind,
-                channel=ChannelName.SMS,
-                address=d.phone,
-                subject=subject,
-                body=body,
-                **common,
-            )
-        )
+        drafts.append(message.to(ChannelName.SMS, who="applicant", address=d.phone))
     if email:
         drafts.append(
-            NotificationDraft(
-                dedup_key=f"{key}:applicant:{ChannelName.EMAIL}",
-                kind=kind,
-                channel=ChannelName.EMAIL,
-                recipient_id=d.applicant_id,
-                address=email,
-                subject=subject,
-                body=body,
-                **common,
+            message.to(
+                ChannelName.EMAIL, who="applicant", recipient_id=d.applicant_id, address=email
             )
         )
     return drafts
@@ -317,25 +298,14 @@ def _drafts(kind: str, due: list[_Due]) -> list[NotificationDraft]:
             "agency": clock.agency_id,
             "due_at": clock.due_at.isoformat() if clock.due_at else None,
         }
-        common = {"payload": payload, "subject_ref": d.reference}
+        language = APPLICANT_LANGUAGE if kind == MATERIALS_REMINDER else None
+        subject, body = template_render(kind, context=context, language=language)
+        message = Message(kind, key, subject, body, payload, subject_ref=d.reference)
         if kind == MATERIALS_REMINDER:
-            subject, body = template_render(kind, context=context, language=APPLICANT_LANGUAGE)
-            email = applicant_emails.get(d.applicant_id or 0, "")
-            drafts += _applicant_drafts(d, key, subject, body, common, email)
+            drafts += _applicant_drafts(message, d, applicant_emails.get(d.applicant_id or 0, ""))
             continue
-        subject, body = template_render(kind, context=context)
         for user in recipients.get(clock.id, []):
-            drafts += user_drafts(kind, key, user, subject, body, common)
+            drafts += user_drafts(message, user)
         if kind in (OVERDUE, ESCALATION) and d.webhook_url:
-            drafts.append(
-                NotificationDraft(
-                    dedup_key=f"{key}:agency:{ChannelName.WEBHOOK}",
-                    kind=kind,
-                    channel=ChannelName.WEBHOOK,
-                    address=d.webhook_url,
-                    subject=subject,
-                    body=body,
-                    **common,
-                )
-            )
+            drafts.append(message.to(ChannelName.WEBHOOK, who="agency", address=d.webhook_url))
     return drafts

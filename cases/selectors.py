@@ -93,7 +93,7 @@ def case_document_get_for(*, user: Any, reference: str) -> TransferCase | None:
     The agencies are joined, the assignee's username and the open stage clock come along through
     a LEFT JOIN (at most one open clock per case: ``one_open_clock``), and neither the encrypted
     ID number nor the agencies' webhook secrets are read. The clock is attached as
-    ``case.open_clocks`` (what ``cases.documents.case_open_clock`` looks for), the username as
+    ``case.open_clocks`` (what ``cases.presenters.case_open_clock`` looks for), the username as
     ``case.assignee_username``.
     """
     if "\x00" in reference:  # no reference holds one, and PostgreSQL refuses to compare it

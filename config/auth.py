@@ -6,11 +6,8 @@ from typing import Any
 
 from axes.backends import AxesStandaloneBackend
 from django.http import HttpRequest, HttpResponse
-from django.utils.translation import gettext as _
 
-from core.problems import problem_response
-
-MSG_LOCKED_OUT = _("Too many failed sign-ins for this account from your address; try again later.")
+from core.problems import locked_out_body, problem_response
 
 
 class AxesBackend(AxesStandaloneBackend):
@@ -30,6 +27,5 @@ def lockout_response(
     request: HttpRequest, original_response: HttpResponse | None = None, credentials: Any = None
 ) -> HttpResponse:
     """A locked-out sign-in: 429 problem details (code ``login_locked_out``)."""
-    return problem_response(
-        status=429, code="login_locked_out", detail=str(MSG_LOCKED_OUT), request=request
-    )
+    body = locked_out_body()
+    return problem_response(status=429, code=body["code"], detail=body["detail"], request=request)

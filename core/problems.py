@@ -12,9 +12,21 @@ from typing import Any, Final
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 PROBLEM_CONTENT_TYPE: Final = "application/problem+json"
 PROBLEM_TYPE_PREFIX: Final = "urn:yibao:problem:"
+
+
+# A sign-in refused because of repeated failures (django-axes), for the API and the admin alike.
+LOCKED_OUT_CODE: Final = "login_locked_out"
+MSG_LOCKED_OUT: Final = _lazy(
+    "Too many failed sign-ins for this account from your address; try again later."
+)
+
+
+def locked_out_body() -> dict[str, Any]:
+    return problem_body(status=429, code=LOCKED_OUT_CODE, detail=str(MSG_LOCKED_OUT))
 
 
 def problem_titles() -> dict[int, str]:

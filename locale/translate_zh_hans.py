@@ -18,6 +18,8 @@ from pathlib import Path
 PO = Path(__file__).resolve().parent / "zh_Hans" / "LC_MESSAGES" / "django.po"
 
 ZH = {
+    "overdue since": "超期起始日",
+    "Use a date from 1900-01-01 to 9998-12-31.": "请使用 1900-01-01 至 9998-12-31 之间的日期。",
     "Open deadlines moved: %(count)d; each case's events say how.": "已重新计算的未结时限：%(count)d 个；详见各案件的办理记录。",
     # accounts
     "Caseworkers, supervisors and platform accounts belong to an agency.": "经办人员、主管和平台账号隶属于一个经办机构。",

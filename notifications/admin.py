@@ -6,8 +6,8 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from accounts.permissions import is_administrator
-from notifications.models import Notification
 from core.identity import phone_mask
+from notifications.models import Notification
 
 
 def address_mask(address: str) -> str:

@@ -6,7 +6,6 @@ from typing import Any
 
 from axes.handlers.proxy import AxesProxyHandler
 from axes.helpers import get_credentials
-from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     extend_schema,
@@ -25,7 +24,7 @@ from api.schema import (
     doc,
 )
 from api.throttling import LoginThrottle
-from core.problems import problem_body
+from core.problems import PROBLEM_CONTENT_TYPE, locked_out_body
 
 
 class TokenView(TokenObtainPairView):
@@ -90,17 +89,7 @@ def _login_username(data: Any) -> str | None:
 
 
 def _locked_out() -> Response:
-    return Response(
-        problem_body(
-            status=429,
-            code="login_locked_out",
-            detail=_(
-                "Too many failed sign-ins for this account from your address; try again later."
-            ),
-        ),
-        status=429,
-        content_type="application/problem+json",
-    )
+    return Response(locked_out_body(), status=429, content_type=PROBLEM_CONTENT_TYPE)
 
 
 class RefreshView(TokenRefreshView):

@@ -157,7 +157,9 @@ def test_every_action(client_for, case_in_state, persona, action, state, table):
 
 
 @pytest.mark.parametrize("persona", [*PERSONAS, None])
-def test_assignment(client_for, submit_case, persona):
+def test_assignment(client_for, submit_case, personas, persona):
+    """Taking a case (no body): the transfer-out caseworker and supervisor may; everyone else is
+    refused as for any other action, and the case stays unassigned."""
     case = submit_case()
     r = client_for(persona).post(f"/api/v1/cases/{case.reference}/assignment/", {}, format="json")
     expected = {
@@ -171,6 +173,22 @@ def test_assignment(client_for, submit_case, persona):
         "platform": 403,
     }[persona]
     assert r.status_code == expected, r.content
+    case.refresh_from_db()
+    events = list(
+        CaseEvent.objects.filter(case=case, action="assign").values_list(
+            "actor_id", "actor_role", "data"
+        )
+    )
+    if expected == 200:
+        user = personas[persona]
+        assert (r.json()["assignee"], r.json()["version"]) == (user.username, 2)
+        assert (case.assignee_id, case.version) == (user.pk, 2)
+        role = {"cw_out": "caseworker", "supervisor": "supervisor"}[persona]
+        assert events == [(user.pk, role, {"assignee": user.pk, "previous": None})]
+    else:
+        code = {401: "not_authenticated", 403: "action_forbidden", 404: "not_found"}[expected]
+        assert (r["Content-Type"], r.json()["code"]) == ("application/problem+json", code)
+        assert (case.assignee_id, case.version, events) == (None, 1, [])
 
 
 @pytest.mark.parametrize("persona", [*PERSONAS, None])

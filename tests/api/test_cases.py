@@ -216,18 +216,70 @@ def test_json_nan_and_infinity_are_malformed(client_for, submit_case):
 
 
 def test_assignment_take_and_assign(client_for, submit_case, personas):
+    cw_out, supervisor = personas["cw_out"], personas["supervisor"]
     case = submit_case()
     url = f"/api/v1/cases/{case.reference}/assignment/"
-    r = client_for("cw_out").post(url, {}, format="json")
-    assert r.status_code == 200
-    assert r.json()["assignee"] == "sz_cw"
-    r = client_for("supervisor").post(url, {"assignee": None}, format="json")
-    assert r.status_code == 200
-    assert r.json()["assignee"] is None
-    assert client_for("cw_in").post(url, {}, format="json").status_code == 403
+
+    def held() -> tuple[int | None, int]:
+        case.refresh_from_db()
+        return case.assignee_id, case.version
+
+    def assignments() -> list[tuple[Any, ...]]:
+        return list(
+            CaseEvent.objects.filter(case=case, action="assign")
+            .order_by("id")
+            .values_list("actor_id", "actor_role", "from_state", "to_state", "data")
+        )
+
+    def answered(r: Any, assignee: str | None, version: int) -> None:
+        assert r.status_code == 200, r.content
+        doc = r.json()
+        assert (doc["assignee"], doc["version"], r["ETag"]) == (assignee, version, f'W/"{version}"')
+
+    # A caseworker takes it (no body: themselves).
+    answered(client_for("cw_out").post(url, {}, format="json"), "sz_cw", 2)
+    assert held() == (cw_out.pk, 2)
+    assert assignments() == [
+        (cw_out.pk, "caseworker", "applied", "applied", {"assignee": cw_out.pk, "previous": None})
+    ]
+
+    # Refused: the transfer-in caseworker (not their move), a user that does not exist. Neither
+    # changes the holder, the version or the timeline.
+    r = client_for("cw_in").post(url, {}, format="json")
+    assert (r.status_code, r.json()["code"]) == (403, "action_forbidden")
+    assert held() == (cw_out.pk, 2)
     r = client_for("supervisor").post(url, {"assignee": "nobody-here"}, format="json")
     assert r.status_code == 400
     assert r.json()["errors"] == {"assignee": ["没有该用户。"]}
+    r = client_for("supervisor").post(url, {"assignee": "cs_cw"}, format="json")
+    assert (r.status_code, list(r.json()["errors"])) == (400, ["assignee"])
+    assert held() == (cw_out.pk, 2)
+    assert len(assignments()) == 1
+
+    # The supervisor clears it, then assigns it by username.
+    answered(client_for("supervisor").post(url, {"assignee": None}, format="json"), None, 3)
+    assert held() == (None, 3)
+    answered(client_for("supervisor").post(url, {"assignee": "sz_cw"}, format="json"), "sz_cw", 4)
+    assert held() == (cw_out.pk, 4)
+    assert assignments()[1:] == [
+        (
+            supervisor.pk,
+            "supervisor",
+            "applied",
+            "applied",
+            {"assignee": None, "previous": cw_out.pk},
+        ),
+        (
+            supervisor.pk,
+            "supervisor",
+            "applied",
+            "applied",
+            {"assignee": cw_out.pk, "previous": None},
+        ),
+    ]
+    # The case document says the same afterwards.
+    doc = client_for("cw_out").get(f"/api/v1/cases/{case.reference}/").json()
+    assert (doc["assignee"], doc["version"], doc["state"]) == ("sz_cw", 4, "applied")
 
 
 # --- submitting: bad input ------------------------------------------------------------------------

@@ -64,21 +64,47 @@ def test_a_nul_byte_in_a_path_reference_is_a_404(
 
 
 @pytest.mark.parametrize(
-    "body",
+    ("body", "field"),
     [
-        "[]",
-        '"x"',
-        "1",
-        '{"username": "\\ud800", "password": "x"}',
-        '{"username": 5, "password": 1}',
+        ("[]", "non_field_errors"),
+        ('"x"', "non_field_errors"),
+        ("1", "non_field_errors"),
+        ('{"username": "\\ud800", "password": "x"}', "username"),
     ],
 )
 def test_a_sign_in_with_a_body_that_is_not_credentials_is_a_400(
-    client_for: Callable[..., Any], body: str
+    client_for: Callable[..., Any], body: str, field: str
 ) -> None:
     response = client_for(None).post("/api/v1/auth/token/", body, content_type="application/json")
-    assert response.status_code in (400, 401)
+    assert response.status_code == 400, response.content
     assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["code"] == "invalid"
+    assert list(response.json()["errors"]) == [field]
+
+
+def test_a_sign_in_with_numbers_for_credentials_is_a_sign_in(
+    client_for: Callable[..., Any], agencies: dict[str, Any]
+) -> None:
+    """Numbers are read as the strings they spell (a username may be "5"): such a body is
+    credentials: wrong ones are a 401 like any other failed sign-in, not a 400."""
+    response = client_for(None).post(
+        "/api/v1/auth/token/", '{"username": 5, "password": 1}', content_type="application/json"
+    )
+    assert response.status_code == 401, response.content
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["code"] == "authentication_failed"
+    assert "access" not in response.json()
+    # ... and the right numbers sign in.
+    from accounts.models import Role, User
+
+    user = User(username="5", role=Role.CASEWORKER, agency_id="440300")
+    user.set_password("1")
+    user.save()
+    response = client_for(None).post(
+        "/api/v1/auth/token/", '{"username": 5, "password": 1}', content_type="application/json"
+    )
+    assert response.status_code == 200, response.content
+    assert set(response.json()) == {"access", "refresh"}
 
 
 @pytest.mark.parametrize(

@@ -52,7 +52,7 @@ def test_due_soon_goes_to_the_assignee_only_with_email(case, personas):
     ) == [("email", "sz_cw@example.com"), ("in_app", "")]
 
 
-def test_overdue_flags_stage_and_case_after_the_deadline(case, personas):
+def test_overdue_flags_the_stage_after_the_deadline(case, personas):
     sla_scan(now=at("2026-10-14 00:00"))
     assert kinds(sla_scan(now=at("2026-10-16 23:59:59"))) == {}
     report = sla_scan(now=at("2026-10-17 00:00"))

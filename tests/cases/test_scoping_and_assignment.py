@@ -13,6 +13,7 @@ from cases.selectors import case_get_for, case_queryset_for
 from cases.services import case_assign, case_transition
 from core.errors import InvalidInput
 from workflow.calendar import SHANGHAI
+from workflow.models import StageClock
 
 
 @pytest.fixture
@@ -71,69 +72,164 @@ def test_inactive_and_anonymous_see_nothing(personas, three_cases):
     assert not case_queryset_for(AnonymousUser()).exists()
 
 
+AT = dt.datetime(2026, 11, 24, 10, 0, tzinfo=SHANGHAI)
+
+
+def assign_events(case):
+    """The case's assignment events as (actor, actor_role, from_state, to_state, data, at)."""
+    return list(
+        CaseEvent.objects.filter(case=case, action="assign")
+        .order_by("id")
+        .values_list("actor_id", "actor_role", "from_state", "to_state", "data", "at")
+    )
+
+
+def stored(case):
+    """What the database holds of the case's assignment: (assignee id, version)."""
+    case.refresh_from_db()
+    return case.assignee_id, case.version
+
+
 @pytest.mark.django_db
 def test_a_caseworker_takes_a_case_and_a_supervisor_reassigns_it(personas, submit_case):
+    cw_out, supervisor = personas["cw_out"], personas["supervisor"]
     case = submit_case()
-    case = case_assign(case=case, assignee=personas["cw_out"], actor=personas["cw_out"])
-    assert case.assignee == personas["cw_out"]
+    assert stored(case) == (None, 1)
     colleague = User.objects.create(
         username="sz_cw2", role=Role.CASEWORKER, agency_id="440300", is_staff=True
     )
-    case = case_assign(case=case, assignee=colleague, actor=personas["supervisor"])
-    assert case.assignee == colleague
-    assert list(
-        CaseEvent.objects.filter(case=case, action="assign").values_list("data", flat=True)
-    ) == [
-        {"assignee": personas["cw_out"].pk, "previous": None},
-        {"assignee": colleague.pk, "previous": personas["cw_out"].pk},
+
+    taken = case_assign(case=case, assignee=cw_out, actor=cw_out, now=AT)
+    assert (taken.assignee_id, taken.version) == (cw_out.pk, 2)
+    assert stored(case) == (cw_out.pk, 2)
+    later = AT + dt.timedelta(hours=1)
+    reassigned = case_assign(case=case, assignee=colleague, actor=supervisor, now=later)
+    assert (reassigned.assignee_id, reassigned.version) == (colleague.pk, 3)
+    assert stored(case) == (colleague.pk, 3)
+    latest = AT + dt.timedelta(hours=2)
+    cleared = case_assign(case=case, assignee=None, actor=supervisor, now=latest)
+    assert (cleared.assignee_id, cleared.version) == (None, 4)
+    assert stored(case) == (None, 4)
+    assert case.updated_at == latest
+
+    # One event per call, by whoever acted, naming the new and the previous holder. Assignment
+    # changes no state, so the state is both sides of it.
+    assert assign_events(case) == [
+        (
+            cw_out.pk,
+            "caseworker",
+            "applied",
+            "applied",
+            {"assignee": cw_out.pk, "previous": None},
+            AT,
+        ),
+        (
+            supervisor.pk,
+            "supervisor",
+            "applied",
+            "applied",
+            {"assignee": colleague.pk, "previous": cw_out.pk},
+            later,
+        ),
+        (
+            supervisor.pk,
+            "supervisor",
+            "applied",
+            "applied",
+            {"assignee": None, "previous": colleague.pk},
+            latest,
+        ),
+    ]
+    # The state and the stage clock are untouched.
+    assert case.state == "applied"
+    assert list(StageClock.objects.filter(case=case).values_list("stage", "completed_at")) == [
+        ("applied", None)
     ]
 
 
 @pytest.mark.django_db
 def test_assignment_refusals_change_nothing(personas, submit_case, case_in_state):
+    cw_out, cw_in, supervisor = personas["cw_out"], personas["cw_in"], personas["supervisor"]
     case = submit_case()
-    version = case.version
-    # The transfer-in caseworker cannot take a case in the transfer-out stage.
-    with pytest.raises(ActionForbidden):
-        case_assign(case=case, assignee=personas["cw_in"], actor=personas["cw_in"])
-    # A caseworker cannot hand a case to someone else.
-    with pytest.raises(ActionForbidden):
-        case_assign(case=case, assignee=personas["supervisor"], actor=personas["cw_out"])
-    # A supervisor cannot assign to another agency's caseworker.
-    with pytest.raises(InvalidInput):
-        case_assign(case=case, assignee=personas["cw_in"], actor=personas["supervisor"])
-    case.refresh_from_db()
-    assert (case.assignee, case.version) == (None, version)
-    closed = case_in_state("rejected", insurance_type="resident")
+    case = case_assign(case=case, assignee=cw_out, actor=cw_out, now=AT)
+    held = (cw_out.pk, 2)
+    assert stored(case) == held
+    events = assign_events(case)
+    inactive = User.objects.create(
+        username="sz_cw_left", role=Role.CASEWORKER, agency_id="440300", is_active=False
+    )
+    refusals = [
+        # The transfer-in caseworker cannot take a case in the transfer-out stage.
+        (ActionForbidden, cw_in, cw_in),
+        # A caseworker cannot hand a case to someone else, nor clear it.
+        (ActionForbidden, supervisor, cw_out),
+        (ActionForbidden, None, cw_out),
+        # Applicants, other agencies and service accounts assign nothing.
+        (ActionForbidden, personas["applicant"], personas["applicant"]),
+        (ActionForbidden, personas["cw_other"], personas["cw_other"]),
+        (ActionForbidden, cw_out, personas["platform"]),
+        # A supervisor cannot assign to another agency's caseworker, or to someone who left.
+        (InvalidInput, cw_in, supervisor),
+        (InvalidInput, inactive, supervisor),
+    ]
+    for error, assignee, actor in refusals:
+        with pytest.raises(error):
+            case_assign(case=case, assignee=assignee, actor=actor, now=AT + dt.timedelta(days=1))
+        assert stored(case) == held, (assignee, actor)
+    assert assign_events(case) == events
+
+    # A closed case is nobody's move: assigning it is not possible, and it keeps its last holder.
+    closed = submit_case(insurance_type="resident")
+    closed = case_assign(case=closed, assignee=cw_out, actor=cw_out, now=AT)
+    closed = case_transition(
+        case=closed, action="reject", actor=cw_out, payload={"reason_code": "arrears"}, now=AT
+    )
+    before = stored(closed)
+    assert before == (cw_out.pk, 3)
+    events = assign_events(closed)
     with pytest.raises(TransitionNotAllowed):
-        case_assign(case=closed, assignee=personas["cw_out"], actor=personas["supervisor"])
+        case_assign(case=closed, assignee=supervisor, actor=supervisor)
+    assert stored(closed) == before
+    assert assign_events(closed) == events
 
 
 @pytest.mark.django_db
 def test_the_assignment_stays_with_the_agency_whose_move_it_was(personas, submit_case):
     """Materials requested and resubmitted: still the transfer-out caseworker's. Transferred out:
     the transfer-in agency's queue starts unassigned, and its caseworker can take it."""
-    at = dt.datetime(2026, 11, 24, 10, 0, tzinfo=SHANGHAI)
+    cw_out, cw_in = personas["cw_out"], personas["cw_in"]
+    at = AT
     case = submit_case()
-    case = case_assign(case=case, assignee=personas["cw_out"], actor=personas["cw_out"])
+    case = case_assign(case=case, assignee=cw_out, actor=cw_out, now=at)
     for action, payload in (
         ("request_materials", {"missing_materials": ["离职证明"]}),
         ("resubmit_materials", {}),
     ):
-        case = case_transition(
-            case=case, action=action, actor=personas["cw_out"], payload=payload, now=at
-        )
-        assert case.assignee == personas["cw_out"]
+        case = case_transition(case=case, action=action, actor=cw_out, payload=payload, now=at)
+        assert case.assignee == cw_out
+        assert stored(case)[0] == cw_out.pk
     case = case_transition(
         case=case,
         action="approve_transfer_out",
-        actor=personas["cw_out"],
+        actor=cw_out,
         payload={"contribution_months": 60, "personal_account_balance": "100.00"},
         now=at,
     )
-    case.refresh_from_db()
-    assert case.assignee is None
-    case = case_assign(case=case, assignee=personas["cw_in"], actor=personas["cw_in"])
-    case = case_transition(case=case, action="confirm_transfer_in", actor=personas["cw_in"], now=at)
-    case.refresh_from_db()
-    assert (case.state, case.assignee) == ("transfer_in_confirmed", personas["cw_in"])
+    # submit 1, assign 2, request 3, resubmit 4, approve 5: the hand-over clears it in the move
+    # itself (no assignment event of its own).
+    assert stored(case) == (None, 5)
+    assert [e[0] for e in assign_events(case)] == [cw_out.pk]
+    case = case_assign(case=case, assignee=cw_in, actor=cw_in, now=at)
+    assert stored(case) == (cw_in.pk, 6)
+    assert assign_events(case)[-1] == (
+        cw_in.pk,
+        "caseworker",
+        "transfer_out_approved",
+        "transfer_out_approved",
+        {"assignee": cw_in.pk, "previous": None},
+        at,
+    )
+    case = case_transition(case=case, action="confirm_transfer_in", actor=cw_in, now=at)
+    # Still the transfer-in agency's move (the balance): the assignment stays.
+    assert stored(case) == (cw_in.pk, 7)
+    assert case.state == "transfer_in_confirmed"

@@ -68,6 +68,58 @@ def test_the_table_covers_every_user_action():
     assert {action for _, action in ALLOWED} == set(USER_ACTIONS)
 
 
+# Where each allowed (state, action) leads, written out by hand (not read from cases.states): the
+# target state and the clock that runs there as (stage, responsible, agency code), or None for a
+# closed case. The case is the shared one: employee insurance, a 1234.56 balance, Shenzhen
+# (440300) -> Changsha (430100), whose policy moves the balance, so confirming it in waits for the
+# money (the system's own completion without a balance step: test_balance_step_completes_by_itself).
+TARGETS: dict[tuple[str, str], tuple[str, tuple[str, str, str | None] | None]] = {
+    ("applied", "approve_transfer_out"): (
+        "transfer_out_approved",
+        ("transfer_out_approved", "to_agency", "430100"),
+    ),
+    ("applied", "request_materials"): (
+        "materials_requested",
+        ("materials_requested", "applicant", None),
+    ),
+    ("applied", "reject"): ("rejected", None),
+    ("applied", "withdraw"): ("withdrawn", None),
+    ("materials_requested", "resubmit_materials"): (
+        "applied",
+        ("applied", "from_agency", "440300"),
+    ),
+    ("materials_requested", "withdraw"): ("withdrawn", None),
+    ("transfer_out_approved", "confirm_transfer_in"): (
+        "transfer_in_confirmed",
+        ("transfer_in_confirmed", "to_agency", "430100"),
+    ),
+    ("transfer_out_approved", "reject"): ("rejected", None),
+    ("transfer_in_confirmed", "move_balance"): ("balance_moved", None),
+}
+# The role each persona acts in (CaseEvent.actor_role).
+ROLES = {
+    "applicant": "applicant",
+    "other_applicant": "applicant",
+    "cw_out": "caseworker",
+    "cw_in": "caseworker",
+    "cw_other": "caseworker",
+    "supervisor": "supervisor",
+    "platform": "platform",
+}
+
+
+def test_the_targets_cover_the_allowed_moves():
+    assert set(TARGETS) == set(ALLOWED)
+
+
+def open_clocks(case):
+    return list(
+        StageClock.objects.filter(case=case, completed_at__isnull=True).values_list(
+            "stage", "responsible", "agency_id", "started_at"
+        )
+    )
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize("persona", PERSONAS)
 @pytest.mark.parametrize("action", list(USER_ACTIONS))
@@ -77,16 +129,29 @@ def test_state_action_persona_matrix(state, action, persona, personas, case_in_s
     case = case_in_state(state)
     before = snapshot(case)
     if persona in allowed_personas:
+        target, stage = TARGETS[(state, action)]
+        actor = personas[persona]
+        [open_before] = StageClock.objects.filter(case=case, completed_at__isnull=True)
         moved = case_transition(
-            case=case, action=action, actor=personas[persona], payload=PAYLOADS[action], now=LATER
+            case=case, action=action, actor=actor, payload=PAYLOADS[action], now=LATER
         )
-        assert moved.state != state
-        last = CaseEvent.objects.filter(case=case).order_by("-id").first()
-        assert (last.to_state, last.actor_id) in {
-            (moved.state, personas[persona].pk),
-            (moved.state, None),  # the balance step the system completes by itself
-        }
-        assert moved.version > before[1]
+        assert moved.state == target
+        case.refresh_from_db()
+        assert (case.state, case.version, case.updated_at) == (target, before[1] + 1, LATER)
+        assert case.closed_at == (LATER if stage is None else None)
+        # Exactly one event, this move's, by this persona in their role.
+        new_events = list(
+            CaseEvent.objects.filter(case=case).exclude(id__in=[i for i, _ in before[4]])
+        )
+        assert [
+            (e.action, e.from_state, e.to_state, e.actor_id, e.actor_role, e.at) for e in new_events
+        ] == [(action, state, target, actor.pk, ROLES[persona], LATER)]
+        assert new_events[0].actor is not None
+        # The stage that ran is closed by this action; the next one (if any) is the one open.
+        open_before.refresh_from_db()
+        assert (open_before.completed_at, open_before.closed_by) == (LATER, action)
+        expected_open = [] if stage is None else [(*stage, LATER)]
+        assert open_clocks(case) == expected_open
     else:
         expected = TransitionNotAllowed if not allowed_personas else ActionForbidden
         with pytest.raises(expected):
@@ -161,6 +226,8 @@ def test_each_transition_closes_one_clock_and_opens_the_next(personas, case_in_s
 def test_balance_step_completes_by_itself(
     insurance_type, balance, policy, personas, submit_case, agencies
 ):
+    """Nothing to credit: the transfer-in caseworker's confirmation and the system's completion,
+    two events and two versions in the one transaction."""
     agencies["430100"].balance_policy = policy
     agencies["430100"].save()
     case = submit_case(insurance_type=insurance_type)
@@ -169,15 +236,45 @@ def test_balance_step_completes_by_itself(
         action="approve_transfer_out",
         actor=personas["cw_out"],
         payload={"contribution_months": 12, "personal_account_balance": balance},
+        now=LATER - dt.timedelta(days=1),
     )
-    case = case_transition(case=case, action="confirm_transfer_in", actor=personas["cw_in"])
-    assert case.state == "balance_moved"
-    events = list(CaseEvent.objects.filter(case=case).order_by("id"))
-    assert [(e.action, e.actor_role, e.to_state) for e in events[-2:]] == [
-        ("confirm_transfer_in", "caseworker", "transfer_in_confirmed"),
-        ("complete_without_balance", "system", "balance_moved"),
+    version = case.version
+    seen = list(CaseEvent.objects.filter(case=case).values_list("id", flat=True))
+    moved = case_transition(
+        case=case, action="confirm_transfer_in", actor=personas["cw_in"], now=LATER
+    )
+    assert moved.state == "balance_moved"
+    case.refresh_from_db()
+    assert (case.state, case.version, case.closed_at) == ("balance_moved", version + 2, LATER)
+    events = CaseEvent.objects.filter(case=case).exclude(id__in=seen).order_by("id")
+    assert [
+        (e.action, e.from_state, e.to_state, e.actor_id, e.actor_role, e.at) for e in events
+    ] == [
+        (
+            "confirm_transfer_in",
+            "transfer_out_approved",
+            "transfer_in_confirmed",
+            personas["cw_in"].pk,
+            "caseworker",
+            LATER,
+        ),
+        (
+            "complete_without_balance",
+            "transfer_in_confirmed",
+            "balance_moved",
+            None,
+            "system",
+            LATER,
+        ),
     ]
     assert not StageClock.objects.filter(case=case, completed_at__isnull=True).exists()
+    assert list(
+        StageClock.objects.filter(case=case).order_by("id").values_list("stage", "closed_by")
+    ) == [
+        ("applied", "approve_transfer_out"),
+        ("transfer_out_approved", "confirm_transfer_in"),
+        ("transfer_in_confirmed", "complete_without_balance"),
+    ]
 
 
 @pytest.mark.django_db

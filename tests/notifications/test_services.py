@@ -25,9 +25,10 @@ from notifications.sms import LoggingSmsGateway
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture
 def no_broker(monkeypatch):
-    """Collect what would be queued instead of talking to a broker."""
+    """Collect what would be queued (one list of ids per ``notification_dispatch``) instead of
+    talking to a broker."""
     queued: list[list[int]] = []
     monkeypatch.setattr(
         "notifications.services.notification_dispatch", lambda *, ids: queued.append(list(ids))
@@ -55,23 +56,54 @@ def channel(monkeypatch) -> FlakyChannel:
     return fake
 
 
-def make_row(personas, **extra) -> Notification:
-    [pk] = notifications_create(
-        drafts=[
-            NotificationDraft(
-                dedup_key=extra.pop("dedup_key", "test:1:in_app"),
-                kind="test",
-                channel="in_app",
-                recipient_id=personas["applicant"].pk,
-                body="hello",
-                **extra,
-            )
-        ]
+def draft(personas, dedup_key: str = "test:1:in_app", **extra) -> NotificationDraft:
+    return NotificationDraft(
+        dedup_key=dedup_key,
+        kind="test",
+        channel="in_app",
+        recipient_id=personas["applicant"].pk,
+        body="hello",
+        **extra,
     )
+
+
+def make_row(personas, **extra) -> Notification:
+    [pk] = notifications_create(drafts=[draft(personas, **extra)])
     return Notification.objects.get(pk=pk)
 
 
-def test_a_row_held_by_a_live_worker_is_neither_delivered_nor_swept(personas, channel):
+def test_create_queues_the_rows_it_inserted_on_commit_and_no_others(
+    personas, no_broker, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False) as first_hooks:
+        first = notifications_create(
+            drafts=[draft(personas, "test:1:in_app"), draft(personas, "test:2:in_app")]
+        )
+    assert sorted(first) == sorted(Notification.objects.values_list("id", flat=True))
+    assert len(first) == 2
+    # Registered for the commit, not sent yet.
+    assert (len(first_hooks), no_broker) == (1, [])
+
+    # A key that exists is skipped: only the new row is inserted and queued.
+    with django_capture_on_commit_callbacks(execute=True) as hooks:
+        again = notifications_create(
+            drafts=[draft(personas, "test:2:in_app"), draft(personas, "test:3:in_app")]
+        )
+    third = Notification.objects.get(dedup_key="test:3:in_app").pk
+    assert again == [third]
+    assert (len(hooks), no_broker) == (1, [[third]])
+
+    # Nothing new: nothing to queue, no hook at all.
+    with django_capture_on_commit_callbacks(execute=True) as hooks:
+        assert notifications_create(drafts=[draft(personas, "test:1:in_app")]) == []
+    assert (hooks, no_broker) == ([], [[third]])
+    assert Notification.objects.count() == 3
+
+    first_hooks[0]()
+    assert no_broker == [[third], first]
+
+
+def test_a_row_held_by_a_live_worker_is_neither_delivered_nor_swept(personas, channel, no_broker):
     row = make_row(personas)
     now = timezone.now()
     Notification.objects.filter(pk=row.pk).update(
@@ -82,9 +114,12 @@ def test_a_row_held_by_a_live_worker_is_neither_delivered_nor_swept(personas, ch
     assert notification_sweep(now=now) == []
     assert channel.sent == []
     # Its worker died: once the lease has run out the sweeper re-queues it, once per period.
+    assert no_broker == []
     expired = now + dt.timedelta(seconds=61)
     assert notification_sweep(now=expired) == [row.pk]
+    assert no_broker == [[row.pk]]
     assert notification_sweep(now=expired + dt.timedelta(seconds=1)) == []
+    assert no_broker == [[row.pk]]
     with time_machine.travel(expired, tick=False):
         assert notification_deliver(notification_id=row.pk) == "sent"
         assert notification_deliver(notification_id=row.pk) == "skipped"
@@ -96,10 +131,13 @@ def test_a_row_held_by_a_live_worker_is_neither_delivered_nor_swept(personas, ch
         [row.pk],
     )
     assert notification_sweep(now=expired + dt.timedelta(hours=1)) == []
+    # Queued once: by the sweeper after the lease ran out (the row's own on-commit hook never
+    # runs inside the test's transaction).
+    assert no_broker == [[row.pk]]
 
 
 def test_retries_back_off_exponentially_up_to_a_cap_then_fail_with_the_last_error(
-    personas, channel, settings
+    personas, channel, settings, no_broker
 ):
     settings.NOTIFICATION_MAX_ATTEMPTS = 5
     settings.NOTIFICATION_RETRY_BACKOFF_SECONDS = 30.0
@@ -135,7 +173,9 @@ def test_retries_back_off_exponentially_up_to_a_cap_then_fail_with_the_last_erro
         "DeliveryError: gateway down for good",
         None,
     )
+    # A failed row stays failed: the sweeper does not queue it again.
     assert notification_sweep(now=now + dt.timedelta(hours=1)) == []
+    assert no_broker == []
 
 
 @pytest.mark.parametrize(
