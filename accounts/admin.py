@@ -2,7 +2,7 @@
 
 Access in this admin goes by ``User.role``, not by Django's per-model permission rows: agency staff
 (caseworkers, supervisors) are ``is_staff`` and see the case screens, administrators (role ``admin``
-or a superuser) manage accounts and agencies. The predicates below are shared with cases/admin.py.
+or a superuser) manage accounts and agencies. Who is which is accounts/permissions.py.
 """
 
 from __future__ import annotations
@@ -16,25 +16,14 @@ from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import AGENCY_ROLES, STAFF_ROLES, Role, User
+from accounts.models import AGENCY_ROLES, Role, User
+from accounts.permissions import is_staff_administrator
 
 MSG_AGENCY_REQUIRED = _("Caseworkers, supervisors and platform accounts belong to an agency.")
 MSG_APPLICANT_NEEDS_ID = _(
     "An applicant account carries a verified ID number: applicants register themselves, or an "
     "operator creates them with the create_account command. Create staff accounts here."
 )
-
-
-def is_administrator(user: Any) -> bool:
-    """Whether ``user`` may manage accounts and agencies: a superuser or an ``admin`` role."""
-    if not (user.is_active and user.is_staff):
-        return False
-    return user.is_superuser or user.role == Role.ADMIN
-
-
-def is_case_staff(user: Any) -> bool:
-    """Whether ``user`` may use the case screens: agency staff and administrators."""
-    return is_administrator(user) or (user.is_active and user.is_staff and user.role in STAFF_ROLES)
 
 
 class _RoleChecksMixin(forms.ModelForm):
@@ -129,16 +118,16 @@ class UserAdmin(DjangoUserAdmin):
         return fields
 
     def has_module_permission(self, request: HttpRequest) -> bool:
-        return is_administrator(request.user)
+        return is_staff_administrator(request.user)
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return is_administrator(request.user)
+        return is_staff_administrator(request.user)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
-        return is_administrator(request.user)
+        return is_staff_administrator(request.user)
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        if not is_administrator(request.user):
+        if not is_staff_administrator(request.user):
             return False
         # Changing a superuser (their password included) takes a superuser.
         return obj is None or not obj.is_superuser or request.user.is_superuser

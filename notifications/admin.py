@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.http import HttpRequest
 
-from accounts.permissions import is_administrator
+from accounts.permissions import is_staff_administrator
 from core.identity import phone_mask
 from notifications.models import Notification
 
@@ -50,7 +50,7 @@ class NotificationAdmin(admin.ModelAdmin):
 
     def _is_operator(self, request: HttpRequest) -> bool:
         # The outbox spans every agency and person: administrators only.
-        return is_administrator(request.user)
+        return is_staff_administrator(request.user)
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return self._is_operator(request)

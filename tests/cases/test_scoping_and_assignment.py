@@ -148,7 +148,7 @@ def test_a_caseworker_takes_a_case_and_a_supervisor_reassigns_it(personas, submi
 
 
 @pytest.mark.django_db
-def test_assignment_refusals_change_nothing(personas, submit_case, case_in_state):
+def test_assignment_refusals_change_nothing(personas, submit_case):
     cw_out, cw_in, supervisor = personas["cw_out"], personas["cw_in"], personas["supervisor"]
     case = submit_case()
     case = case_assign(case=case, assignee=cw_out, actor=cw_out, now=AT)
