@@ -1,8 +1,8 @@
 """Every shape the API reads or writes, defined once.
 
-Input serializers check the shape of what comes in and run the input rules of ``cases.inputs`` and
-``core.identity`` (the same functions the admin's forms and the services run); the services check
-what needs the database. Output serializers *render* every response (``render`` below): a view
+Input serializers check the shape of what comes in (types, enums, and the lengths and ranges of
+``cases.inputs`` and ``core.identity``); the services run the rules themselves, with their messages
+and in their order (state, permission, then the body), so a body is judged by the action it is for. Output serializers *render* every response (``render`` below): a view
 passes them the read model (``cases.presenters``, a model instance) and sends what they return, so
 the OpenAPI schema (and schemathesis) describes exactly what is sent.
 """
@@ -26,9 +26,6 @@ from cases.inputs import (
     MATERIAL_MAX_LENGTH,
     MATERIALS_MAX_ITEMS,
     NOTE_MAX_LENGTH,
-    amount_parse,
-    months_parse,
-    note_clean,
 )
 from cases.states import (
     USER_ACTIONS,
@@ -77,17 +74,13 @@ class CaseSubmitInputSerializer(serializers.Serializer):
     )
     stopped_at_source_on = serializers.DateField()
     enrolled_at_target_on = serializers.DateField(required=False, allow_null=True)
-    note = serializers.CharField(
-        max_length=NOTE_MAX_LENGTH, required=False, allow_blank=True, validators=[note_clean]
-    )
+    note = serializers.CharField(max_length=NOTE_MAX_LENGTH, required=False, allow_blank=True)
 
 
 class TransitionInputSerializer(serializers.Serializer):
     """One body for every action; each action reads the fields it needs (domain.md)."""
 
-    note = serializers.CharField(
-        max_length=NOTE_MAX_LENGTH, required=False, allow_blank=True, validators=[note_clean]
-    )
+    note = serializers.CharField(max_length=NOTE_MAX_LENGTH, required=False, allow_blank=True)
     reason_code = serializers.ChoiceField(
         choices=RejectReason.choices, required=False, help_text=_("reject")
     )
@@ -95,13 +88,11 @@ class TransitionInputSerializer(serializers.Serializer):
         min_value=0,
         max_value=CONTRIBUTION_MONTHS_MAX,
         required=False,
-        validators=[months_parse],
         help_text=_("approve_transfer_out"),
     )
     personal_account_balance = serializers.CharField(
         max_length=AMOUNT_TEXT_MAX_LENGTH,
         required=False,
-        validators=[amount_parse],
         help_text=_("approve_transfer_out; yuan, e.g. 1234.56"),
     )
     missing_materials = serializers.ListField(
@@ -113,7 +104,6 @@ class TransitionInputSerializer(serializers.Serializer):
     amount = serializers.CharField(
         max_length=AMOUNT_TEXT_MAX_LENGTH,
         required=False,
-        validators=[amount_parse],
         help_text=_("move_balance; yuan received, e.g. 1234.56"),
     )
 

@@ -301,12 +301,12 @@ class TransitionForm(forms.Form):
     """The fields every action takes; ``version`` is the one the user saw (optimistic check)."""
 
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    # The limit is the rule's (one message); the browser is told it too.
     note = forms.CharField(
         label=_("Note"),
         required=False,
-        max_length=NOTE_MAX_LENGTH,
         validators=[note_clean],
-        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60, "maxlength": NOTE_MAX_LENGTH}),
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -322,15 +322,14 @@ class TransitionForm(forms.Form):
 class ApproveTransferOutForm(TransitionForm):
     contribution_months = forms.IntegerField(
         label=_("Contribution months"),
-        min_value=0,
-        max_value=CONTRIBUTION_MONTHS_MAX,
         validators=[months_parse],
+        widget=forms.NumberInput(attrs={"min": 0, "max": CONTRIBUTION_MONTHS_MAX}),
     )
     personal_account_balance = forms.CharField(
         label=_("Personal account balance (yuan)"),
         required=False,
-        max_length=AMOUNT_TEXT_MAX_LENGTH,
         validators=[amount_parse],
+        widget=forms.TextInput(attrs={"maxlength": AMOUNT_TEXT_MAX_LENGTH}),
         help_text=_("Leave empty for resident insurance (no personal account)."),
     )
 
@@ -349,8 +348,8 @@ class RequestMaterialsForm(TransitionForm):
 class MoveBalanceForm(TransitionForm):
     amount = forms.CharField(
         label=_("Amount received (yuan)"),
-        max_length=AMOUNT_TEXT_MAX_LENGTH,
         validators=[amount_parse],
+        widget=forms.TextInput(attrs={"maxlength": AMOUNT_TEXT_MAX_LENGTH}),
     )
 
 

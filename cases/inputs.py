@@ -1,11 +1,13 @@
 """The input rules of a case: each field's rule, limit and message, defined once.
 
 Every rule is a function that takes what a person typed (or a client sent) and returns the clean
-value, or raises Django's ``ValidationError`` with one of the messages below. Django form fields and
-DRF serializer fields accept such functions as validators, so the REST API's serializers
-(api/serializers.py), the admin's forms (cases/admin.py) and the services (cases/services/) all run
-the same rule with the same limit; the services keep only the checks that need the database or the
-case (an agency that exists, the amount on the information form). Tests reuse the messages.
+value, or raises Django's ``ValidationError`` with one of the messages below and the code
+``RULE_CODE`` (not "invalid": a form field would put its own message for that code in place of
+ours). The services (cases/services/) run the rules on every write, whoever calls; the admin's forms
+run the same functions as validators, so a person sees the message before submitting; the REST
+API's serializers take the limits from here for their shapes (and the OpenAPI schema). What needs
+the database or the case (an agency that exists, the amount on the information form) stays in the
+services. Tests reuse the messages.
 
 Identity fields (ID number, name, phone) are ``core.identity``'s: accounts use them too.
 """
@@ -60,8 +62,11 @@ MSG_RESIDENT_BALANCE: Final = _("Resident insurance has no personal account: the
 MSG_AMOUNT_REQUIRED: Final = _("Enter the amount received.")
 
 
+RULE_CODE: Final = "rule"
+
+
 def _invalid(message: Any) -> ValidationError:
-    return ValidationError(message, code="invalid")
+    return ValidationError(message, code=RULE_CODE)
 
 
 # --- rules -----------------------------------------------------------------------------------------

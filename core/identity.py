@@ -158,7 +158,7 @@ def name_clean(value: str) -> str:
     """The applicant's name, stripped; ``ValidationError`` when empty or too long."""
     name = (value or "").strip()
     if not name or len(name) > NAME_MAX_LENGTH:
-        raise ValidationError(MSG_NAME, code="invalid")
+        raise ValidationError(MSG_NAME, code="rule")
     return name
 
 
@@ -185,7 +185,7 @@ def phone_validate(value: str) -> str:
     """The phone number, stripped (may be empty); ``ValidationError`` unless 7 to 15 digits."""
     phone = (value or "").strip()
     if phone and not (phone.isdigit() and PHONE_MIN_LENGTH <= len(phone) <= PHONE_MAX_LENGTH):
-        raise ValidationError(MSG_PHONE, code="invalid")
+        raise ValidationError(MSG_PHONE, code="rule")
     return phone
 
 

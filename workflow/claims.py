@@ -11,8 +11,9 @@ open. On PostgreSQL a batch is claimed with one statement:
     UPDATE clock SET marker = ... FROM due ... RETURNING ...
 
 so claims running at once (overlapping beat ticks, a second beat) take disjoint rows and a clock is
-claimed once. A clock whose row a transition holds (it is being closed right now) is skipped and left
-for the next scan. Elsewhere (SQLite for ``make run``) a portable ORM version does the same with a
+claimed once. A transition locks its case's open clock right after the case row
+(``workflow.services.clock_hold``), so a stage being completed right now is skipped, and the next
+scan finds it closed. Elsewhere (SQLite for ``make run``) a portable ORM version does the same with a
 conditional update. ``cases.reminders`` calls these inside its transaction and decides who is told.
 """
 

@@ -119,6 +119,17 @@ def clock_open(
     )
 
 
+def clock_hold(*, case_id: int) -> None:
+    """Lock the case's open clock for the rest of the caller's transaction (a transition about to
+    close it): the SLA scan's claim skips a locked clock (``SKIP LOCKED``), so a stage being
+    completed right now is not flagged overdue or warned about on the way out."""
+    list(
+        StageClock.objects.select_for_update()
+        .filter(case_id=case_id, completed_at__isnull=True)
+        .values_list("id", flat=True)
+    )
+
+
 def clock_close(*, case_id: int, at: dt.datetime, closed_by: str) -> int:
     """Close the case's open clock; returns how many rows closed (0 or 1)."""
     return StageClock.objects.filter(case_id=case_id, completed_at__isnull=True).update(

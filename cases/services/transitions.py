@@ -41,7 +41,7 @@ from cases.states import (
 )
 from core.errors import FieldErrors
 from workflow.models import StageClock
-from workflow.services import clock_close, clock_open, clock_remaining_days
+from workflow.services import clock_close, clock_hold, clock_open, clock_remaining_days
 
 logger = logging.getLogger(__name__)
 
@@ -138,6 +138,9 @@ def case_transition(
             raise StaleCase() from None
         if expected_version is not None and case.version != expected_version:
             raise StaleCase()
+        # Then the open clock (always in this order, so no deadlock with another transition): the
+        # SLA scan skips it while this move decides its fate.
+        clock_hold(case_id=case.pk)
         available = {t.name: t for t in case.get_available_state_transitions()}
         if action not in available:
             raise TransitionNotAllowed(

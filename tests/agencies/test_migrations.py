@@ -11,6 +11,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.contrib.admin.models import CHANGE, LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, connection, transaction
 from django.db.migrations.executor import MigrationExecutor
 
@@ -85,7 +87,20 @@ def _old_rows(executor: MigrationExecutor) -> dict[str, int]:
         started_at=STARTED,
         due_at=dt.datetime(2026, 10, 16, 23, 59, 59, tzinfo=SHANGHAI),
     )
-    return {"user": user.pk, "case": case.pk, "clock": clock.pk}
+    # As on a database from before the move (agencies/0003 run backwards put it back): the agency's
+    # content type is cases', with the admin's history of an edit.
+    assert not ContentType.objects.filter(app_label="agencies", model="agency").exists()
+    old_type = ContentType.objects.get(app_label="cases", model="agency")
+    LogEntry.objects.create(
+        content_type_id=old_type.pk,
+        object_id="440300",
+        object_repr="440300 深圳市医疗保障局",
+        action_flag=CHANGE,
+        user_id=user.pk,
+        change_message="transfer_out_days",
+        action_time=STARTED,
+    )
+    return {"user": user.pk, "case": case.pk, "clock": clock.pk, "content_type": old_type.pk}
 
 
 @pytest.mark.django_db(transaction=True)
@@ -113,5 +128,22 @@ def test_agencies_leave_cases_with_every_row_and_foreign_key():
     assert clock.warn_at == dt.datetime(2026, 10, 14, tzinfo=SHANGHAI)
     assert clock.escalate_at == dt.datetime(2026, 10, 21, 23, 59, 59, tzinfo=SHANGHAI)
     # The foreign keys followed the renamed table and are still enforced by the database.
-    with pytest.raises(IntegrityError), transaction.atomic():
-        TransferCase.objects.filter(pk=case.pk).update(to_agency_id="999999")
+    for model, pk, field in (
+        (TransferCase, case.pk, "to_agency_id"),
+        (User, ids["user"], "agency_id"),
+        (StageClock, clock.pk, "agency_id"),
+    ):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            model.objects.filter(pk=pk).update(**{field: "999999"})
+    # overdue_since is gone with its index; the agency's admin history came along.
+    columns = {
+        c.name
+        for c in connection.introspection.get_table_description(
+            connection.cursor(), TransferCase._meta.db_table
+        )
+    }
+    assert "overdue_since" not in columns
+    agency_type = ContentType.objects.get_for_model(Agency)
+    assert agency_type.pk == ids["content_type"]
+    assert LogEntry.objects.get(content_type=agency_type).object_id == "440300"
+    assert not ContentType.objects.filter(app_label="cases", model="agency").exists()

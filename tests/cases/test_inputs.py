@@ -11,10 +11,16 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import AccessToken
 
 from api.serializers import CaseSubmitInputSerializer, TransitionInputSerializer
 from cases.admin import ApproveTransferOutForm, MoveBalanceForm, RequestMaterialsForm
 from cases.inputs import (
+    AMOUNT_TEXT_MAX_LENGTH,
+    CONTRIBUTION_MONTHS_MAX,
+    MATERIAL_MAX_LENGTH,
+    MATERIALS_MAX_ITEMS,
     MSG_AMOUNT,
     MSG_AMOUNT_DECIMALS,
     MSG_AMOUNT_NEGATIVE,
@@ -98,37 +104,58 @@ def test_dates_of_cover():
 # --- the same rule in every face -----------------------------------------------------------------
 
 
+def api_move(case, persona, action: str, body: dict) -> dict:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(persona)}")
+    response = client.post(
+        f"/api/v1/cases/{case.reference}/transitions/{action}/", body, format="json"
+    )
+    assert response.status_code == 400, response.content
+    return response.json()["errors"]
+
+
 def test_the_api_the_admin_and_the_service_refuse_an_amount_with_the_same_words(
     case_in_state, personas
 ):
     expected = [str(MSG_AMOUNT_DECIMALS)]
-    body = TransitionInputSerializer(data={"amount": "1.234"})
-    assert not body.is_valid()
-    assert [str(m) for m in body.errors["amount"]] == expected
+    case = case_in_state("transfer_in_confirmed")
+    assert api_move(case, personas["cw_in"], "move_balance", {"amount": "1.234"}) == {
+        "amount": expected
+    }
     form = MoveBalanceForm(data={"version": 1, "amount": "1.234"})
     assert not form.is_valid()
     assert form.errors["amount"] == expected
-    case = case_in_state("transfer_in_confirmed")
     with pytest.raises(InvalidInput) as refused:
         case_transition(
             case=case, action="move_balance", actor=personas["cw_in"], payload={"amount": "1.234"}
         )
-    assert refused.value.errors["amount"] == expected
+    assert refused.value.errors == {"amount": expected}
 
 
-def test_the_api_the_admin_and_the_service_refuse_a_long_note_with_the_same_limit(
-    case_in_state, personas
-):
+def test_the_admin_and_the_service_say_the_months_rule_in_its_own_words(case_in_state, personas):
+    expected = [str(MSG_MONTHS_RANGE)]
+    form = ApproveTransferOutForm(
+        data={"version": 1, "contribution_months": 1201, "personal_account_balance": "1"}
+    )
+    assert not form.is_valid()
+    assert form.errors == {"contribution_months": expected}
+    with pytest.raises(InvalidInput) as refused:
+        case_transition(
+            case=case_in_state("applied"),
+            action="approve_transfer_out",
+            actor=personas["cw_out"],
+            payload={"contribution_months": 1201, "personal_account_balance": "1"},
+        )
+    assert refused.value.errors == {"contribution_months": expected}
+
+
+def test_a_long_note_is_one_message_in_the_admin_and_the_service(case_in_state, personas):
     note = "x" * (NOTE_MAX_LENGTH + 1)
-    body = TransitionInputSerializer(data={"note": note})
-    assert not body.is_valid()
-    assert "note" in body.errors
-    assert not CaseSubmitInputSerializer(data={"note": note}).is_valid()
     form = ApproveTransferOutForm(
         data={"version": 1, "contribution_months": 1, "personal_account_balance": "1", "note": note}
     )
     assert not form.is_valid()
-    assert str(MSG_NOTE_TOO_LONG) in form.errors["note"]
+    assert form.errors == {"note": [str(MSG_NOTE_TOO_LONG)]}
     with pytest.raises(InvalidInput) as refused:
         case_transition(
             case=case_in_state("applied"),
@@ -136,11 +163,38 @@ def test_the_api_the_admin_and_the_service_refuse_a_long_note_with_the_same_limi
             actor=personas["cw_out"],
             payload={"missing_materials": ["离职证明"], "note": note},
         )
-    assert refused.value.errors["note"] == [str(MSG_NOTE_TOO_LONG)]
+    assert refused.value.errors == {"note": [str(MSG_NOTE_TOO_LONG)]}
+
+
+def test_the_api_schema_takes_its_limits_from_the_rules():
+    fields = TransitionInputSerializer().fields
+    assert fields["note"].max_length == NOTE_MAX_LENGTH
+    assert fields["contribution_months"].max_value == CONTRIBUTION_MONTHS_MAX
+    assert fields["amount"].max_length == AMOUNT_TEXT_MAX_LENGTH
+    assert fields["missing_materials"].child.max_length == MATERIAL_MAX_LENGTH
+    assert fields["missing_materials"].max_length == MATERIALS_MAX_ITEMS
+    assert CaseSubmitInputSerializer().fields["note"].max_length == NOTE_MAX_LENGTH
+
+
+def test_a_body_field_of_another_action_is_not_judged(case_in_state, personas):
+    """The service reads only the fields of the action it runs: a stray balance on a rejection
+    is not an error (the serializer checks shapes, not meanings)."""
+    case = case_in_state("applied")
+    moved = case_transition(
+        case=case,
+        action="reject",
+        actor=personas["cw_out"],
+        payload={"reason_code": "arrears", "personal_account_balance": "x"},
+    )
+    assert moved.state == "rejected"
 
 
 def test_the_admin_materials_box_runs_the_materials_rule():
     form = RequestMaterialsForm(data={"version": 1, "missing_materials": "x" * 201})
+    assert not form.is_valid()
+    assert form.errors["missing_materials"] == [str(MSG_MATERIALS)]
+    too_many = "\n".join(f"材料{i}" for i in range(MATERIALS_MAX_ITEMS + 1))
+    form = RequestMaterialsForm(data={"version": 1, "missing_materials": too_many})
     assert not form.is_valid()
     assert form.errors["missing_materials"] == [str(MSG_MATERIALS)]
     form = RequestMaterialsForm(data={"version": 1, "missing_materials": "离职证明\n参保凭证"})
