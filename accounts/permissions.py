@@ -38,7 +38,7 @@ def _signed_in(user: Any) -> bool:
 
 def is_administrator(user: Any) -> bool:
     """May manage accounts and agencies (and read every case): a superuser or an ``admin``."""
-    return _signed_in(user) and (user.is_superuser or _role(user) == Role.ADMIN)
+    return _signed_in(user) and (bool(user.is_superuser) or _role(user) == Role.ADMIN)
 
 
 def is_staff_administrator(user: Any) -> bool:
@@ -151,24 +151,12 @@ class Reach:
     agency_code: str = ""
     province: str = ""
 
-    def covers(self, *, id_number_digest: str, agency_codes: tuple[str, ...]) -> bool:
-        """Whether a case of this person between these agencies is within reach."""
-        if self.everything:
-            return True
-        if self.id_number_digest:
-            return self.id_number_digest == id_number_digest
-        if self.agency_code:
-            return self.agency_code in agency_codes
-        if self.province:
-            return any(code[:2] == self.province for code in agency_codes)
-        return False
-
 
 def user_reach(user: Any) -> Reach | None:
     """What ``user`` may see, or None for nothing at all."""
     if not _signed_in(user):
         return None
-    if user.is_superuser or _role(user) == Role.ADMIN:
+    if is_administrator(user):
         return Reach(everything=True)
     if _role(user) == Role.APPLICANT:
         digest = getattr(user, "id_number_digest", "")
@@ -195,7 +183,7 @@ def user_supervises(user: Any) -> Reach | None:
     administrators every one; None for anybody else."""
     if not _signed_in(user):
         return None
-    if user.is_superuser or _role(user) == Role.ADMIN:
+    if is_administrator(user):
         return Reach(everything=True)
     if _role(user) != Role.SUPERVISOR or not user.agency_id:
         return None

@@ -49,6 +49,23 @@ MSG_ID_NUMBER_NOT_ALLOWED: Final = gettext_lazy("Only applicant accounts carry a
 MSG_ID_NUMBER_TAKEN: Final = gettext_lazy("An account for this ID number already exists.")
 
 
+def province_wide_problems(*, role: str, agency: Agency | None, province_wide: bool) -> list[str]:
+    """Why an account may not reach a whole province (empty when it may): only supervisors and
+    platforms, and only at their province's own agency. One rule for this service and the admin."""
+    if not province_wide:
+        return []
+    if role not in PROVINCE_WIDE_ROLES:
+        return [str(MSG_PROVINCE_WIDE_ROLE)]
+    if agency is not None and agency.level != AgencyLevel.PROVINCE:
+        # Reach over a whole province is the provincial bureau's, not a city's.
+        return [
+            str(MSG_PROVINCE_WIDE_LEVEL).format(
+                province_code=agency.province_code, code=agency.code
+            )
+        ]
+    return []
+
+
 def account_create(
     *,
     role: str,
@@ -106,17 +123,8 @@ def account_create(
                 add("agency_code", str(MSG_AGENCY_UNKNOWN).format(code=agency_code))
     elif agency_code:
         add("agency_code", str(MSG_AGENCY_NOT_ALLOWED))
-    if province_wide:
-        if role not in PROVINCE_WIDE_ROLES:
-            add("province_wide", str(MSG_PROVINCE_WIDE_ROLE))
-        elif agency is not None and agency.level != AgencyLevel.PROVINCE:
-            # Reach over a whole province is the provincial bureau's, not a city's.
-            add(
-                "province_wide",
-                str(MSG_PROVINCE_WIDE_LEVEL).format(
-                    province_code=agency.province_code, code=agency.code
-                ),
-            )
+    for message in province_wide_problems(role=role, agency=agency, province_wide=province_wide):
+        add("province_wide", message)
 
     if len(name) > NAME_MAX_LENGTH:
         add("name", str(MSG_NAME_TOO_LONG).format(limit=NAME_MAX_LENGTH))

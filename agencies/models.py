@@ -69,14 +69,19 @@ class Agency(models.Model):
             # Local windows may be shorter than the national ones, never longer.
             models.CheckConstraint(
                 name="agency_transfer_out_window",
-                condition=Q(transfer_out_days__gte=1, transfer_out_days__lte=10),
+                condition=Q(
+                    transfer_out_days__gte=1, transfer_out_days__lte=NATIONAL_TRANSFER_OUT_DAYS
+                ),
             ),
             models.CheckConstraint(
                 name="agency_transfer_in_window",
-                condition=Q(transfer_in_days__gte=1, transfer_in_days__lte=5),
+                condition=Q(
+                    transfer_in_days__gte=1, transfer_in_days__lte=NATIONAL_TRANSFER_IN_DAYS
+                ),
             ),
             models.CheckConstraint(
-                name="agency_balance_window", condition=Q(balance_days__gte=1, balance_days__lte=5)
+                name="agency_balance_window",
+                condition=Q(balance_days__gte=1, balance_days__lte=NATIONAL_BALANCE_DAYS),
             ),
         ]
 

@@ -19,13 +19,14 @@ from django.core.exceptions import RequestDataTooBig
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
 from rest_framework_simplejwt.exceptions import InvalidToken
 
 from cases.errors import ActionForbidden, StaleCase, TransitionNotAllowed, UnknownAction
 from cases.states import CaseState
-from core.errors import DomainError, InvalidInput
+from core.errors import MSG_INVALID_INPUT, DomainError, InvalidInput
 from core.problems import (
     PROBLEM_CONTENT_TYPE,
     problem_body,
@@ -34,6 +35,8 @@ from core.problems import (
 )
 
 logger = logging.getLogger(__name__)
+
+MSG_SERVER_ERROR = _lazy("Something went wrong on our side.")
 
 
 class RequestTooLarge(drf.APIException):
@@ -171,7 +174,7 @@ def problem_exception_handler(exc: Exception, context: Mapping[str, Any]) -> Res
                 problem_body(
                     status=400,
                     code=code,
-                    detail=_("The request has invalid fields."),
+                    detail=str(MSG_INVALID_INPUT),
                     errors=flatten_errors(exc.detail),
                 ),
                 headers,
@@ -203,9 +206,7 @@ def problem_exception_handler(exc: Exception, context: Mapping[str, Any]) -> Res
         logger.exception("database error")
     else:
         logger.exception("unhandled error in an API view")
-    return _response(
-        problem_body(status=500, code="server_error", detail=_("Something went wrong on our side."))
-    )
+    return _response(problem_body(status=500, code="server_error", detail=str(MSG_SERVER_ERROR)))
 
 
 # --- Django's error handlers (paths outside DRF views) -------------------------------------------
@@ -226,6 +227,4 @@ def handler404(request: HttpRequest, exception: Exception | None = None) -> Http
 
 
 def handler500(request: HttpRequest) -> HttpResponse:
-    return problem_response(
-        status=500, code="server_error", detail=_("Something went wrong on our side.")
-    )
+    return problem_response(status=500, code="server_error", detail=str(MSG_SERVER_ERROR))

@@ -41,6 +41,8 @@ USER_ACTION_CHOICES = [(str(a.value), a.label) for a in USER_ACTIONS]
 ORDERINGS = ("due_at", "-due_at", "created_at", "-created_at")
 SLA_FIRST_DAY = dt.date(1900, 1, 1)
 SLA_LAST_DAY = dt.date(9998, 12, 31)
+MSG_DATE_RANGE = _("Use a date from 1900-01-01 to 9998-12-31.")
+MSG_DATE_ORDER = _("date_from is after date_to.")
 
 
 # --- input ----------------------------------------------------------------------------------------
@@ -147,7 +149,7 @@ class CaseListQuerySerializer(serializers.Serializer):
     def validate_due_before(self, day: dt.date) -> dt.date:
         # Compared as an Asia/Shanghai instant in UTC: keep clear of date.min/max.
         if not (SLA_FIRST_DAY <= day <= SLA_LAST_DAY):
-            raise serializers.ValidationError(_("Use a date from 1900-01-01 to 9998-12-31."))
+            raise serializers.ValidationError(MSG_DATE_RANGE)
         return day
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
@@ -171,11 +173,9 @@ class SlaStatsQuerySerializer(serializers.Serializer):
         for name, day in (("date_from", start), ("date_to", end)):
             # The range is widened by a day and defaulted 30 days back: keep clear of date.min/max.
             if day is not None and not (SLA_FIRST_DAY <= day <= SLA_LAST_DAY):
-                raise serializers.ValidationError(
-                    {name: [_("Use a date from 1900-01-01 to 9998-12-31.")]}
-                )
+                raise serializers.ValidationError({name: [MSG_DATE_RANGE]})
         if start and end and start > end:
-            raise serializers.ValidationError({"date_from": [_("date_from is after date_to.")]})
+            raise serializers.ValidationError({"date_from": [MSG_DATE_ORDER]})
         if start and end and (end - start).days > 366:
             raise serializers.ValidationError({"date_to": [_("The range is at most 366 days.")]})
         return attrs

@@ -16,9 +16,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.permissions import assignee_counts, caseworkers_of
+from cases.messages import template_render
 from cases.reminders import Message, user_drafts
 from notifications.services import NotificationDraft, notifications_create
-from notifications.templates import template_render
 from workflow.calendar import get_calendar, local_date
 from workflow.models import StageClock
 

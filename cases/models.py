@@ -1,4 +1,4 @@
-"""The transfer case, its agencies and its audit trail. The state machine lives here."""
+"""The transfer case and its audit trail. The state machine lives here."""
 
 from __future__ import annotations
 
@@ -14,10 +14,11 @@ from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from accounts.permissions import user_acts_for, user_may_credit_balance, user_owns
 from agencies.models import Agency
-from agencies.policies import BalancePolicy
+from agencies.policies import STAGE_RESPONSIBLE, BalancePolicy, Responsible, Stage
 from cases.inputs import NOTE_MAX_LENGTH
 from cases.states import (
     OPEN_STATES,
+    STATE_STAGE,
     Action,
     CaseState,
     Channel,
@@ -46,9 +47,7 @@ def can_move_balance(case: TransferCase, user: Any) -> bool:
 
 def can_reject(case: TransferCase, user: Any) -> bool:
     """The agency whose move it is: transfer-out while applied, transfer-in after approval."""
-    if case.state == CaseState.APPLIED:
-        return can_act_for_from_agency(case, user)
-    return can_act_for_to_agency(case, user)
+    return user_acts_for(user, case.responsible_agency_code())
 
 
 def can_resubmit(case: TransferCase, user: Any) -> bool:
@@ -164,14 +163,7 @@ class TransferCase(ConcurrentTransitionMixin, models.Model):
             # Nobody may be insured twice: one open case per person and insurance type.
             models.UniqueConstraint(
                 fields=["id_number_digest", "insurance_type"],
-                condition=Q(
-                    state__in=[
-                        "applied",
-                        "materials_requested",
-                        "transfer_out_approved",
-                        "transfer_in_confirmed",
-                    ]
-                ),
+                condition=Q(state__in=[str(state) for state in OPEN_STATES]),
                 name="one_open_case_per_person_and_type",
             ),
         ]
@@ -199,13 +191,23 @@ class TransferCase(ConcurrentTransitionMixin, models.Model):
             and self.to_agency.balance_policy == BalancePolicy.TRANSFER
         )
 
+    def stage_agency(self, stage: str) -> Agency | None:
+        """The agency responsible for ``stage`` (``STAGE_RESPONSIBLE``); None for the applicant's."""
+        responsible = STAGE_RESPONSIBLE[Stage(stage)]
+        if responsible == Responsible.FROM_AGENCY:
+            return self.from_agency
+        if responsible == Responsible.TO_AGENCY:
+            return self.to_agency
+        return None
+
     def responsible_agency_code(self, state: str | None = None) -> str | None:
-        """The agency whose move it is in ``state`` (default: now); None for the applicant's
-        turn or a closed case."""
-        state = state or self.state
-        if state == CaseState.APPLIED:
+        """The code of the agency whose move it is in ``state`` (default: now); None for the
+        applicant's turn or a closed case. Read from the ids: no agency row is fetched."""
+        stage = STATE_STAGE.get(state or self.state)
+        responsible = STAGE_RESPONSIBLE[stage] if stage is not None else None
+        if responsible == Responsible.FROM_AGENCY:
             return self.from_agency_id
-        if state in (CaseState.TRANSFER_OUT_APPROVED, CaseState.TRANSFER_IN_CONFIRMED):
+        if responsible == Responsible.TO_AGENCY:
             return self.to_agency_id
         return None
 

@@ -7,37 +7,19 @@ about cases: this module decides who hears what.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any
 
 from django.utils import translation
 
 from accounts.models import Role, User
-from cases.states import RejectReason
+from cases.messages import APPLICANT_LANGUAGE, labels, template_render
+from cases.states import CaseState, RejectReason
 from core.identity import mask_id_numbers
 from notifications.models import ChannelName
 from notifications.services import NotificationDraft, notifications_create
-from notifications.templates import template_render
 
 if TYPE_CHECKING:
     from cases.models import CaseEvent
-
-APPLICANT_LANGUAGE: Final = "zh-hans"
-
-STATE_NAMES: Final = {
-    "applied": {"zh-hans": "已申请（转出地审核中）", "en": "applied (transfer-out review)"},
-    "materials_requested": {"zh-hans": "待补正", "en": "materials requested"},
-    "transfer_out_approved": {
-        "zh-hans": "转出地已办结（转入地接收中）",
-        "en": "transferred out (transfer-in review)",
-    },
-    "transfer_in_confirmed": {
-        "zh-hans": "转入地已接收（个人账户划转中）",
-        "en": "transferred in (personal account moving)",
-    },
-    "balance_moved": {"zh-hans": "已办结（个人账户已划转）", "en": "completed"},
-    "rejected": {"zh-hans": "不予受理 / 审核不通过", "en": "rejected"},
-    "withdrawn": {"zh-hans": "已撤回", "en": "withdrawn"},
-}
 
 
 def _detail(event: CaseEvent) -> dict[str, str]:
@@ -72,7 +54,7 @@ def case_event_notify(event: CaseEvent) -> list[int]:
     case = event.case
     context = {
         "reference": case.reference,
-        "state": STATE_NAMES.get(event.to_state, {"zh-hans": event.to_state}),
+        "state": labels(CaseState, event.to_state),
         "detail": _detail(event),
     }
     subject, body = template_render("status_changed", context=context, language=APPLICANT_LANGUAGE)

@@ -147,8 +147,7 @@ def expected_completion_on(
         stages = [s for s in stages if s != Stage.TRANSFER_IN_CONFIRMED]
     try:
         for stage in stages:
-            agency = case.from_agency if stage == Stage.APPLIED else case.to_agency
-            days = window_for(stage, agency)
+            days = window_for(stage, case.stage_agency(stage))
             if days:
                 start, _provisional = calendar.add_working_days(start, days)
     except ValueError:

@@ -30,10 +30,10 @@ from accounts.permissions import (
 )
 from agencies.models import Agency
 from agencies.policies import Stage
+from cases.messages import APPLICANT_LANGUAGE, labels, template_render
 from cases.models import TransferCase
 from notifications.models import ChannelName
 from notifications.services import NotificationDraft, notifications_create
-from notifications.templates import template_render
 from workflow.calendar import SHANGHAI
 from workflow.claims import (
     DUE_SOON,
@@ -50,14 +50,6 @@ logger = logging.getLogger(__name__)
 
 # The report keeps at most this many references per kind (counts are complete).
 REPORT_SAMPLE: Final = 100
-APPLICANT_LANGUAGE: Final = "zh-hans"
-
-STAGE_NAMES: Final = {
-    Stage.APPLIED: {"zh-hans": "转出地审核", "en": "transfer-out review"},
-    Stage.MATERIALS_REQUESTED: {"zh-hans": "待补正", "en": "waiting for materials"},
-    Stage.TRANSFER_OUT_APPROVED: {"zh-hans": "转入地接收", "en": "transfer-in review"},
-    Stage.TRANSFER_IN_CONFIRMED: {"zh-hans": "个人账户划转", "en": "personal account transfer"},
-}
 
 
 @dataclass(slots=True)
@@ -286,7 +278,7 @@ def _drafts(kind: str, due: list[_Due]) -> list[NotificationDraft]:
         key = f"{kind}:{clock.id}"
         context = {
             "reference": d.reference,
-            "stage": STAGE_NAMES.get(clock.stage, {"zh-hans": clock.stage, "en": clock.stage}),
+            "stage": labels(Stage, clock.stage),
             "due_at": _format_instant(clock.due_at),
             "days_left": due_soon_days(clock.window_days) if clock.window_days else 0,
             "escalation_days": d.escalation_days or "",

@@ -13,7 +13,7 @@ from celery import shared_task
 from cases.digest import sla_digest as sla_digest_run
 from cases.reminders import sla_scan as sla_scan_run
 from cases.services import idempotency_records_purge
-from core.metrics import sla_scan_record
+from workflow.metrics import sla_scan_record
 
 
 # Not acks_late: a scan lost with its worker is simply the next minute's scan.

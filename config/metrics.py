@@ -18,7 +18,7 @@ from django.utils import timezone
 from prometheus_client.core import REGISTRY, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from core import metrics as ops
+from workflow import metrics as ops
 
 logger = logging.getLogger(__name__)
 

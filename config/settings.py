@@ -285,7 +285,7 @@ SPECTACULAR_SETTINGS = {
 # shares them; the local-memory default counts per process.
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 # Login lock-out (django-axes): 5 failures for one username from one address lock that pair out for
-# 15 minutes; answered 429 with problem details (config/auth.py, api/views.py).
+# 15 minutes; answered 429 with problem details (config/auth.py, api/views/auth.py).
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = dt.timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]

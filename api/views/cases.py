@@ -11,6 +11,7 @@ from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -58,6 +59,9 @@ from cases.selectors import (
 from cases.services import Applicant, case_assign, case_submit, case_transition
 from cases.states import USER_ACTIONS
 
+# A case that does not exist and one the user may not see get the same answer.
+MSG_NO_SUCH_CASE = _lazy("There is no case with this reference that you may see.")
+
 
 def etag_for(case: TransferCase) -> str:
     return f'W/"{case.version}"'
@@ -83,7 +87,7 @@ def expected_version(request: Request, current: int | None = None) -> int | None
 def _visible_case(request: Request, reference: str) -> TransferCase:
     case = case_get_for(user=request.user, reference=reference)
     if case is None:
-        raise NotFound(_("There is no case with this reference that you may see."))
+        raise NotFound(MSG_NO_SUCH_CASE)
     return case
 
 
@@ -186,7 +190,7 @@ class CaseDetailView(APIView):
         the actions you may take now. A case you may not see is a 404."""
         case = case_document_get_for(user=request.user, reference=reference)
         if case is None:
-            raise NotFound(_("There is no case with this reference that you may see."))
+            raise NotFound(MSG_NO_SUCH_CASE)
         return _case_response(case, request)
 
 

@@ -47,6 +47,6 @@ class SlaStatsView(APIView):
         date_to = query.validated_data.get("date_to") or local_date(now)
         date_from = query.validated_data.get("date_from") or date_to - dt.timedelta(days=30)
         if date_from > date_to:
-            raise serializers.ValidationError({"date_from": [_("date_from is after date_to.")]})
+            raise serializers.ValidationError({"date_from": [s.MSG_DATE_ORDER]})
         stats = sla_stats(user=request.user, date_from=date_from, date_to=date_to, now=now)
         return Response(render(s.SlaStatsSerializer, stats), status=status.HTTP_200_OK)

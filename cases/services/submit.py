@@ -13,8 +13,13 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Role, User
-from accounts.permissions import user_may_submit, user_may_submit_at, user_submits_on_behalf
+from accounts.models import User
+from accounts.permissions import (
+    user_is_applicant,
+    user_may_submit,
+    user_may_submit_at,
+    user_submits_on_behalf,
+)
 from agencies.models import Agency
 from agencies.policies import Stage
 from cases.errors import MSG_DUPLICATE_OPEN_CASE, MSG_NOT_ALLOWED_TO_SUBMIT, ActionForbidden
@@ -157,7 +162,7 @@ def case_submit(
     now = now or timezone.now()
     if not user_may_submit(actor):
         raise ActionForbidden(Action.SUBMIT, str(MSG_NOT_ALLOWED_TO_SUBMIT))
-    if actor.role == Role.APPLICANT:
+    if user_is_applicant(actor):
         applicant = _applicant_from_account(actor, applicant)
     if applicant is None:
         raise InvalidInput({"applicant": [_("Give the applicant's name and ID number.")]})
@@ -202,7 +207,7 @@ def case_submit(
             id_number_digest=digest,
             id_number_masked=id_number_mask(clean["id_number"]),
             phone=clean["phone"],
-            applicant=actor if actor.role == Role.APPLICANT else None,
+            applicant=actor if user_is_applicant(actor) else None,
             submitted_by=actor,
             stopped_at_source_on=clean["stopped_at_source_on"],
             enrolled_at_target_on=clean["enrolled_at_target_on"],

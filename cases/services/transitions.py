@@ -198,7 +198,7 @@ def _apply(
     clock_close(case_id=case.pk, at=now, closed_by=action)
     stage = STATE_STAGE.get(CaseState(case.state))
     if stage is not None:
-        agency = case.to_agency if stage != Stage.APPLIED else case.from_agency
+        agency = case.stage_agency(stage)
         window = None
         if action == Action.RESUBMIT_MATERIALS:
             window = _window_after_materials(case)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.core.management import call_command
 
+from accounts.models import Role, User
 from agencies.models import Agency
 from cases.digest import DIGEST, sla_digest
 from cases.models import TransferCase
@@ -44,12 +45,31 @@ def test_due_soon_goes_to_the_assignee_only_with_email(case, personas):
     cw = personas["cw_out"]
     cw.email = "sz_cw@example.com"
     cw.save()
+    # A second caseworker of the agency: told only while the case is unassigned.
+    User.objects.create(username="sz_cw2", role=Role.CASEWORKER, agency_id="440300")
     case.assignee = cw
     case.save(update_fields=["assignee"])
     sla_scan(now=at("2026-10-14 00:00"))
     assert sorted(
-        Notification.objects.filter(kind="due_soon").values_list("channel", "address")
-    ) == [("email", "sz_cw@example.com"), ("in_app", "")]
+        Notification.objects.filter(kind="due_soon").values_list("recipient", "channel", "address")
+    ) == [(cw.pk, "email", "sz_cw@example.com"), (cw.pk, "in_app", "")]
+
+
+def test_unassigned_due_soon_goes_to_every_caseworker_of_the_agency(case, personas):
+    second = User.objects.create(username="sz_cw2", role=Role.CASEWORKER, agency_id="440300")
+    User.objects.create(
+        username="sz_cw_gone", role=Role.CASEWORKER, agency_id="440300", is_active=False
+    )
+    sla_scan(now=at("2026-10-14 00:00"))
+    clock = open_clock(case)
+    assert sorted(
+        Notification.objects.filter(kind="due_soon").values_list("dedup_key", flat=True)
+    ) == sorted(
+        [
+            f"due_soon:{clock.pk}:u{personas['cw_out'].pk}:in_app",
+            f"due_soon:{clock.pk}:u{second.pk}:in_app",
+        ]
+    )
 
 
 def test_overdue_flags_the_stage_after_the_deadline(case, personas):
@@ -78,6 +98,41 @@ def test_escalation_to_supervisors_two_working_days_later(case, personas):
     rows = Notification.objects.filter(kind="escalation")
     assert [n.recipient for n in rows] == [personas["supervisor"]]
     assert "超期督办" in rows[0].subject
+
+
+def test_escalation_reaches_province_wide_supervisors_and_no_other_agencys(case, personas):
+    provincial = User.objects.create(
+        username="gd_sup", role=Role.SUPERVISOR, agency_id="440000", province_wide=True
+    )
+    User.objects.create(username="cs_sup", role=Role.SUPERVISOR, agency_id="430100")
+    User.objects.create(
+        username="gz_sup", role=Role.SUPERVISOR, agency_id="440100"
+    )  # same province, not province-wide: not over Shenzhen
+    sla_scan(now=at("2026-10-17 00:00"))
+    sla_scan(now=at("2026-10-20 23:59:59"))
+    recipients = set(
+        Notification.objects.filter(kind="escalation").values_list("recipient__username", flat=True)
+    )
+    assert recipients == {personas["supervisor"].username, provincial.username}
+
+
+def test_sla_messages_have_stable_dedup_keys_and_reach_the_agency_webhook(case, personas):
+    Agency.objects.filter(code="440300").update(
+        webhook_url="https://sz.example/hook", webhook_secret="s"
+    )
+    sla_scan(now=at("2026-10-17 00:00"))
+    sla_scan(now=at("2026-10-20 23:59:59"))
+    clock = open_clock(case)
+    cw, sup = personas["cw_out"].pk, personas["supervisor"].pk
+    keys = set(
+        Notification.objects.exclude(kind="status_changed").values_list("dedup_key", "address")
+    )
+    assert keys == {
+        (f"overdue:{clock.pk}:u{cw}:in_app", ""),
+        (f"overdue:{clock.pk}:agency:webhook", "https://sz.example/hook"),
+        (f"escalation:{clock.pk}:u{sup}:in_app", ""),
+        (f"escalation:{clock.pk}:agency:webhook", "https://sz.example/hook"),
+    }
     assert kinds(sla_scan(now=at("2026-10-21 10:00"))) == {}
 
 
@@ -121,6 +176,11 @@ def test_materials_reminder_after_five_working_days(case, personas):
         ("sms", None, "13812345678"),
     ]
     assert "离职证明" in rows[0].body
+    clock = open_clock(case)
+    assert [n.dedup_key for n in rows] == [
+        f"materials_reminder:{clock.pk}:u{personas['applicant'].pk}:in_app",
+        f"materials_reminder:{clock.pk}:applicant:sms",
+    ]
     assert kinds(sla_scan(now=at("2026-10-12 10:00"))) == {}
 
 

@@ -1,4 +1,5 @@
-"""ID numbers: the check character, the birth date, the length, lower-case x; masks; encryption."""
+"""Identity data (core.identity): ID numbers (check character, birth date, length, lower-case x,
+encryption, digests, masks), names and phone numbers, and masking ID numbers in free text."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test import override_settings
 
-from core import identity as pii
+from core import identity
 from core.identity import (
     MSG_ID_ADDRESS,
     MSG_ID_BIRTH_DATE,
@@ -63,7 +64,7 @@ def test_invalid_id_numbers_say_what_is_wrong(raw, message):
 
 
 def test_the_documented_example_check_character():
-    assert pii.id_number_check_char("11010519491231002") == "X"
+    assert identity.id_number_check_char("11010519491231002") == "X"
 
 
 def test_masks():
@@ -89,7 +90,7 @@ def test_encryption_round_trip_and_key_rotation():
 
     with override_settings(ID_NUMBER_KEYS=[new_key, *settings.ID_NUMBER_KEYS]):
         assert id_number_decrypt(token) == "11010519491231002X"  # old rows still readable
-        rotated = pii.id_number_reencrypt(token)
+        rotated = identity.id_number_reencrypt(token)
     with override_settings(ID_NUMBER_KEYS=[new_key]):
         assert id_number_decrypt(rotated) == "11010519491231002X"
         with pytest.raises(ValueError, match="cannot be decrypted") as err:
@@ -104,9 +105,43 @@ def test_digest_is_keyed_and_stable():
     assert other != id_number_digest("11010519491231002X")
 
 
+def test_names_are_stripped_and_at_most_50_characters():
+    assert identity.name_clean(" 张三 ") == "张三"
+    assert identity.name_clean("欧" * identity.NAME_MAX_LENGTH) == "欧" * 50
+    for bad in ("", "   ", "欧" * 51):
+        with pytest.raises(ValidationError) as refused:
+            identity.name_clean(bad)
+        assert refused.value.messages == [str(identity.MSG_NAME)]
+
+
+def test_phones_are_7_to_15_digits_or_nothing():
+    assert identity.phone_validate(" 13812345678 ") == "13812345678"
+    assert identity.phone_validate("") == ""
+    for bad in ("123456", "1" * 16, "138-1234-5678", "138 1234 5678"):
+        with pytest.raises(ValidationError) as refused:
+            identity.phone_validate(bad)
+        assert refused.value.messages == [str(identity.MSG_PHONE)]
+
+
+def test_id_numbers_in_free_text_are_masked():
+    assert (
+        identity.mask_id_numbers("退回：11010519491231002X 不符") == "退回：110105********002X 不符"
+    )
+    assert identity.mask_id_numbers("13812345678") == "13812345678"
+
+
 @pytest.mark.django_db
 def test_no_plain_id_number_at_rest(submit_case, personas):
+    from cases.services import case_transition
+
     case = submit_case(actor=personas["cw_out"])
+    # A state change writes notification rows (texts, payloads) too.
+    case_transition(
+        case=case,
+        action="request_materials",
+        actor=personas["cw_out"],
+        payload={"missing_materials": ["离职证明"]},
+    )
     plain = id_number_decrypt(case.id_number_encrypted)
     assert str(case) == f"{case.reference} {plain[:6]}********{plain[-4:]}"
     with connection.cursor() as cursor:
@@ -115,6 +150,7 @@ def test_no_plain_id_number_at_rest(submit_case, personas):
             "cases_caseevent",
             "accounts_user",
             "workflow_stageclock",
+            "notifications_notification",
         ):
             cursor.execute(f"SELECT * FROM {table}")  # noqa: S608 - fixed table names
             dump = repr(cursor.fetchall())

@@ -13,8 +13,8 @@ from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
 from config import metrics
-from core import metrics as ops
 from notifications.models import Notification
+from workflow import metrics as ops
 from workflow.models import StageClock
 
 pytestmark = pytest.mark.django_db

@@ -1,6 +1,7 @@
-"""Figures for operators that a worker leaves in Redis for every web process's ``/metrics``.
+"""The SLA scan's figures for operators, left in Redis by the worker that ran it, so every web
+process's ``/metrics`` reports the same last scan.
 
-config/metrics.py reads them at scrape time; the SLA scan task writes them (``sla_scan_record``).
+config/metrics.py reads them at scrape time; the scan task (cases.tasks) writes them.
 """
 
 from __future__ import annotations

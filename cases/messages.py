@@ -1,8 +1,10 @@
-"""Message templates, in zh-Hans (the default) and en, as a Python table.
+"""What applicants and staff are told, in zh-Hans (the default) and en: the texts of every message
+cases sends through the outbox (notifications knows no transfer rules and no texts).
 
 Each kind has a subject and a body per language, with ``str.format`` placeholders. A context value
-may be a plain value or a mapping of language to value (a stage's name in both languages), so the
-cause needs no knowledge of which language a recipient reads.
+may be a plain value or a mapping of language to value (a stage's name in both languages: ``labels``
+gives one from the states' and stages' own labels), so the cause needs no knowledge of which
+language a recipient reads.
 """
 
 from __future__ import annotations
@@ -11,9 +13,13 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from django.conf import settings
+from django.db.models import TextChoices
+from django.utils import translation
 
 DEFAULT_LANGUAGE: Final = "zh-hans"
 LANGUAGES: Final = ("zh-hans", "en")
+# Applicants read zh-Hans: their accounts carry no language yet.
+APPLICANT_LANGUAGE: Final = DEFAULT_LANGUAGE
 
 TEMPLATES: Final[dict[str, dict[str, tuple[str, str]]]] = {
     "due_soon": {
@@ -98,3 +104,14 @@ def template_render(
         for key, value in context.items()
     }
     return subject.format_map(values)[:200], body.format_map(values)
+
+
+def labels(choices: type[TextChoices], value: str) -> dict[str, str]:
+    """A state's or stage's own label in every language (the code itself when unknown)."""
+    if value not in choices.values:
+        return dict.fromkeys(LANGUAGES, value)
+    out = {}
+    for language in LANGUAGES:
+        with translation.override(language):
+            out[language] = str(choices(value).label)
+    return out
