@@ -19,7 +19,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
 from rest_framework_simplejwt.exceptions import InvalidToken
@@ -36,7 +36,7 @@ from core.problems import (
 
 logger = logging.getLogger(__name__)
 
-MSG_SERVER_ERROR = _lazy("Something went wrong on our side.")
+MSG_SERVER_ERROR = gettext_lazy("Something went wrong on our side.")
 
 
 class RequestTooLarge(drf.APIException):

@@ -15,6 +15,7 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
@@ -36,6 +37,7 @@ from cases.states import (
     Scope,
 )
 from core.identity import NAME_MAX_LENGTH, PHONE_TEXT_MAX_LENGTH
+from workflow.calendar import local_date
 
 USER_ACTION_CHOICES = [(str(a.value), a.label) for a in USER_ACTIONS]
 ORDERINGS = ("due_at", "-due_at", "created_at", "-created_at")
@@ -43,6 +45,9 @@ SLA_FIRST_DAY = dt.date(1900, 1, 1)
 SLA_LAST_DAY = dt.date(9998, 12, 31)
 MSG_DATE_RANGE = _("Use a date from 1900-01-01 to 9998-12-31.")
 MSG_DATE_ORDER = _("date_from is after date_to.")
+SLA_DEFAULT_DAYS = 30
+SLA_MAX_DAYS = 366
+MSG_RANGE_TOO_LONG = _("The range is at most 366 days.")
 
 
 # --- input ----------------------------------------------------------------------------------------
@@ -169,16 +174,20 @@ class SlaStatsQuerySerializer(serializers.Serializer):
     date_to = serializers.DateField(required=False, help_text=_("Default: today"))
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        start, end = attrs.get("date_from"), attrs.get("date_to")
-        for name, day in (("date_from", start), ("date_to", end)):
+        """The range asked for, its defaults filled in first, so the limits hold for every range
+        (a ``date_from`` alone is checked against today, the default end)."""
+        for name in ("date_from", "date_to"):
+            day = attrs.get(name)
             # The range is widened by a day and defaulted 30 days back: keep clear of date.min/max.
             if day is not None and not (SLA_FIRST_DAY <= day <= SLA_LAST_DAY):
                 raise serializers.ValidationError({name: [MSG_DATE_RANGE]})
-        if start and end and start > end:
+        end = attrs.get("date_to") or local_date(timezone.now())
+        start = attrs.get("date_from") or end - dt.timedelta(days=SLA_DEFAULT_DAYS)
+        if start > end:
             raise serializers.ValidationError({"date_from": [MSG_DATE_ORDER]})
-        if start and end and (end - start).days > 366:
-            raise serializers.ValidationError({"date_to": [_("The range is at most 366 days.")]})
-        return attrs
+        if (end - start).days > SLA_MAX_DAYS:
+            raise serializers.ValidationError({"date_to": [MSG_RANGE_TOO_LONG]})
+        return {"date_from": start, "date_to": end}
 
 
 # --- output: each renders one response ------------------------------------------------------------

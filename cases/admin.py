@@ -10,6 +10,7 @@ POST whose number becomes a keyed digest before it goes anywhere (never a URL, s
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from typing import Any
 from urllib.parse import urlencode
 
@@ -39,7 +40,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
@@ -76,13 +77,17 @@ from cases.services import case_allowed_actions, case_assign, case_transition
 from cases.states import USER_ACTIONS, Action, CaseState, RejectReason
 from core.errors import DomainError, InvalidInput
 from core.identity import id_number_digest, id_number_validate, phone_mask
+from core.throttling import IdLookupThrottle
 from workflow.calendar import end_of_day, get_calendar, local_date
 from workflow.models import StageClock
+
+logger = logging.getLogger(__name__)
 
 MSG_TRANSITION_DONE = _("{action}: done. The case is now “{state}”.")
 MSG_ASSIGNED = _("The case is now assigned to {assignee}.")
 MSG_UNASSIGNED = _("The case is no longer assigned to anyone.")
 MSG_ID_LOOKUP_NONE = _("No case you can see has this ID number.")
+MSG_ID_LOOKUP_THROTTLED = _("Too many ID number lookups; try again later.")
 MSG_DAYS_OVERDUE = _("overdue by {days} working day(s)")
 
 # Windows an agency's supervisor may shorten for their own agency; everything else is the
@@ -616,6 +621,20 @@ class TransferCaseAdmin(admin.ModelAdmin):
             )
         )
 
+    def lookup_allowed(self, lookup: str, value: str, request: HttpRequest | None = None) -> bool:
+        """Only the filters in the sidebar: any other lookup in the URL (``phone__startswith``,
+        ``__regex``, ``created_at__year``) would let a user probe fields the list masks. Refused
+        lookups are a 400; so is a value no database column can hold (a NUL)."""
+        if "\x00" in str(value):
+            return False
+        allowed = set()
+        for spec in self.list_filter:
+            if isinstance(spec, str):
+                allowed |= {f"{spec}__exact", f"{spec}__isnull"}
+            else:
+                allowed.add(spec.parameter_name)
+        return lookup in allowed
+
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet, search_term: str
     ) -> tuple[QuerySet, bool]:
@@ -632,7 +651,9 @@ class TransferCaseAdmin(admin.ModelAdmin):
             return "-"
         day = local_date(due_at).isoformat()
         if getattr(case, "current_due_provisional", False):
-            return f"{day} {_t('(provisional)')}"
+            # Outside the f-string: xgettext does not look inside one.
+            label = gettext("(provisional)")
+            return f"{day} {label}"
         return day
 
     @admin.display(description=_("overdue"), boolean=True, ordering="is_overdue")
@@ -677,7 +698,7 @@ class TransferCaseAdmin(admin.ModelAdmin):
         case = self.get_object(request, unquote(object_id))
         if case is None:
             # Outside the user's scope and nonexistent look the same.
-            raise Http404(_t("No such case."))
+            raise Http404(gettext("No such case."))
         return case
 
     def change_view(
@@ -754,7 +775,7 @@ class TransferCaseAdmin(admin.ModelAdmin):
         """GET: the action's form. POST: ``case_transition`` with the version the form showed."""
         case = self._case_or_404(request, object_id)
         if action not in USER_ACTIONS:
-            raise Http404(_t("No such action."))
+            raise Http404(gettext("No such action."))
         form_class = TRANSITION_FORMS.get(action, TransitionForm)
         if request.method == "POST":
             form = form_class(request.POST)
@@ -828,7 +849,7 @@ class TransferCaseAdmin(admin.ModelAdmin):
             return self._assign(request, case, form.cleaned_data["assignee"])
         if request.method != "POST":
             form.initial["assignee"] = case.assignee_id
-        return self._render(request, "action_form.html", case, title=_t("Assign"), form=form)
+        return self._render(request, "action_form.html", case, title=gettext("Assign"), form=form)
 
     def _assign(
         self, request: HttpRequest, case: TransferCase, assignee: User | None
@@ -861,6 +882,11 @@ class TransferCaseAdmin(admin.ModelAdmin):
         if not self.has_view_permission(request):
             raise PermissionDenied
         changelist_url = self._url("changelist")
+        throttle = IdLookupThrottle()
+        if not throttle.allow_request(request, None):
+            logger.warning("admin id lookup throttled user=%s", request.user.pk)
+            self.message_user(request, MSG_ID_LOOKUP_THROTTLED, messages.ERROR)
+            return redirect(changelist_url)
         form = IdNumberLookupForm(request.POST)
         if not form.is_valid():
             for error in form.errors.get("id_number", []):
@@ -871,6 +897,11 @@ class TransferCaseAdmin(admin.ModelAdmin):
             self.get_queryset(request)
             .filter(id_number_digest=digest)
             .values_list("pk", flat=True)[:2]
+        )
+        # The audit trail of who looked whom up: the digest's head identifies the person to an
+        # operator holding the key, the number itself never reaches a log.
+        logger.info(
+            "admin id lookup user=%s digest=%s found=%d", request.user.pk, digest[:12], len(found)
         )
         if not found:
             self.message_user(request, MSG_ID_LOOKUP_NONE, messages.WARNING)

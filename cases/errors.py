@@ -20,6 +20,10 @@ MSG_UNKNOWN_ACTION = _("There is no action called {action}.")
 MSG_DUPLICATE_OPEN_CASE = _(
     "This person already has an open transfer case for this insurance type ({reference})."
 )
+# The same refusal to a caller who may not see that case: it exists, nothing more (quality.md R15).
+MSG_DUPLICATE_OPEN_CASE_UNSEEN = _(
+    "This person already has an open transfer case for this insurance type."
+)
 MSG_NOT_ALLOWED_TO_SUBMIT = _("Your account may not submit transfer applications.")
 
 

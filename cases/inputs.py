@@ -22,6 +22,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from cases.states import Channel, InsuranceType, RejectReason
+from core.identity import mask_id_numbers
 
 # --- limits ----------------------------------------------------------------------------------------
 
@@ -73,11 +74,12 @@ def _invalid(message: Any) -> ValidationError:
 
 
 def note_clean(value: Any) -> str:
-    """Free text for the timeline: at most ``NOTE_MAX_LENGTH`` characters."""
+    """Free text for the timeline: at most ``NOTE_MAX_LENGTH`` characters, anything shaped like an
+    ID number masked (it reaches the applicant's messages, the case document and the events)."""
     note = str(value or "")
     if len(note) > NOTE_MAX_LENGTH:
         raise _invalid(MSG_NOTE_TOO_LONG)
-    return note
+    return mask_id_numbers(note)
 
 
 def amount_parse(value: Any) -> Decimal:
@@ -160,7 +162,8 @@ def materials_parse(value: Any) -> list[str]:
         )
     ):
         raise _invalid(MSG_MATERIALS)
-    return [m.strip() for m in value]
+    # Sent to the applicant by SMS and shown on every face: never an ID number in full.
+    return [mask_id_numbers(m.strip()) for m in value]
 
 
 def materials_from_lines(text: str) -> list[str]:

@@ -232,14 +232,15 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["api.parsers.LimitedJSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_THROTTLE_CLASSES": [
-        "api.throttling.AnonThrottle",
-        "api.throttling.UserThrottle",
+        "core.throttling.AnonThrottle",
+        "core.throttling.UserThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("THROTTLE_ANON", default="120/min"),
         "user": env.str("THROTTLE_USER", default="1200/min"),
         "status_lookup": env.str("THROTTLE_STATUS_LOOKUP", default="10/min"),
         "login": env.str("THROTTLE_LOGIN", default="20/min"),
+        "id_lookup": env.str("THROTTLE_ID_LOOKUP", default="20/hour"),
     },
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "api.exceptions.problem_exception_handler",
@@ -247,6 +248,9 @@ REST_FRAMEWORK = {
     "DATETIME_FORMAT": "iso-8601",
     "COERCE_DECIMAL_TO_STRING": True,
     "STRICT_JSON": True,
+    # How many proxies of ours stand in front of gunicorn (docs/operations.md): 0 trusts no
+    # X-Forwarded-For at all, so a client cannot pick the address its requests are counted under.
+    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
 }
 # Bodies above this are refused with 413 (the JSON parser enforces it for API requests too).
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=64 * 1024)
@@ -293,6 +297,8 @@ AXES_RESET_ON_SUCCESS = True
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_VERBOSE = False
 AXES_LOCKOUT_CALLABLE = "config.auth.lockout_response"
+# The address a failure is counted under: the throttles' rule (NUM_PROXIES), not ipware's guess.
+AXES_CLIENT_IP_CALLABLE = "core.throttling.client_address"
 
 # --- Celery, notifications and the SLA scan ------------------------------------------------------
 # Broker: Redis (REDIS_URL) in production and tests; without it the file-system transport in

@@ -12,7 +12,7 @@ from typing import Any, Final
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 PROBLEM_CONTENT_TYPE: Final = "application/problem+json"
 PROBLEM_TYPE_PREFIX: Final = "urn:yibao:problem:"
@@ -20,7 +20,7 @@ PROBLEM_TYPE_PREFIX: Final = "urn:yibao:problem:"
 
 # A sign-in refused because of repeated failures (django-axes), for the API and the admin alike.
 LOCKED_OUT_CODE: Final = "login_locked_out"
-MSG_LOCKED_OUT: Final = _lazy(
+MSG_LOCKED_OUT: Final = gettext_lazy(
     "Too many failed sign-ins for this account from your address; try again later."
 )
 

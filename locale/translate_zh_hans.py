@@ -18,6 +18,12 @@ from pathlib import Path
 PO = Path(__file__).resolve().parent / "zh_Hans" / "LC_MESSAGES" / "django.po"
 
 ZH = {
+    "(provisional)": "（暂定）",
+    "No such case.": "没有这个案件。",
+    "No such action.": "没有这个操作。",
+    "The body nests objects or arrays more than {limit} deep.": "请求正文中的对象或数组嵌套超过 {limit} 层。",
+    "Too many ID number lookups; try again later.": "按身份证号查询的次数过多，请稍后再试。",
+    "This person already has an open transfer case for this insurance type.": "此人已有同一险种正在办理的转移案件。",
     "overdue since": "超期起始日",
     "Use a date from 1900-01-01 to 9998-12-31.": "请使用 1900-01-01 至 9998-12-31 之间的日期。",
     "Open deadlines moved: %(count)d; each case's events say how.": "已重新计算的未结时限：%(count)d 个；详见各案件的办理记录。",

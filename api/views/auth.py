@@ -23,8 +23,8 @@ from api.schema import (
     P429,
     doc,
 )
-from api.throttling import LoginThrottle
 from core.problems import PROBLEM_CONTENT_TYPE, locked_out_body
+from core.throttling import LoginThrottle
 
 
 class TokenView(TokenObtainPairView):

@@ -10,15 +10,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils import timezone
-from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
     extend_schema,
 )
-from rest_framework import serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -60,7 +58,7 @@ from cases.services import Applicant, case_assign, case_submit, case_transition
 from cases.states import USER_ACTIONS
 
 # A case that does not exist and one the user may not see get the same answer.
-MSG_NO_SUCH_CASE = _lazy("There is no case with this reference that you may see.")
+MSG_NO_SUCH_CASE = gettext_lazy("There is no case with this reference that you may see.")
 
 
 def etag_for(case: TransferCase) -> str:
@@ -296,8 +294,10 @@ class CaseAssignmentView(APIView):
         elif body.validated_data["assignee"] is None:
             assignee = None
         else:
-            assignee = User.objects.filter(username=body.validated_data["assignee"]).first()
-            if assignee is None:
-                raise serializers.ValidationError({"assignee": [_("There is no such user.")]})
+            # A username nobody has is refused exactly like one of another agency (after the same
+            # state and permission checks): the endpoint must not tell who has an account.
+            assignee = User.objects.filter(
+                username=body.validated_data["assignee"]
+            ).first() or User(username="")
         case = case_assign(case=case, assignee=assignee, actor=request.user)
         return _case_response(case, request)

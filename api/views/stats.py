@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import (
     extend_schema,
 )
-from rest_framework import serializers, status
+from rest_framework import status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -27,7 +25,6 @@ from api.serializers import render
 from cases.selectors import (
     sla_stats,
 )
-from workflow.calendar import local_date
 
 
 class SlaStatsView(APIView):
@@ -43,10 +40,5 @@ class SlaStatsView(APIView):
             raise PermissionDenied(_("Only supervisors see SLA statistics."))
         query = s.SlaStatsQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        now = timezone.now()
-        date_to = query.validated_data.get("date_to") or local_date(now)
-        date_from = query.validated_data.get("date_from") or date_to - dt.timedelta(days=30)
-        if date_from > date_to:
-            raise serializers.ValidationError({"date_from": [s.MSG_DATE_ORDER]})
-        stats = sla_stats(user=request.user, date_from=date_from, date_to=date_to, now=now)
+        stats = sla_stats(user=request.user, now=timezone.now(), **query.validated_data)
         return Response(render(s.SlaStatsSerializer, stats), status=status.HTTP_200_OK)

@@ -24,11 +24,11 @@ from api.schema import (
     problem,
 )
 from api.serializers import render
-from api.throttling import StatusLookupThrottle
 from cases.presenters import status_view
 from cases.selectors import (
     case_status_lookup,
 )
+from core.throttling import StatusLookupThrottle
 
 
 class StatusLookupView(APIView):

@@ -22,7 +22,12 @@ from accounts.permissions import (
 )
 from agencies.models import Agency
 from agencies.policies import Stage
-from cases.errors import MSG_DUPLICATE_OPEN_CASE, MSG_NOT_ALLOWED_TO_SUBMIT, ActionForbidden
+from cases.errors import (
+    MSG_DUPLICATE_OPEN_CASE,
+    MSG_DUPLICATE_OPEN_CASE_UNSEEN,
+    MSG_NOT_ALLOWED_TO_SUBMIT,
+    ActionForbidden,
+)
 from cases.inputs import (
     MSG_STOPPED_REQUIRED,
     channel_clean,
@@ -31,6 +36,7 @@ from cases.inputs import (
     note_clean,
 )
 from cases.models import TransferCase
+from cases.selectors import case_get_for
 from cases.services.events import event_append
 from cases.states import OPEN_STATES, Action, Scope
 from core.errors import FieldErrors, InvalidInput
@@ -192,7 +198,7 @@ def case_submit(
             .first()
         )
         if existing:
-            raise _duplicate_open_case(existing)
+            raise _duplicate_open_case(existing, actor=actor)
         case = TransferCase(
             reference=_new_reference(now),
             insurance_type=insurance_type,
@@ -224,7 +230,7 @@ def case_submit(
                 break
             except IntegrityError as exc:
                 if "one_open_case_per_person_and_type" in str(exc):
-                    raise _duplicate_open_case("") from None
+                    raise _duplicate_open_case("", actor=actor) from None
                 if "reference" not in str(exc) or attempt == REFERENCE_ATTEMPTS - 1:
                     raise
                 case.pk = None
@@ -243,8 +249,12 @@ def case_submit(
     return case
 
 
-def _duplicate_open_case(reference: str) -> InvalidInput:
-    return InvalidInput(
-        {"applicant.id_number": [str(MSG_DUPLICATE_OPEN_CASE).format(reference=reference or "-")]},
-        code="duplicate_open_case",
-    )
+def _duplicate_open_case(reference: str, *, actor: User) -> InvalidInput:
+    """The refusal names the open case only to a caller who may see it (its applicant, staff of
+    either of its agencies): to anyone else it would reveal that case and, through the status
+    lookup, its progress."""
+    if reference and case_get_for(user=actor, reference=reference) is not None:
+        message = str(MSG_DUPLICATE_OPEN_CASE).format(reference=reference)
+    else:
+        message = str(MSG_DUPLICATE_OPEN_CASE_UNSEEN)
+    return InvalidInput({"applicant.id_number": [message]}, code="duplicate_open_case")

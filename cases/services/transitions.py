@@ -29,6 +29,7 @@ from cases.inputs import (
     reject_reason_clean,
 )
 from cases.models import TransferCase
+from cases.selectors import case_action_ever_permitted
 from cases.services.events import event_append
 from cases.states import (
     STATE_STAGE,
@@ -53,9 +54,12 @@ def case_allowed_actions(*, case: TransferCase, user: Any) -> list[str]:
     ]
 
 
-def _clean_payload(case: TransferCase, action: str, payload: Mapping[str, Any]) -> dict[str, Any]:
+def _clean_payload(
+    case: TransferCase, action: str, payload: Mapping[str, Any]
+) -> tuple[dict[str, Any], str]:
     """The action's body through the input rules (cases.inputs), plus the rules that need the
-    case; returns the keyword arguments of the transition. All field errors at once."""
+    case; returns the keyword arguments of the transition and the clean note. All field errors at
+    once."""
     errors = FieldErrors()
     note = errors.check("note", note_clean, payload.get("note")) or ""
     kwargs: dict[str, Any] = {}
@@ -106,7 +110,7 @@ def _clean_payload(case: TransferCase, action: str, payload: Mapping[str, Any]) 
             errors.errors["note"] = [str(MSG_REASON_OTHER_NOTE)]
         kwargs["reason_code"] = reason
     errors.raise_if_any()
-    return kwargs
+    return kwargs, note
 
 
 def case_transition(
@@ -150,15 +154,24 @@ def case_transition(
             )
         method = getattr(case, action)
         if not has_transition_perm(method, actor):
+            # 403 means "you may never": a user who may take this action in another state (an
+            # agency that may reject, but not while it is the other agency's turn) is refused as
+            # for any other move this state does not allow.
+            if case_action_ever_permitted(case=case, user=actor, action=action):
+                raise TransitionNotAllowed(
+                    state=case.state,
+                    action=action,
+                    allowed_actions=case_allowed_actions(case=case, user=actor),
+                )
             raise ActionForbidden(action)
-        kwargs = _clean_payload(case, action, payload)
+        kwargs, note = _clean_payload(case, action, payload)
         from_state = case.state
         method(**kwargs)
-        _apply(case, action, from_state, actor, now, payload, kwargs)
+        _apply(case, action, from_state, actor, now, note, kwargs)
         if case.state == CaseState.TRANSFER_IN_CONFIRMED and not case.has_balance_step:
             from_state = case.state
             case.complete_without_balance()
-            _apply(case, Action.COMPLETE_WITHOUT_BALANCE, from_state, None, now, {}, {})
+            _apply(case, Action.COMPLETE_WITHOUT_BALANCE, from_state, None, now, "", {})
     logger.info(
         "case moved reference=%s action=%s to=%s by=%s",
         case.reference,
@@ -175,7 +188,7 @@ def _apply(
     from_state: str,
     actor: User | None,
     now: dt.datetime,
-    payload: Mapping[str, Any],
+    note: str,
     kwargs: Mapping[str, Any],
 ) -> None:
     """Save the transition, move the clocks and append the event (inside the caller's atomic)."""
@@ -215,7 +228,7 @@ def _apply(
         from_state=from_state,
         actor=actor,
         at=now,
-        note=str(payload.get("note") or ""),
+        note=note,
         reason_code=str(kwargs.get("reason_code") or ""),
         data=data,
     )

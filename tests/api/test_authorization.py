@@ -57,7 +57,8 @@ APPLIED = {
         "resubmit_materials": 409,
         "confirm_transfer_in": 409,
         "move_balance": 409,
-        "reject": 403,
+        # The transfer-in agency rejects once the case is approved out: not now, but not never.
+        "reject": 409,
         "withdraw": 403,
     },
 }
@@ -75,7 +76,8 @@ APPROVED = {
         "resubmit_materials": 409,
         "confirm_transfer_in": 403,
         "move_balance": 403,
-        "reject": 403,
+        # The transfer-out agency rejects while the case is applied: no longer, but not never.
+        "reject": 409,
         "withdraw": 403,
     },
     "cw_in": {

@@ -200,3 +200,28 @@ def test_the_admin_materials_box_runs_the_materials_rule():
     form = RequestMaterialsForm(data={"version": 1, "missing_materials": "离职证明\n参保凭证"})
     assert form.is_valid(), form.errors
     assert form.cleaned_data["missing_materials"] == ["离职证明", "参保凭证"]
+
+
+def test_id_numbers_typed_into_free_text_are_masked_everywhere_they_go(case_in_state, personas):
+    from cases.models import CaseEvent
+    from notifications.models import Notification
+
+    typed = "11010519491231002X"
+    assert note_clean(f"核对 {typed}") == "核对 110105********002X"
+    assert materials_parse([f"{typed} 的离职证明"]) == ["110105********002X 的离职证明"]
+    case = case_in_state("applied")
+    moved = case_transition(
+        case=case,
+        action="request_materials",
+        actor=personas["cw_out"],
+        payload={"missing_materials": [f"{typed} 的离职证明"], "note": f"申请人 {typed}"},
+    )
+    event = CaseEvent.objects.filter(case=case, action="request_materials").get()
+    assert typed not in event.note
+    assert typed not in str(event.data)
+    assert typed not in str(moved.missing_materials)
+    sms = Notification.objects.get(
+        subject_ref=case.reference, channel="sms", payload__event=event.pk
+    )
+    assert "110105********002X 的离职证明" in sms.body
+    assert typed not in sms.body
