@@ -207,6 +207,10 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        # Django's defaults give these loggers handlers of their own (a DEBUG-only console, the
+        # runserver line) that bypass the mask: everything goes to the masked console instead.
+        "django": {"handlers": [], "propagate": True},
+        "django.server": {"handlers": [], "propagate": True},
     },
 }
 

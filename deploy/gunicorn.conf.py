@@ -24,4 +24,6 @@ max_requests_jitter = 500
 worker_tmp_dir = "/dev/shm"  # noqa: S108 - gunicorn's documented choice for containers
 accesslog = "-"
 errorlog = "-"
+# Access and error lines through the ID-number mask, like every application log line.
+logger_class = "config.gunicorn_logging.MaskingLogger"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")

@@ -45,3 +45,44 @@ def test_a_percent_sign_in_a_traceback_does_not_break_the_message():
     text = logging.Formatter().format(record)
     assert text.startswith("could not queue 3 notification(s)\n")
     assert "ValueError: rate 100%d of %s" in text
+
+
+def test_no_django_logger_has_a_handler_of_its_own_that_skips_the_mask():
+    """Django's default logging gives ``django`` a DEBUG-only console and ``django.server`` its own
+    handler; both would print a request's URL a second time, unmasked."""
+    for name in ("django", "django.request", "django.server", "django.security"):
+        logger = logging.getLogger(name)
+        while logger is not None:
+            # pytest's own capture handlers sit on the root logger while tests run.
+            ours = [h for h in logger.handlers if not type(h).__module__.startswith("_pytest")]
+            for handler in ours:
+                assert any(isinstance(f, MaskIdNumbersFilter) for f in handler.filters), (
+                    name,
+                    logger.name,
+                    handler,
+                )
+            logger = logger.parent if logger.propagate else None
+
+
+def test_gunicorn_access_and_error_lines_are_masked():
+    import io
+
+    from gunicorn.config import Config
+
+    from config.gunicorn_logging import MaskingLogger
+
+    out = io.StringIO()
+    gunicorn_logger = MaskingLogger(Config())
+    for log in (gunicorn_logger.access_log, gunicorn_logger.error_log):
+        log.addHandler(logging.StreamHandler(out))
+        log.setLevel(logging.INFO)
+    # An access line: gunicorn formats its atoms as a mapping.
+    gunicorn_logger.access_log.info(
+        '%(h)s "%(r)s" %(s)s',
+        {"h": "10.0.0.1", "r": "GET /admin/?q=11010519491231002X", "s": "200"},
+    )
+    gunicorn_logger.error_log.error("bad request line /x/11010519491231002X")
+    text = out.getvalue()
+    assert "11010519491231002X" not in text
+    assert '10.0.0.1 "GET /admin/?q=110105********002X" 200' in text
+    assert "bad request line /x/110105********002X" in text
