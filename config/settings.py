@@ -289,8 +289,8 @@ SPECTACULAR_SETTINGS = {
         "RejectReasonEnum": "cases.states.RejectReason",
     },
 }
-# Throttle counters live in the default cache: set CACHE_URL (redis://...) so every worker
-# shares them; the local-memory default counts per process.
+# Django's cache (CACHE_URL; local memory by default). The throttle counters have caches of their
+# own, below REDIS_URL: Redis shared by every process and host, and a local fallback.
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 # Login lock-out (django-axes): 5 failures for one username from one address lock that pair out for
 # 15 minutes; answered 429 with problem details (config/auth.py, api/views/auth.py).
@@ -310,6 +310,25 @@ AXES_CLIENT_IP_CALLABLE = "core.throttling.client_address"
 # (config/celery.py); in production beat holds a Redis lock (celery-redbeat), so a second beat
 # can stand by without double-firing.
 REDIS_URL = env.str("REDIS_URL", default="")
+# Throttle counters (core.throttling.SharedCounters): in Redis when there is one, so the limits hold
+# across every gunicorn worker and host; in this process's memory while Redis is unreachable (short
+# timeouts: a request waits at most that long before counting locally). Without Redis (make run)
+# they are per process.
+THROTTLE_REDIS_URL = env.str("THROTTLE_REDIS_URL", default=REDIS_URL)
+CACHES["throttle"] = (
+    {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": THROTTLE_REDIS_URL,
+        "KEY_PREFIX": env.str("THROTTLE_KEY_PREFIX", default="throttle"),
+        "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.25, "SOCKET_TIMEOUT": 0.25},
+    }
+    if THROTTLE_REDIS_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "throttle"}
+)
+CACHES["throttle_fallback"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "throttle-fallback",
+}
 if REDIS_URL and not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
     raise ImproperlyConfigured("REDIS_URL is malformed: use redis://host:port/db or rediss://...")
 if PRODUCTION and not REDIS_URL:

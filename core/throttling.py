@@ -4,10 +4,15 @@ address (``client_address``), which the sign-in lock-out (django-axes) uses too.
 
 from __future__ import annotations
 
+import logging
+import time
 from typing import Any
 
+from django.core.cache import caches
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
+
+logger = logging.getLogger(__name__)
 
 
 def client_address(request: Any) -> str | None:
@@ -25,8 +30,46 @@ def client_address(request: Any) -> str | None:
     return hops[-min(proxies, len(hops))] if hops else remote
 
 
+class SharedCounters:
+    """Where throttle counters live: the ``throttle`` cache (Redis, shared by every process and
+    host, when ``REDIS_URL`` is set), and this process's memory while that cache cannot be reached,
+    so a Redis outage weakens the limits to per-process ones instead of failing requests. The first
+    failure, and one every ``WARN_EVERY_SECONDS`` after, is logged as a warning."""
+
+    WARN_EVERY_SECONDS = 60.0
+
+    def __init__(self) -> None:
+        self._warned_at = -self.WARN_EVERY_SECONDS
+
+    def _fallback(self, exc: Exception) -> Any:
+        now = time.monotonic()
+        if now - self._warned_at >= self.WARN_EVERY_SECONDS:
+            self._warned_at = now
+            logger.warning(
+                "throttle counters unreachable (%s); counting in this process until it is back",
+                type(exc).__name__,
+            )
+        return caches["throttle_fallback"]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        try:
+            return caches["throttle"].get(key, default)
+        except Exception as exc:
+            return self._fallback(exc).get(key, default)
+
+    def set(self, key: str, value: Any, timeout: float | None = None) -> None:
+        try:
+            caches["throttle"].set(key, value, timeout)
+        except Exception as exc:
+            self._fallback(exc).set(key, value, timeout)
+
+
+COUNTERS = SharedCounters()
+
+
 class _LiveRateThrottle(SimpleRateThrottle):
     scope = ""
+    cache = COUNTERS
 
     def get_ident(self, request: Any) -> str:
         return client_address(request) or ""

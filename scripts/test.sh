@@ -257,6 +257,8 @@ choose_postgres
 choose_redis
 export DATABASE_URL REDIS_URL
 export DJANGO_ENV=test
+# Throttle counters in Redis under a prefix of this run's own: the tests clear only theirs.
+export THROTTLE_KEY_PREFIX="throttle-test-$$"
 
 SQLITE_TESTS=(
     tests/workflow/test_claims.py

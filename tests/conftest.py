@@ -52,6 +52,20 @@ def _the_database_asked_for(django_db_setup: Any, django_db_blocker: Any) -> Non
 
 
 @pytest.fixture(autouse=True)
+def _fresh_throttle_counters() -> None:
+    """Throttle counters live in Redis under ``THROTTLE_KEY_PREFIX`` (make test makes it unique per
+    run): each test starts with none, and nothing else in that Redis database is touched."""
+    from django.core.cache import caches
+
+    shared = caches["throttle"]
+    if hasattr(shared, "delete_pattern"):
+        shared.delete_pattern("*")
+    else:
+        shared.clear()
+    caches["throttle_fallback"].clear()
+
+
+@pytest.fixture(autouse=True)
 def _fresh_calendar_cache() -> None:
     # The working-day calendar is cached per process; each test starts from its own database.
     calendar_invalidate()

@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 
 import pytest
-from django.core.cache import cache
 from django.urls import reverse
 
 from cases.admin import MSG_ID_LOOKUP_THROTTLED
@@ -60,7 +59,6 @@ def test_the_listed_filters_work(staff_client, submit_case, query, listed):
 
 
 def test_the_id_lookup_is_throttled_per_account_and_audited(staff_client, submit_case, caplog):
-    cache.clear()
     case = submit_case()
     number = id_number_decrypt(case.id_number_encrypted)
     caplog.set_level(logging.INFO, logger="cases.admin")
