@@ -15,9 +15,16 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
+from rest_framework_simplejwt.serializers import TokenRefreshSerializer
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
+from rest_framework_simplejwt.tokens import RefreshToken
+from rest_framework_simplejwt.utils import get_md5_hash_password
 
 from agencies.policies import Responsible, Stage
 from cases.inputs import (
@@ -409,3 +416,31 @@ def render_many(
 ) -> list[dict[str, Any]]:
     serializer = _bound(serializer_class)
     return [serializer.to_representation(instance) for instance in instances]
+
+
+# --- tokens --------------------------------------------------------------------------------------
+
+
+class TokenRefreshInputSerializer(TokenRefreshSerializer):
+    """simplejwt's refresh, refusing what it would let through: a token of an account that is gone
+    (its lookup would raise) and a token issued before the account's password last changed (it
+    would mint an access token that is refused at once)."""
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        try:
+            refresh = RefreshToken(attrs["refresh"])
+        except TokenError as exc:
+            raise InvalidToken(str(exc)) from None
+        user = (
+            get_user_model()
+            .objects.filter(**{jwt_settings.USER_ID_FIELD: refresh.get(jwt_settings.USER_ID_CLAIM)})
+            .first()
+        )
+        revoked = user is not None and refresh.get(
+            jwt_settings.REVOKE_TOKEN_CLAIM
+        ) != get_md5_hash_password(user.password)
+        if user is None or revoked:
+            raise AuthenticationFailed(
+                self.error_messages["no_active_account"], "no_active_account"
+            )
+        return super().validate(attrs)

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "notifications",
     # REST API
     "rest_framework",
+    "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_filters",
@@ -264,6 +265,13 @@ SIMPLE_JWT = {
     "AUTH_HEADER_TYPES": ("Bearer",),
     "UPDATE_LAST_LOGIN": False,
     "SIGNING_KEY": env.str("JWT_SIGNING_KEY", default=SECRET_KEY),
+    # A refresh token is good once: refreshing returns a new one and blacklists the old.
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+    # Every token carries a digest of the account's password hash: a password change ends them all
+    # (a deactivation too: CHECK_USER_IS_ACTIVE, simplejwt's default).
+    "CHECK_REVOKE_TOKEN": True,
+    "TOKEN_REFRESH_SERIALIZER": "api.serializers.TokenRefreshInputSerializer",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "医保关系转移接续 API",
