@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
-from rest_framework_simplejwt.serializers import TokenRefreshSerializer
+from rest_framework_simplejwt.serializers import TokenRefreshSerializer as SimpleJwtRefresh
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.utils import get_md5_hash_password
@@ -421,11 +421,10 @@ def render_many(
 # --- tokens --------------------------------------------------------------------------------------
 
 
-class TokenRefreshInputSerializer(TokenRefreshSerializer):
-    """simplejwt's refresh, refusing what it would let through: a token of an account that is gone
-    (its lookup would raise) and a token issued before the account's password last changed (it
-    would mint an access token that is refused at once)."""
-
+# simplejwt's refresh, refusing what it would let through: a token of an account that is gone (its
+# lookup would raise) and a token issued before the account's password last changed (it would mint
+# an access token that is refused at once). Named as simplejwt's, so the schema is unchanged.
+class TokenRefreshSerializer(SimpleJwtRefresh):
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         try:
             refresh = RefreshToken(attrs["refresh"])

@@ -271,7 +271,7 @@ SIMPLE_JWT = {
     # Every token carries a digest of the account's password hash: a password change ends them all
     # (a deactivation too: CHECK_USER_IS_ACTIVE, simplejwt's default).
     "CHECK_REVOKE_TOKEN": True,
-    "TOKEN_REFRESH_SERIALIZER": "api.serializers.TokenRefreshInputSerializer",
+    "TOKEN_REFRESH_SERIALIZER": "api.serializers.TokenRefreshSerializer",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "医保关系转移接续 API",
