@@ -159,3 +159,16 @@ def test_due_before_at_the_ends_of_the_calendar_is_a_field_error(client_for, sub
     r = client_for("cw_out").get(f"/api/v1/cases/?due_before={day}")
     assert r.status_code == 400, r.content
     assert "due_before" in r.json()["errors"]
+
+
+def test_an_sla_range_with_one_end_is_held_to_the_limit(client_for):
+    """Only ``date_from``: the range runs to today, and may not span more than 366 days."""
+    from api.serializers import MSG_RANGE_TOO_LONG
+
+    client = client_for("supervisor")
+    r = client.get("/api/v1/stats/sla/", {"date_from": "1900-01-01"})
+    assert r.status_code == 400
+    assert r.json()["errors"] == {"date_to": [str(MSG_RANGE_TOO_LONG)]}
+    ok = client.get("/api/v1/stats/sla/", {"date_from": "2026-06-01"})
+    assert ok.status_code == 200
+    assert ok.json()["date_from"] == "2026-06-01"
