@@ -22,6 +22,9 @@ max_requests = 5000
 max_requests_jitter = 500
 # The heartbeat file lives in memory: the root file system may be read-only.
 worker_tmp_dir = "/dev/shm"  # noqa: S108 - gunicorn's documented choice for containers
+# gunicorn's control socket (for gunicornc) defaults to $HOME/.gunicorn/, which is /app in the
+# image: read-only. Keep it in memory too.
+control_socket = os.environ.get("GUNICORN_CONTROL_SOCKET", "/dev/shm/gunicorn.ctl")  # noqa: S108
 accesslog = "-"
 errorlog = "-"
 # Access and error lines through the ID-number mask, like every application log line.
