@@ -4,6 +4,7 @@ unless proxies of ours are configured (NUM_PROXIES), never what a client writes 
 from __future__ import annotations
 
 import pytest
+import time_machine
 from django.test import RequestFactory
 from rest_framework.settings import api_settings
 from rest_framework.test import APIClient
@@ -51,3 +52,23 @@ def test_made_up_forwarded_addresses_do_not_lift_the_status_lookup_limit():
         for i in range(12)
     ]
     assert codes == [404] * 10 + [429] * 2
+
+
+def test_a_window_counts_from_its_first_request_and_then_starts_again():
+    from django.core.cache import caches
+
+    from core.throttling import COUNTERS, SharedCounters
+
+    # In Redis: one counter per key, expiring a window after its first request.
+    assert [COUNTERS.hit("t-window", 60)[0] for _ in range(3)] == [1, 2, 3]
+    count, remaining = COUNTERS.hit("t-window", 60)
+    assert count == 4
+    assert 0 < remaining <= 60
+    # The local fallback keeps the same arithmetic, and a new window starts after the old ends.
+    local = caches["throttle_fallback"]
+    with time_machine.travel("2026-12-01 10:00:00+08:00", tick=False) as clock:
+        assert SharedCounters._hit_local(local, "t-local", 60) == (1, 60.0)
+        clock.shift(30)
+        assert SharedCounters._hit_local(local, "t-local", 60) == (2, 30.0)
+        clock.shift(31)
+        assert SharedCounters._hit_local(local, "t-local", 60) == (1, 60.0)
