@@ -161,21 +161,25 @@ def user_reach(user: Any) -> Reach | None:
     if _role(user) == Role.APPLICANT:
         digest = getattr(user, "id_number_digest", "")
         return Reach(id_number_digest=digest) if digest else None
-    if _role(user) in AGENCY_ROLES and user.agency_id:
-        if user.province_wide:
-            return Reach(province=user.agency_id[:2])
-        return Reach(agency_code=user.agency_id)
+    if _role(user) in AGENCY_ROLES:
+        return _agency_reach(user)
     return None
+
+
+def _agency_reach(user: Any) -> Reach | None:
+    """The agency a staff or platform account belongs to, or its whole province when it is
+    province-wide; None without an agency."""
+    if not getattr(user, "agency_id", None):
+        return None
+    if user.province_wide:
+        return Reach(province=user.agency_id[:2])
+    return Reach(agency_code=user.agency_id)
 
 
 def user_side_reach(user: Any) -> Reach | None:
     """For "my agency's side" filters: the agency (or province) a staff or platform account acts
     for; None for anybody else."""
-    if _role(user) not in AGENCY_ROLES or not getattr(user, "agency_id", None):
-        return None
-    if user.province_wide:
-        return Reach(province=user.agency_id[:2])
-    return Reach(agency_code=user.agency_id)
+    return _agency_reach(user) if _role(user) in AGENCY_ROLES else None
 
 
 def user_supervises(user: Any) -> Reach | None:
@@ -185,11 +189,7 @@ def user_supervises(user: Any) -> Reach | None:
         return None
     if is_administrator(user):
         return Reach(everything=True)
-    if _role(user) != Role.SUPERVISOR or not user.agency_id:
-        return None
-    if user.province_wide:
-        return Reach(province=user.agency_id[:2])
-    return Reach(agency_code=user.agency_id)
+    return _agency_reach(user) if _role(user) == Role.SUPERVISOR else None
 
 
 def user_may_see_sla_stats(user: Any) -> bool:

@@ -74,7 +74,7 @@ from cases.inputs import (
 from cases.models import CaseEvent, TransferCase
 from cases.selectors import case_queryset_for, case_side_filter
 from cases.services import case_allowed_actions, case_assign, case_transition
-from cases.states import USER_ACTIONS, Action, CaseState, RejectReason
+from cases.states import USER_ACTIONS, Action, CaseState, RejectReason, choice_label
 from core.errors import DomainError, InvalidInput
 from core.identity import id_number_digest, id_number_validate, phone_mask
 from core.throttling import IdLookupThrottle
@@ -461,40 +461,30 @@ class CaseEventInline(_ReadOnlyInline):
 
     @admin.display(description=_("action"))
     def action_label(self, event: CaseEvent) -> str:
-        return _label(Action, event.action)
+        return choice_label(Action, event.action)
 
     @admin.display(description=_("from"))
     def from_state_label(self, event: CaseEvent) -> str:
-        return _label(CaseState, event.from_state)
+        return choice_label(CaseState, event.from_state)
 
     @admin.display(description=_("to"))
     def to_state_label(self, event: CaseEvent) -> str:
-        return _label(CaseState, event.to_state)
+        return choice_label(CaseState, event.to_state)
 
     @admin.display(description=_("reason"))
     def reason_label(self, event: CaseEvent) -> str:
-        return _label(RejectReason, event.reason_code)
-
-
-def _label(choices: Any, value: str) -> str:
-    """The label of a choice, or the raw value for one that is not (or no longer) in the list."""
-    if not value:
-        return ""
-    try:
-        return str(choices(value).label)
-    except ValueError:
-        return value
+        return choice_label(RejectReason, event.reason_code)
 
 
 def _error_text(exc: DomainError) -> str:
     """A service's refusal in the admin's words: labels where the API's message has codes."""
     if isinstance(exc, TransitionNotAllowed):
         return str(MSG_TRANSITION_NOT_ALLOWED).format(
-            state=_label(CaseState, exc.state), action=_label(Action, exc.action)
+            state=choice_label(CaseState, exc.state), action=choice_label(Action, exc.action)
         )
     if isinstance(exc, ActionForbidden):
         # Only submitting (never done here) refuses with a text of its own.
-        return str(MSG_ACTION_FORBIDDEN).format(action=_label(Action, exc.action))
+        return str(MSG_ACTION_FORBIDDEN).format(action=choice_label(Action, exc.action))
     return str(exc.message)
 
 
@@ -717,7 +707,7 @@ class TransferCaseAdmin(admin.ModelAdmin):
         user = request.user
         buttons = [
             (
-                _label(Action, action),
+                choice_label(Action, action),
                 self._url("transition", case.pk, action),
             )
             for action in case_allowed_actions(case=case, user=user)
@@ -800,7 +790,7 @@ class TransferCaseAdmin(admin.ModelAdmin):
                     self.message_user(
                         request,
                         str(MSG_TRANSITION_DONE).format(
-                            action=_label(Action, action), state=case.get_state_display()
+                            action=choice_label(Action, action), state=case.get_state_display()
                         ),
                         messages.SUCCESS,
                     )
@@ -815,7 +805,7 @@ class TransferCaseAdmin(admin.ModelAdmin):
             request,
             "action_form.html",
             case,
-            title=_label(Action, action),
+            title=choice_label(Action, action),
             form=form,
             action=action,
             expected_balance=case.personal_account_balance

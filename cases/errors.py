@@ -7,10 +7,9 @@ Messages are module constants so tests can reuse them.
 
 from __future__ import annotations
 
-from django.db.models import TextChoices
 from django.utils.translation import gettext_lazy as _
 
-from cases.states import Action, CaseState
+from cases.states import Action, CaseState, choice_label
 from core.errors import DomainError
 
 MSG_TRANSITION_NOT_ALLOWED = _("The case is {state}; {action} is not possible now.")
@@ -27,21 +26,13 @@ MSG_DUPLICATE_OPEN_CASE_UNSEEN = _(
 MSG_NOT_ALLOWED_TO_SUBMIT = _("Your account may not submit transfer applications.")
 
 
-def _label(choices: type[TextChoices], value: str) -> str:
-    """The human label of a state or action, in the active language; the code if unknown."""
-    try:
-        return str(choices(value).label)
-    except ValueError:
-        return value
-
-
 class TransitionNotAllowed(DomainError):
     code = "transition_not_allowed"
 
     def __init__(self, *, state: str, action: str, allowed_actions: list[str]) -> None:
         super().__init__(
             str(MSG_TRANSITION_NOT_ALLOWED).format(
-                state=_label(CaseState, state), action=_label(Action, action).lower()
+                state=choice_label(CaseState, state), action=choice_label(Action, action).lower()
             )
         )
         self.state = state
@@ -64,7 +55,7 @@ class ActionForbidden(DomainError):
 
     def __init__(self, action: str, message: str = "") -> None:
         super().__init__(
-            message or str(MSG_ACTION_FORBIDDEN).format(action=_label(Action, action).lower())
+            message or str(MSG_ACTION_FORBIDDEN).format(action=choice_label(Action, action).lower())
         )
         self.action = action
 

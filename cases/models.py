@@ -25,6 +25,7 @@ from cases.states import (
     InsuranceType,
     RejectReason,
     Scope,
+    choice_label,
 )
 from core.identity import NAME_MAX_LENGTH
 
@@ -336,7 +337,7 @@ class CaseEvent(models.Model):
     @property
     def action_label(self) -> str:
         """The action in words, in the active language (the code if it is not one of ours)."""
-        return str(Action(self.action).label) if self.action in Action.values else self.action
+        return choice_label(Action, self.action)
 
 
 # How long a creating POST's response is kept for replay under its Idempotency-Key.

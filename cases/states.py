@@ -14,6 +14,16 @@ from django.utils.translation import gettext_lazy as _
 from agencies.policies import Stage
 
 
+def choice_label(choices: type[models.TextChoices], value: str) -> str:
+    """A choice's label in the active language; the raw value for one not (or no longer) listed."""
+    if not value:
+        return ""
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return value
+
+
 class CaseState(models.TextChoices):
     APPLIED = "applied", _("Applied (transfer-out review)")
     MATERIALS_REQUESTED = "materials_requested", _("Materials requested")

@@ -52,6 +52,10 @@ class FieldErrors:
     def add(self, field: str, message: Any) -> None:
         self.errors.setdefault(field, []).append(str(message))
 
+    def replace(self, field: str, message: Any) -> None:
+        """This message instead of whatever the field had (a more specific reason)."""
+        self.errors[field] = [str(message)]
+
     def check(self, field: str, rule: Callable[..., T], value: Any, **kwargs: Any) -> T | None:
         try:
             return rule(value, **kwargs)

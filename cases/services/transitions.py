@@ -79,7 +79,7 @@ def _clean_payload(
             balance = errors.check("personal_account_balance", amount_parse, raw)
             if balance is not None:
                 if case.insurance_type == InsuranceType.RESIDENT and balance != 0:
-                    errors.errors["personal_account_balance"] = [str(MSG_RESIDENT_BALANCE)]
+                    errors.replace("personal_account_balance", MSG_RESIDENT_BALANCE)
                 kwargs["personal_account_balance"] = balance
     elif action == Action.REQUEST_MATERIALS:
         missing = errors.check(
@@ -107,7 +107,7 @@ def _clean_payload(
     elif action == Action.REJECT:
         reason = errors.check("reason_code", reject_reason_clean, payload.get("reason_code"))
         if reason == RejectReason.OTHER and not note.strip():
-            errors.errors["note"] = [str(MSG_REASON_OTHER_NOTE)]
+            errors.replace("note", MSG_REASON_OTHER_NOTE)
         kwargs["reason_code"] = reason
     errors.raise_if_any()
     return kwargs, note
@@ -140,6 +140,9 @@ def case_transition(
             case = locked.get(pk=case.pk)
         except TransferCase.DoesNotExist:
             raise StaleCase() from None
+        # 403 means "you may never" (in no state): said first, whatever the state or version.
+        if not case_action_ever_permitted(case=case, user=actor, action=action):
+            raise ActionForbidden(action)
         if expected_version is not None and case.version != expected_version:
             raise StaleCase()
         # Then the open clock (always in this order, so no deadlock with another transition): the
@@ -154,16 +157,13 @@ def case_transition(
             )
         method = getattr(case, action)
         if not has_transition_perm(method, actor):
-            # 403 means "you may never": a user who may take this action in another state (an
-            # agency that may reject, but not while it is the other agency's turn) is refused as
-            # for any other move this state does not allow.
-            if case_action_ever_permitted(case=case, user=actor, action=action):
-                raise TransitionNotAllowed(
-                    state=case.state,
-                    action=action,
-                    allowed_actions=case_allowed_actions(case=case, user=actor),
-                )
-            raise ActionForbidden(action)
+            # Permitted in another state (an agency that may reject, but not while it is the other
+            # agency's turn): refused as any move this state does not allow.
+            raise TransitionNotAllowed(
+                state=case.state,
+                action=action,
+                allowed_actions=case_allowed_actions(case=case, user=actor),
+            )
         kwargs, note = _clean_payload(case, action, payload)
         from_state = case.state
         method(**kwargs)

@@ -153,10 +153,10 @@ def test_state_action_persona_matrix(state, action, persona, personas, case_in_s
         expected_open = [] if stage is None else [(*stage, LATER)]
         assert open_clocks(case) == expected_open
     else:
-        # Forbidden only for a persona who may never take this action; one who may in another
-        # state (an agency rejecting out of turn) is refused as for a move this state lacks.
+        # Forbidden for a persona who may never take this action, in whatever state (the API's
+        # 403); one who may in another state is refused as for a move this state lacks (409).
         ever = any(persona in who for (_s, a), who in ALLOWED.items() if a == action)
-        expected = TransitionNotAllowed if not allowed_personas or ever else ActionForbidden
+        expected = TransitionNotAllowed if ever else ActionForbidden
         with pytest.raises(expected):
             case_transition(
                 case=case,
@@ -180,12 +180,18 @@ def test_next_actions_match_the_table(state, personas, case_in_state):
 @pytest.mark.django_db
 def test_transition_not_allowed_names_state_and_allowed_actions(personas, case_in_state):
     case = case_in_state("transfer_out_approved")
+    # The transfer-in caseworker credits balances, but not before the transfer-in is confirmed.
     with pytest.raises(TransitionNotAllowed) as err:
         case_transition(
-            case=case, action="approve_transfer_out", actor=personas["cw_in"], payload={}
+            case=case, action="move_balance", actor=personas["cw_in"], payload={"amount": "1"}
         )
     assert err.value.state == "transfer_out_approved"
     assert set(err.value.allowed_actions) == {"confirm_transfer_in", "reject"}
+    # One that may never approve a transfer out is told so, in any state.
+    with pytest.raises(ActionForbidden):
+        case_transition(
+            case=case, action="approve_transfer_out", actor=personas["cw_in"], payload={}
+        )
 
 
 @pytest.mark.django_db
