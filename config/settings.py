@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
+import ssl
 from pathlib import Path
 
 import environ
@@ -345,6 +346,12 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=60)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=90)
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
+    # kombu's Redis transport with a guard that keeps a worker alive through a Redis outage
+    # (config/broker.py). Named explicitly, so kombu no longer reads TLS from the rediss://
+    # scheme: a rediss:// URL gets certificate checking here (kombu's default was none).
+    CELERY_BROKER_TRANSPORT = "config.broker:Transport"
+    if REDIS_URL.startswith("rediss://"):
+        CELERY_BROKER_USE_SSL = {"ssl_cert_reqs": ssl.CERT_REQUIRED}
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         # Unacknowledged (acks_late) messages come back after this; far above the longest task.
         "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
@@ -385,9 +392,12 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 if PRODUCTION:
-    CELERY_BEAT_SCHEDULER = "redbeat.RedBeatScheduler"
+    # redbeat's scheduler, riding out Redis outages instead of exiting (config/beat.py).
+    CELERY_BEAT_SCHEDULER = "config.beat:ResilientRedBeatScheduler"
     CELERY_REDBEAT_REDIS_URL = env.str("REDBEAT_REDIS_URL", default=REDIS_URL)
     CELERY_REDBEAT_LOCK_TIMEOUT = env.int("REDBEAT_LOCK_TIMEOUT", default=300)
+    # Bounded waits: a Redis that stops answering (not refusing) must not hang beat past its lock.
+    CELERY_REDBEAT_REDIS_OPTIONS = {"socket_connect_timeout": 3, "socket_timeout": 5}
 
 # The SLA scan claims at most this many clocks per transaction (its memory is bounded by it).
 SLA_SCAN_BATCH_SIZE = env.int("SLA_SCAN_BATCH_SIZE", default=2000)
