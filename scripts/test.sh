@@ -255,6 +255,9 @@ check "makemigrations --check" env DJANGO_ENV=test DATABASE_URL="sqlite://:memor
 
 choose_postgres
 choose_redis
+# tests/config/test_redis_outage.py stops and starts redis-servers of its own.
+command -v redis-server >/dev/null 2>&1 || apt_install redis-server ||
+    die "no redis-server; install Redis (apt-get install redis-server)"
 export DATABASE_URL REDIS_URL
 export DJANGO_ENV=test
 # Throttle counters in Redis under a prefix of this run's own: the tests clear only theirs.
