@@ -27,6 +27,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
 from agencies.policies import Responsible, Stage
+from api.fields import AsciiDateField, AsciiIntegerField
 from cases.inputs import (
     AMOUNT_TEXT_MAX_LENGTH,
     CONTRIBUTION_MONTHS_MAX,
@@ -86,8 +87,8 @@ class CaseSubmitInputSerializer(serializers.Serializer):
             "with their account's verified identity."
         ),
     )
-    stopped_at_source_on = serializers.DateField()
-    enrolled_at_target_on = serializers.DateField(required=False, allow_null=True)
+    stopped_at_source_on = AsciiDateField()
+    enrolled_at_target_on = AsciiDateField(required=False, allow_null=True)
     note = serializers.CharField(max_length=NOTE_MAX_LENGTH, required=False, allow_blank=True)
 
 
@@ -98,7 +99,7 @@ class TransitionInputSerializer(serializers.Serializer):
     reason_code = serializers.ChoiceField(
         choices=RejectReason.choices, required=False, help_text=_("reject")
     )
-    contribution_months = serializers.IntegerField(
+    contribution_months = AsciiIntegerField(
         min_value=0,
         max_value=CONTRIBUTION_MONTHS_MAX,
         required=False,
@@ -147,7 +148,7 @@ class CaseListQuerySerializer(serializers.Serializer):
     overdue = serializers.ChoiceField(
         choices=[("true", "true"), ("false", "false")], required=False
     )
-    due_before = serializers.DateField(required=False)
+    due_before = AsciiDateField(required=False)
     insurance_type = serializers.ChoiceField(choices=InsuranceType.choices, required=False)
     from_agency = serializers.CharField(max_length=6, required=False)
     to_agency = serializers.CharField(max_length=6, required=False)
@@ -177,8 +178,8 @@ class AgencyQuerySerializer(serializers.Serializer):
 
 
 class SlaStatsQuerySerializer(serializers.Serializer):
-    date_from = serializers.DateField(required=False, help_text=_("Default: 30 days ago"))
-    date_to = serializers.DateField(required=False, help_text=_("Default: today"))
+    date_from = AsciiDateField(required=False, help_text=_("Default: 30 days ago"))
+    date_to = AsciiDateField(required=False, help_text=_("Default: today"))
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         """The range asked for, its defaults filled in first, so the limits hold for every range

@@ -325,7 +325,8 @@ class TransitionForm(forms.Form):
 
 
 class ApproveTransferOutForm(TransitionForm):
-    contribution_months = forms.IntegerField(
+    # Text, not IntegerField: Django's would read "１２" as 12 before the rule sees it.
+    contribution_months = forms.CharField(
         label=_("Contribution months"),
         validators=[months_parse],
         widget=forms.NumberInput(attrs={"min": 0, "max": CONTRIBUTION_MONTHS_MAX}),

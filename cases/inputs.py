@@ -15,14 +15,15 @@ Identity fields (ID number, name, phone) are ``core.identity``'s: accounts use t
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal, InvalidOperation
+import re
+from decimal import Decimal
 from typing import Any, Final
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from cases.states import Channel, InsuranceType, RejectReason
-from core.identity import mask_id_numbers
+from core.identity import ascii_digits, mask_id_numbers
 
 # --- limits ----------------------------------------------------------------------------------------
 
@@ -65,6 +66,11 @@ MSG_AMOUNT_REQUIRED: Final = _("Enter the amount received.")
 
 RULE_CODE: Final = "rule"
 
+# Digits, then optionally a point and digits: the only way people write yuan. ASCII only (re.ASCII:
+# ``\d`` would match any script's digits); more than two decimals is its own message.
+_AMOUNT_TEXT: Final = re.compile(r"(\d{1,16})(?:\.(\d{1,16}))?", re.ASCII)
+_MONTHS_TEXT_MAX_DIGITS: Final = 4
+
 
 def _invalid(message: Any) -> ValidationError:
     return ValidationError(message, code=RULE_CODE)
@@ -83,45 +89,41 @@ def note_clean(value: Any) -> str:
 
 
 def amount_parse(value: Any) -> Decimal:
-    """Yuan with at most two decimals, not negative, finite, not absurdly large."""
+    """Yuan with at most two decimals, not negative, not absurdly large: ``1234.56`` and nothing
+    that only Python reads as a number (``1e3``, ``-0.00``, ``1_000``, ``NaN``, full-width digits)."""
     if isinstance(value, bool):
         raise _invalid(MSG_AMOUNT)
     if isinstance(value, float):
-        value = repr(value)
+        value = repr(value)  # a JSON number: 1234.5 -> "1234.5"
+    elif isinstance(value, Decimal):
+        value = format(value, "f")
     text = str(value).strip()
-    # ASCII only: Decimal() would also read full-width or other scripts' digits.
-    if not text.isascii():
-        raise _invalid(MSG_AMOUNT)
-    try:
-        amount = Decimal(text)
-    except (InvalidOperation, ValueError):
-        raise _invalid(MSG_AMOUNT) from None
-    if not amount.is_finite():
-        raise _invalid(MSG_AMOUNT)
-    if amount < 0:
+    if text.startswith("-"):
         raise _invalid(MSG_AMOUNT_NEGATIVE)
-    if amount.as_tuple().exponent < -2:  # type: ignore[operator]
+    match = _AMOUNT_TEXT.fullmatch(text)
+    if match is None:
+        raise _invalid(MSG_AMOUNT)
+    if len(match.group(2) or "") > 2:
         raise _invalid(MSG_AMOUNT_DECIMALS)
+    amount = Decimal(text)
     if amount > AMOUNT_MAX:
         raise _invalid(MSG_AMOUNT_TOO_LARGE)
     return amount.quantize(Decimal("0.01"))
 
 
 def months_parse(value: Any) -> int:
-    """Contribution months on the information form: a whole number from 0 to 1200."""
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int | str)
-        or (isinstance(value, str) and not value.strip().isascii())
-    ):
+    """Contribution months on the information form: a whole number from 0 to 1200, as a JSON
+    integer or ASCII digits (``int()`` alone would also take ``"１２"``, ``"+12"`` and ``"1_2"``)."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
         raise _invalid(MSG_MONTHS)
-    try:
-        months = int(value)
-    except ValueError:
-        raise _invalid(MSG_MONTHS) from None
-    if not 0 <= months <= CONTRIBUTION_MONTHS_MAX:
+    if isinstance(value, str):
+        text = value.strip()
+        if not (ascii_digits(text) and len(text) <= _MONTHS_TEXT_MAX_DIGITS):
+            raise _invalid(MSG_MONTHS)
+        value = int(text)
+    if not 0 <= value <= CONTRIBUTION_MONTHS_MAX:
         raise _invalid(MSG_MONTHS_RANGE)
-    return months
+    return value
 
 
 def date_parse(value: Any) -> dt.date | None:

@@ -12,6 +12,7 @@ import datetime as dt
 import hashlib
 import hmac
 import re
+import unicodedata
 from functools import lru_cache
 from typing import Final
 
@@ -70,6 +71,16 @@ MSG_ID_CHECK = _("The check character of the ID number is wrong.")
 MSG_ID_ADDRESS = _("The address code of the ID number is not valid.")
 
 
+def ascii_digits(text: str) -> bool:
+    """Whether ``text`` is one or more of 0-9 and nothing else.
+
+    ``str.isdigit`` also accepts full-width (``１``), Arabic-Indic (``١``) and superscript (``²``)
+    digits, which ``int`` then reads as digits or refuses with a ValueError; people's numbers are
+    ASCII digits only, refused otherwise, never normalised silently (domain.md "Identity data").
+    """
+    return text.isascii() and text.isdigit()
+
+
 def id_number_normalize(value: str) -> str:
     """Strip spaces and upper-case a trailing x, the two slips people make when typing one."""
     return (value or "").strip().replace(" ", "").upper()
@@ -85,7 +96,7 @@ def id_number_validate(value: str, *, today: dt.date | None = None) -> str:
     number = id_number_normalize(value)
     if len(number) != 18:
         raise ValidationError(MSG_ID_LENGTH, code="invalid_id_number")
-    if not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
+    if not ascii_digits(number[:17]) or not (ascii_digits(number[17]) or number[17] == "X"):
         raise ValidationError(MSG_ID_DIGITS, code="invalid_id_number")
     if number[:2] not in _PROVINCE_PREFIXES:
         raise ValidationError(MSG_ID_ADDRESS, code="invalid_id_number")
@@ -152,13 +163,23 @@ def id_number_mask(number: str) -> str:
 
 NAME_MAX_LENGTH: Final = 50
 MSG_NAME: Final = _("Enter the applicant's name (at most 50 characters).")
+MSG_NAME_CHARACTERS: Final = _(
+    "A name cannot contain control or formatting characters (such as a right-to-left override)."
+)
+# Unicode categories no name has: controls, formatting (U+202E RIGHT-TO-LEFT OVERRIDE, zero-width
+# spaces and joiners), surrogates, private use, unassigned, line and paragraph separators. A name
+# with them can display as something else than what is stored.
+_NOT_IN_NAMES: Final = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
 
 
 def name_clean(value: str) -> str:
-    """The applicant's name, stripped; ``ValidationError`` when empty or too long."""
+    """The applicant's name, stripped; ``ValidationError`` when empty, too long, or holding a
+    character that changes how it displays."""
     name = (value or "").strip()
     if not name or len(name) > NAME_MAX_LENGTH:
         raise ValidationError(MSG_NAME, code="rule")
+    if any(unicodedata.category(c) in _NOT_IN_NAMES for c in name):
+        raise ValidationError(MSG_NAME_CHARACTERS, code="rule")
     return name
 
 
@@ -184,7 +205,7 @@ MSG_PHONE: Final = _("Enter a phone number of 7 to 15 digits.")
 def phone_validate(value: str) -> str:
     """The phone number, stripped (may be empty); ``ValidationError`` unless 7 to 15 digits."""
     phone = (value or "").strip()
-    if phone and not (phone.isdigit() and PHONE_MIN_LENGTH <= len(phone) <= PHONE_MAX_LENGTH):
+    if phone and not (ascii_digits(phone) and PHONE_MIN_LENGTH <= len(phone) <= PHONE_MAX_LENGTH):
         raise ValidationError(MSG_PHONE, code="rule")
     return phone
 
