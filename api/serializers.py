@@ -28,6 +28,7 @@ from rest_framework_simplejwt.utils import get_md5_hash_password
 
 from agencies.policies import Responsible, Stage
 from api.fields import AsciiDateField, AsciiIntegerField
+from cases.continuity import ADVICE_CODES
 from cases.inputs import (
     AMOUNT_TEXT_MAX_LENGTH,
     CONTRIBUTION_MONTHS_MAX,
@@ -36,6 +37,7 @@ from cases.inputs import (
     MATERIALS_MAX_ITEMS,
     NOTE_MAX_LENGTH,
 )
+from cases.presenters import FINDING_CODES
 from cases.states import (
     USER_ACTIONS,
     CaseState,
@@ -236,14 +238,26 @@ class StageSerializer(serializers.Serializer):
 
 class ContinuitySerializer(serializers.Serializer):
     gap_months = serializers.IntegerField(allow_null=True)
-    waiting_months = serializers.IntegerField()
-    advice_code = serializers.ChoiceField(
-        choices=[(c, c) for c in ("unknown", "continuous", "catch_up", "waiting_period")]
+    overlap_months = serializers.IntegerField(
+        help_text=_("Months insured at both ends at once (a duplicate enrolment); they count once")
     )
+    waiting_months = serializers.IntegerField()
+    advice_code = serializers.ChoiceField(choices=[(c, c) for c in ADVICE_CODES])
     advice = serializers.CharField()
 
 
+class FindingSerializer(serializers.Serializer):
+    code = serializers.ChoiceField(choices=[(c, c) for c in FINDING_CODES])
+    overlap_months = serializers.IntegerField(required=False)
+
+
 # The case document (api.md), rendered from ``cases.presenters.CaseView``.
+EXPECTED_PROVISIONAL_HELP = _(
+    "The expected date counts days of a year whose holiday schedule is not published yet: it "
+    "moves when the schedule is loaded"
+)
+
+
 class CaseDocumentSerializer(serializers.Serializer):
     reference = serializers.CharField(source="case.reference")
     state = serializers.ChoiceField(choices=CaseState.choices, source="case.state")
@@ -260,8 +274,14 @@ class CaseDocumentSerializer(serializers.Serializer):
     to_agency = AgencyRefSerializer(source="case.to_agency")
     applicant = MaskedApplicantSerializer()
     stage = StageSerializer(allow_null=True, help_text=_("null once the case is closed"))
-    expected_completion_on = serializers.DateField(allow_null=True)
+    expected_completion_on = serializers.DateField(allow_null=True, source="expected.on")
+    expected_completion_provisional = serializers.BooleanField(
+        source="expected.provisional", help_text=EXPECTED_PROVISIONAL_HELP
+    )
     continuity = ContinuitySerializer()
+    findings = FindingSerializer(
+        many=True, help_text=_("What the rules found, e.g. a duplicate enrolment and its months")
+    )
     stopped_at_source_on = serializers.DateField(
         allow_null=True, source="case.stopped_at_source_on"
     )
@@ -304,6 +324,9 @@ class StatusStageSerializer(serializers.Serializer):
     due_at = serializers.DateTimeField(allow_null=True)
     working_days_left = serializers.IntegerField(allow_null=True)
     overdue = serializers.BooleanField()
+    provisional = serializers.BooleanField(
+        help_text=_("The due date rests on a year whose holiday schedule is not published yet")
+    )
 
 
 # The anonymous status lookup's answer, rendered from ``cases.presenters.StatusView``.
@@ -314,7 +337,10 @@ class StatusDocumentSerializer(serializers.Serializer):
     stage = StatusStageSerializer(allow_null=True)
     due_at = serializers.DateTimeField(allow_null=True)
     next_step = serializers.CharField()
-    expected_completion_on = serializers.DateField(allow_null=True)
+    expected_completion_on = serializers.DateField(allow_null=True, source="expected.on")
+    expected_completion_provisional = serializers.BooleanField(
+        source="expected.provisional", help_text=EXPECTED_PROVISIONAL_HELP
+    )
     updated_at = serializers.DateTimeField(source="case.updated_at")
 
 

@@ -72,6 +72,7 @@ from cases.inputs import (
     note_clean,
 )
 from cases.models import CaseEvent, TransferCase
+from cases.presenters import case_open_clock, expected_completion
 from cases.selectors import case_queryset_for, case_side_filter
 from cases.services import case_allowed_actions, case_assign, case_transition
 from cases.states import USER_ACTIONS, Action, CaseState, RejectReason, choice_label
@@ -547,7 +548,15 @@ class TransferCaseAdmin(admin.ModelAdmin):
         ),
         (
             _("Current stage"),
-            {"fields": ("due_display", "working_days_left", "overdue_flag", "overdue_since")},
+            {
+                "fields": (
+                    "due_display",
+                    "working_days_left",
+                    "overdue_flag",
+                    "overdue_since",
+                    "expected_completion_display",
+                )
+            },
         ),
         (
             _("Applicant"),
@@ -674,6 +683,16 @@ class TransferCaseAdmin(admin.ModelAdmin):
     @admin.display(description=_("phone"))
     def phone_masked(self, case: TransferCase) -> str:
         return phone_mask(case.phone)
+
+    @admin.display(description=_("expected completion"))
+    def expected_completion_display(self, case: TransferCase) -> str:
+        expected = expected_completion(case, case_open_clock(case), timezone.now(), get_calendar())
+        if expected.on is None:
+            return "-"
+        if expected.provisional:
+            label = gettext("(provisional)")
+            return f"{expected.on.isoformat()} {label}"
+        return expected.on.isoformat()
 
     @admin.display(description=_("gap in cover"))
     def continuity_advice(self, case: TransferCase) -> str:

@@ -15,6 +15,7 @@ from typing import Any, Final
 from django.conf import settings
 from django.db.models import TextChoices
 from django.utils import translation
+from django.utils.translation import gettext
 
 DEFAULT_LANGUAGE: Final = "zh-hans"
 LANGUAGES: Final = ("zh-hans", "en")
@@ -104,6 +105,23 @@ def template_render(
         for key, value in context.items()
     }
     return subject.format_map(values)[:200], body.format_map(values)
+
+
+def provisional_marks() -> dict[str, str]:
+    """What follows a date that rests on a year with no published holiday schedule, in every
+    language: " （暂定）", " (provisional)"."""
+    out = {}
+    for language in LANGUAGES:
+        with translation.override(language):
+            out[language] = " " + gettext("(provisional)")
+    return out
+
+
+def dated(text: str, *, provisional: bool) -> str | dict[str, str]:
+    """``text`` (a formatted date), marked in every language when it is provisional."""
+    if not provisional:
+        return text
+    return {language: text + mark for language, mark in provisional_marks().items()}
 
 
 def labels(choices: type[TextChoices], value: str) -> dict[str, str]:

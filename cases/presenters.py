@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agencies.policies import STAGE_RESPONSIBLE, BalancePolicy, Stage, window_for
-from cases.continuity import Continuity, continuity_assess
+from cases.continuity import DUPLICATE_ENROLMENT, Continuity, continuity_assess
 from cases.models import TransferCase
 from cases.services import case_allowed_actions
 from cases.states import CaseState, InsuranceType
@@ -48,15 +48,28 @@ class StageView:
     provisional: bool
 
 
+FINDING_CODES: Final = (DUPLICATE_ENROLMENT,)
+
+
 @dataclass(frozen=True, slots=True)
 class CaseView:
     """One case as ``user`` sees it ``now`` (``next_actions`` are theirs)."""
 
     case: TransferCase
     stage: StageView | None
-    expected_completion_on: dt.date | None
+    expected: ExpectedCompletion
     continuity: Continuity
     next_actions: list[str]
+
+    @property
+    def findings(self) -> list[dict[str, Any]]:
+        """What the rules found about this case, for staff and the applicant alike."""
+        found: list[dict[str, Any]] = []
+        if self.continuity.advice_code == DUPLICATE_ENROLMENT:
+            found.append(
+                {"code": DUPLICATE_ENROLMENT, "overlap_months": self.continuity.overlap_months}
+            )
+        return found
 
     @property
     def state_label(self) -> str:
@@ -90,7 +103,7 @@ class StatusView:
     case: TransferCase
     stage: StageView | None
     next_step: str
-    expected_completion_on: dt.date | None
+    expected: ExpectedCompletion
 
     @property
     def state_label(self) -> str:
@@ -118,25 +131,39 @@ def _expects_balance_step(case: TransferCase) -> bool:
     return case.personal_account_balance is None or case.personal_account_balance > 0
 
 
-def expected_completion_on(
+@dataclass(frozen=True, slots=True)
+class ExpectedCompletion:
+    """When the case should be done, and whether that rests on a year with no published
+    holiday schedule (then it moves when the schedule is loaded)."""
+
+    on: dt.date | None
+    provisional: bool = False
+
+
+def expected_completion(
     case: TransferCase, clock: StageClock | None, now: dt.datetime, calendar: WorkingDayCalendar
-) -> dt.date | None:
+) -> ExpectedCompletion:
     """Project the remaining windows over the working-day calendar.
 
     From the current stage's due date (or today, when it is late or has no agency window), add
-    the window of every stage still to come at the agencies' current policies.
+    the window of every stage still to come at the agencies' current policies. Provisional when
+    the current stage's deadline is, or any window still to come counts days of an unpublished
+    year.
     """
     if case.state == CaseState.BALANCE_MOVED:
-        return local_date(case.closed_at) if case.closed_at else None
+        return ExpectedCompletion(local_date(case.closed_at) if case.closed_at else None)
     if not case.is_open:
-        return None
+        return ExpectedCompletion(None)
     today = local_date(now)
     stages: list[str] = []
+    provisional = False
     if case.state == CaseState.MATERIALS_REQUESTED:
         start = today
         stages = [Stage.APPLIED, Stage.TRANSFER_OUT_APPROVED, Stage.TRANSFER_IN_CONFIRMED]
     else:
         due_on = local_date(clock.due_at) if clock and clock.due_at else today
+        if due_on >= today and clock is not None and clock.due_at:
+            provisional = clock.provisional
         start = max(due_on, today)
         following = {
             CaseState.APPLIED: [Stage.TRANSFER_OUT_APPROVED, Stage.TRANSFER_IN_CONFIRMED],
@@ -149,10 +176,11 @@ def expected_completion_on(
         for stage in stages:
             days = window_for(stage, case.stage_agency(stage))
             if days:
-                start, _provisional = calendar.add_working_days(start, days)
+                start, counted_provisional = calendar.add_working_days(start, days)
+                provisional = provisional or counted_provisional
     except ValueError:
-        return None
-    return start
+        return ExpectedCompletion(None)
+    return ExpectedCompletion(start, provisional)
 
 
 def stage_view(
@@ -184,7 +212,7 @@ def case_view(case: TransferCase, *, user: Any, now: dt.datetime | None = None) 
     return CaseView(
         case=case,
         stage=stage_view(case, clock, now, calendar),
-        expected_completion_on=expected_completion_on(case, clock, now, calendar),
+        expected=expected_completion(case, clock, now, calendar),
         continuity=continuity_assess(
             insurance_type=case.insurance_type,
             stopped_on=case.stopped_at_source_on,
@@ -221,5 +249,5 @@ def status_view(case: TransferCase, *, now: dt.datetime | None = None) -> Status
         case=case,
         stage=stage_view(case, clock, now, calendar),
         next_step=next_step(case),
-        expected_completion_on=expected_completion_on(case, clock, now, calendar),
+        expected=expected_completion(case, clock, now, calendar),
     )

@@ -30,7 +30,7 @@ from accounts.permissions import (
 )
 from agencies.models import Agency
 from agencies.policies import Stage
-from cases.messages import APPLICANT_LANGUAGE, labels, template_render
+from cases.messages import APPLICANT_LANGUAGE, dated, labels, template_render
 from cases.models import TransferCase
 from notifications.models import ChannelName
 from notifications.services import NotificationDraft, notifications_create
@@ -279,7 +279,7 @@ def _drafts(kind: str, due: list[_Due]) -> list[NotificationDraft]:
         context = {
             "reference": d.reference,
             "stage": labels(Stage, clock.stage),
-            "due_at": _format_instant(clock.due_at),
+            "due_at": dated(_format_instant(clock.due_at), provisional=clock.provisional),
             "days_left": due_soon_days(clock.window_days) if clock.window_days else 0,
             "escalation_days": d.escalation_days or "",
             "missing": "、".join(d.missing_materials) or "-",
@@ -289,6 +289,7 @@ def _drafts(kind: str, due: list[_Due]) -> list[NotificationDraft]:
             "stage": clock.stage,
             "agency": clock.agency_id,
             "due_at": clock.due_at.isoformat() if clock.due_at else None,
+            "due_provisional": clock.provisional,
         }
         language = APPLICANT_LANGUAGE if kind == MATERIALS_REMINDER else None
         subject, body = template_render(kind, context=context, language=language)

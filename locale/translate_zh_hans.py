@@ -18,6 +18,15 @@ from pathlib import Path
 PO = Path(__file__).resolve().parent / "zh_Hans" / "LC_MESSAGES" / "django.po"
 
 ZH = {
+    'A name cannot contain control or formatting characters (such as a right-to-left override).': '姓名不能包含控制字符或格式字符（例如从右向左覆盖符）。',
+    'expected completion': '预计办结日期',
+    'You were insured at both ends at once for {months} month(s): a duplicate enrolment. Those months count once; the personal contributions paid twice for them can be refunded by the agency whose cover ends.': '您有 {months} 个月同时在两地参保，属于重复参保。这些月份只计算一次；重复缴纳的个人缴费可向注销参保关系一方的经办机构申请退还。',
+    "The gap is {gap} month(s), more than {limit}: the transfer-in agency's waiting period applies, up to {waiting} month(s) before benefits start. Ask it whether paying for the gap shortens it.": '中断 {gap} 个月，超过 {limit} 个月：适用转入地的待遇等待期，最长 {waiting} 个月后开始享受待遇。可向转入地经办机构咨询补缴能否缩短等待期。',
+    'The gap is {gap} month(s), {years} full year(s) without cover: resident insurance has a waiting period of {waiting} month(s) before benefits start ({fixed} fixed, plus 1 for each further year without cover). Each extra year of contributions paid removes 1 of the added months.': '中断 {gap} 个月，其中整年未参保 {years} 年：居民医保待遇等待期为 {waiting} 个月（固定 {fixed} 个月，每多断保 1 年增加 1 个月）。每多缴纳 1 年可减少 1 个月的变动等待期。',
+    'Months insured at both ends at once (a duplicate enrolment); they count once': '同时在两地参保的月数（重复参保），只计算一次',
+    'What the rules found, e.g. a duplicate enrolment and its months': '规则核查发现的情况，例如重复参保及其月数',
+    'The due date rests on a year whose holiday schedule is not published yet': '到期日所在年份的放假安排尚未公布',
+    'The expected date counts days of a year whose holiday schedule is not published yet: it moves when the schedule is loaded': '预计日期计入了放假安排尚未公布年份的日期：安排公布后会重新计算',
     "(provisional)": "（暂定）",
     "No such case.": "没有这个案件。",
     "No such action.": "没有这个操作。",

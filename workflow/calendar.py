@@ -8,8 +8,8 @@ Counting rule (domain.md): the start day does not count; the deadline is the end
 Asia/Shanghai) of the Nth working day after it.
 
 Years with a published schedule come from the ``CalendarDay`` table. Other years use weekends plus
-the fixed-date statutory holidays, and any deadline whose counted days touch such a year is
-provisional.
+every statutory holiday at its date (``statutory_holidays``: the lunar ones and Qingming computed),
+and any deadline whose counted days touch such a year is provisional.
 """
 
 from __future__ import annotations
@@ -20,18 +20,48 @@ import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from chinese_calendar import get_solar_terms
 from django.conf import settings
+from lunardate import LunarDate
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 EPOCH = dt.date(2000, 1, 1)
 HORIZON = dt.date(2100, 12, 31)
 END_OF_DAY = dt.time(23, 59, 59)
 
-# Holidays with a fixed Gregorian date (the lunar ones move and cannot be guessed): New Year's Day,
-# Labour Day (two days since 2025), National Day (three days).
+# Holidays with a fixed Gregorian date (全国年节及纪念日放假办法, 2024 revision, in force 2025-01-01):
+# New Year's Day, Labour Day (two days), National Day (three days).
 FIXED_HOLIDAYS = frozenset({(1, 1), (5, 1), (5, 2), (10, 1), (10, 2), (10, 3)})
+QINGMING = "清明"  # the solar term's name in chinesecalendar
+
+
+@lru_cache(maxsize=256)
+def statutory_holidays(year: int) -> frozenset[dt.date]:
+    """Every statutory day off of ``year`` at its date, for a year with no published schedule.
+
+    The fixed-date ones; Spring Festival from New Year's Eve (除夕, the day before 正月初一) to 正月初三
+    (four days); the Dragon Boat Festival (五月初五) and Mid-Autumn (八月十五), from the lunar calendar
+    (``lunardate``); Qingming, the day of the 清明 solar term (``chinesecalendar``). No make-up
+    working day and no bridge is guessed: only the State Council's schedule says those. Outside the
+    libraries' range (lunardate: 1900-2099) only the fixed-date holidays.
+    """
+    days = {dt.date(year, month, day) for month, day in FIXED_HOLIDAYS}
+    try:
+        new_year = LunarDate(year, 1, 1).to_solar_date()
+        days.update(new_year + dt.timedelta(days=offset) for offset in range(-1, 3))
+        days.add(LunarDate(year, 5, 5).to_solar_date())
+        days.add(LunarDate(year, 8, 15).to_solar_date())
+    except ValueError:
+        pass
+    try:
+        terms = get_solar_terms(dt.date(year, 4, 1), dt.date(year, 4, 10))
+    except (ValueError, NotImplementedError):
+        terms = []
+    days.update(day for day, name in terms if name == QINGMING)
+    return frozenset(days)
 
 
 def _shanghai_is_utc_plus_8() -> bool:
@@ -57,8 +87,8 @@ class Deadline:
 
 
 def provisional_is_workday(day: dt.date) -> bool:
-    """The rule for a year without a published schedule."""
-    return day.weekday() < 5 and (day.month, day.day) not in FIXED_HOLIDAYS
+    """The rule for a year without a published schedule: weekends and the statutory holidays off."""
+    return day.weekday() < 5 and day not in statutory_holidays(day.year)
 
 
 def local_date(instant: dt.datetime) -> dt.date:

@@ -68,9 +68,19 @@ class ClaimedClock:
     due_at: dt.datetime | None
     window_days: int | None
     breached_at: dt.datetime | None
+    provisional: bool
 
 
-_COLUMNS: Final = ("id", "case_id", "stage", "agency_id", "due_at", "window_days", "breached_at")
+_COLUMNS: Final = (
+    "id",
+    "case_id",
+    "stage",
+    "agency_id",
+    "due_at",
+    "window_days",
+    "breached_at",
+    "provisional",
+)
 
 
 def clocks_claim(kind: str, *, now: dt.datetime, limit: int) -> list[ClaimedClock]:

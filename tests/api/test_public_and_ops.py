@@ -42,6 +42,7 @@ def test_status_lookup_shows_nothing_personal(client_for, submit_case):
         "due_at",
         "next_step",
         "expected_completion_on",
+        "expected_completion_provisional",
         "updated_at",
     }
     assert body["state_label"] == "已申请（转出地审核中）"

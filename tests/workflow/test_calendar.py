@@ -243,6 +243,54 @@ def test_a_deadline_beyond_the_last_published_year_stays_provisional() -> None:
     assert deadline.provisional is True
 
 
+def test_provisional_days_off_include_the_lunar_holidays_and_qingming() -> None:
+    """Issue 9 defect 7: a stage started 2027-01-29 was provisionally due 02-12, with Spring
+    Festival counted as working days; 除夕 (02-05, Fri) and 初三 (02-08, Mon) are days off."""
+    deadline = get_calendar().deadline(at(2027, 1, 29), 10)
+
+    assert deadline == Deadline(
+        due_on=dt.date(2027, 2, 16), due_at=end_of(2027, 2, 16), provisional=True
+    )
+
+
+@pytest.mark.parametrize(
+    ("year", "expected"),
+    [
+        # Computed, then checked by hand against the lunar calendar and the solar terms.
+        (
+            2027,
+            {"春节": ["2027-02-05", "2027-02-06", "2027-02-07", "2027-02-08"], "清明": ["2027-04-05"],
+             "端午": ["2027-06-09"], "中秋": ["2027-09-15"]},
+        ),
+        (
+            2028,
+            {"春节": ["2028-01-25", "2028-01-26", "2028-01-27", "2028-01-28"], "清明": ["2028-04-04"],
+             "端午": ["2028-05-28"], "中秋": ["2028-10-03"]},
+        ),
+    ],
+)  # fmt: skip
+def test_statutory_holidays_of_an_unpublished_year(
+    year: int, expected: dict[str, list[str]]
+) -> None:
+    from workflow.calendar import statutory_holidays
+
+    days = statutory_holidays(year)
+    fixed = {dt.date(year, m, d) for m, d in ((1, 1), (5, 1), (5, 2), (10, 1), (10, 2), (10, 3))}
+    lunar = {dt.date.fromisoformat(d) for group in expected.values() for d in group}
+    assert days == fixed | lunar
+    # Mid-Autumn can fall inside National Day (2028-10-03): one day off, not two.
+    assert len(days) == len(fixed | lunar)
+
+
+def test_the_published_2026_schedule_agrees_with_the_computed_holidays(calendar_2026: Any) -> None:
+    """Every computed statutory day of 2026 is a day off in the official schedule (the schedule
+    adds bridges and make-up days, never fewer holidays)."""
+    from workflow.calendar import statutory_holidays
+
+    cal = get_calendar()
+    assert all(not cal.is_workday(day) for day in statutory_holidays(2026))
+
+
 # --- other questions the engine answers ------------------------------------------------------
 
 
