@@ -36,6 +36,7 @@ from cases.inputs import (
     MATERIAL_MAX_LENGTH,
     MATERIALS_MAX_ITEMS,
     NOTE_MAX_LENGTH,
+    REPEAT_REASON_MAX_LENGTH,
 )
 from cases.presenters import FINDING_CODES
 from cases.states import (
@@ -112,11 +113,26 @@ class TransitionInputSerializer(serializers.Serializer):
         required=False,
         help_text=_("approve_transfer_out; yuan, e.g. 1234.56"),
     )
+    stopped_at_source_on = AsciiDateField(
+        required=False,
+        help_text=_(
+            "approve_transfer_out; the actual stop date at source, replaces the intake one"
+        ),
+    )
     missing_materials = serializers.ListField(
         child=serializers.CharField(max_length=MATERIAL_MAX_LENGTH),
         required=False,
         max_length=MATERIALS_MAX_ITEMS,
         help_text=_("request_materials"),
+    )
+    repeat_reason = serializers.CharField(
+        max_length=REPEAT_REASON_MAX_LENGTH,
+        required=False,
+        allow_blank=True,
+        help_text=_(
+            "request_materials, when materials were already requested once: what is wrong with "
+            "the resubmitted materials"
+        ),
     )
     amount = serializers.CharField(
         max_length=AMOUNT_TEXT_MAX_LENGTH,
@@ -246,6 +262,13 @@ class ContinuitySerializer(serializers.Serializer):
     advice = serializers.CharField()
 
 
+class MaterialsRequestsSerializer(serializers.Serializer):
+    count = serializers.IntegerField(help_text=_("How many times materials were requested"))
+    repeat = serializers.BooleanField(
+        help_text=_("Whether materials were requested more than once (counted against the agency)")
+    )
+
+
 class FindingSerializer(serializers.Serializer):
     code = serializers.ChoiceField(choices=[(c, c) for c in FINDING_CODES])
     overlap_months = serializers.IntegerField(required=False)
@@ -295,6 +318,7 @@ class CaseDocumentSerializer(serializers.Serializer):
     missing_materials = serializers.ListField(
         child=serializers.CharField(), source="case.missing_materials"
     )
+    materials_requests = MaterialsRequestsSerializer()
     reject_reason = serializers.ChoiceField(choices=RejectReason.choices, allow_null=True)
     assignee = serializers.CharField(allow_null=True)
     next_actions = serializers.ListField(child=serializers.ChoiceField(choices=USER_ACTION_CHOICES))
@@ -364,6 +388,12 @@ class AgencySerializer(serializers.Serializer):
     )
 
 
+REPEAT_REQUESTS_HELP = _(
+    "Materials requested again in the period (一次性告知: every request after a case's first), "
+    "counted against the transfer-out agency"
+)
+
+
 class SlaRowSerializer(serializers.Serializer):
     stage = serializers.ChoiceField(choices=Stage.choices)
     agency = AgencyRefSerializer()
@@ -372,6 +402,7 @@ class SlaRowSerializer(serializers.Serializer):
     on_time_rate = serializers.FloatField(allow_null=True)
     open = serializers.IntegerField()
     overdue = serializers.IntegerField()
+    repeat_materials_requests = serializers.IntegerField(help_text=REPEAT_REQUESTS_HELP)
 
 
 class SlaTotalsSerializer(serializers.Serializer):
@@ -380,6 +411,7 @@ class SlaTotalsSerializer(serializers.Serializer):
     on_time_rate = serializers.FloatField(allow_null=True)
     open = serializers.IntegerField()
     overdue = serializers.IntegerField()
+    repeat_materials_requests = serializers.IntegerField(help_text=REPEAT_REQUESTS_HELP)
 
 
 # SLA statistics, rendered from ``cases.selectors.sla_stats``.

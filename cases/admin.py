@@ -65,7 +65,9 @@ from cases.inputs import (
     CONTRIBUTION_MONTHS_MAX,
     ID_NUMBER_TEXT_MAX_LENGTH,
     NOTE_MAX_LENGTH,
+    REPEAT_REASON_MAX_LENGTH,
     amount_parse,
+    date_parse,
     materials_from_lines,
     materials_parse,
     months_parse,
@@ -339,6 +341,14 @@ class ApproveTransferOutForm(TransitionForm):
         widget=forms.TextInput(attrs={"maxlength": AMOUNT_TEXT_MAX_LENGTH}),
         help_text=_("Leave empty for resident insurance (no personal account)."),
     )
+    # Text through the rule's own parser (Django's DateField would read full-width digits).
+    stopped_at_source_on = forms.CharField(
+        label=_("Actual stop date at source"),
+        required=False,
+        validators=[date_parse],
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("Leave empty to keep the date given at intake."),
+    )
 
 
 class RequestMaterialsForm(TransitionForm):
@@ -346,6 +356,16 @@ class RequestMaterialsForm(TransitionForm):
         label=_("Missing materials"),
         widget=forms.Textarea(attrs={"rows": 4, "cols": 60}),
         help_text=_("One item per line, everything at once (一次性告知)."),
+    )
+
+    repeat_reason = forms.CharField(
+        label=_("Why ask again"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 60, "maxlength": REPEAT_REASON_MAX_LENGTH}),
+        help_text=_(
+            "Only when materials were already requested once: what is wrong with the resubmitted "
+            "materials themselves. A repeat request never restarts the deadline."
+        ),
     )
 
     def clean_missing_materials(self) -> list[str]:

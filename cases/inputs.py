@@ -34,6 +34,7 @@ AMOUNT_MAX: Final = Decimal("9999999999.99")
 AMOUNT_TEXT_MAX_LENGTH: Final = 40
 MATERIAL_MAX_LENGTH: Final = 200
 MATERIALS_MAX_ITEMS: Final = 50
+REPEAT_REASON_MAX_LENGTH: Final = 500
 # An ID number as typed, spaces included, before it is normalised to 18 characters.
 ID_NUMBER_TEXT_MAX_LENGTH: Final = 32
 # Basic medical insurance for urban employees started with 国发〔1998〕44号.
@@ -52,6 +53,11 @@ MSG_DATE: Final = _("Enter a date as YYYY-MM-DD.")
 MSG_DATE_FUTURE: Final = _("The date cannot be in the future.")
 MSG_DATE_TOO_EARLY: Final = _("The date is before basic medical insurance existed (1998-12).")
 MSG_MATERIALS: Final = _('List what is missing, all at once (一次性告知), e.g. ["离职证明"].')
+MSG_REPEAT_REASON: Final = _(
+    "Materials were already requested once (一次性告知). A further request must say what is wrong "
+    "with the resubmitted materials themselves."
+)
+MSG_REPEAT_REASON_TOO_LONG: Final = _("A repeat reason has at most 500 characters.")
 MSG_REJECT_REASON: Final = _("Choose a reason: {choices}.")
 MSG_REASON_OTHER_NOTE: Final = _("Explain the reason in the note when it is 'other'.")
 MSG_INSURANCE_TYPE: Final = _("Choose employee or resident.")
@@ -166,6 +172,17 @@ def materials_parse(value: Any) -> list[str]:
         raise _invalid(MSG_MATERIALS)
     # Sent to the applicant by SMS and shown on every face: never an ID number in full.
     return [mask_id_numbers(m.strip()) for m in value]
+
+
+def repeat_reason_clean(value: Any) -> str:
+    """Why materials are asked for again: required text, at most ``REPEAT_REASON_MAX_LENGTH``
+    characters, ID numbers masked (the applicant is told it)."""
+    reason = value.strip() if isinstance(value, str) else ""
+    if not reason:
+        raise _invalid(MSG_REPEAT_REASON)
+    if len(reason) > REPEAT_REASON_MAX_LENGTH:
+        raise _invalid(MSG_REPEAT_REASON_TOO_LONG)
+    return mask_id_numbers(reason)
 
 
 def materials_from_lines(text: str) -> list[str]:

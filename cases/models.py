@@ -137,6 +137,9 @@ class TransferCase(ConcurrentTransitionMixin, models.Model):
     )
     balance_received = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
     missing_materials = models.JSONField(default=list, blank=True)
+    # 一次性告知: how many times materials were asked for; every request after the first is a
+    # repeat, counted against the agency (domain.md "Materials: one notice, once").
+    materials_requests = models.PositiveSmallIntegerField(default=0, editable=False)
     reject_reason = models.CharField(max_length=30, choices=RejectReason.choices, blank=True)
 
     created_at = models.DateTimeField()
@@ -184,13 +187,29 @@ class TransferCase(ConcurrentTransitionMixin, models.Model):
         return self.state in OPEN_STATES
 
     @property
-    def has_balance_step(self) -> bool:
-        """Whether money must move: employee insurance, a positive balance, a transfer policy."""
+    def merges_accounts(self) -> bool:
+        """The accounts are merged, no money moves: an intra-province case whose transfer-in
+        agency merges. Never an inter-province one, whatever that agency's policy: the balance
+        crosses funds and must be tracked (domain.md; issue 9 defect 2)."""
+        return (
+            self.scope == Scope.INTRA_PROVINCE
+            and self.to_agency.balance_policy == BalancePolicy.MERGE
+        )
+
+    @property
+    def expects_balance_step(self) -> bool:
+        """Whether a balance stage is (still) to come: employee insurance, accounts not merged,
+        and a positive balance (or none recorded yet: before approval it is unknown)."""
         return (
             self.insurance_type == InsuranceType.EMPLOYEE
-            and (self.personal_account_balance or Decimal("0")) > 0
-            and self.to_agency.balance_policy == BalancePolicy.TRANSFER
+            and not self.merges_accounts
+            and (self.personal_account_balance is None or self.personal_account_balance > 0)
         )
+
+    @property
+    def has_balance_step(self) -> bool:
+        """Whether money must move, once the information form says how much."""
+        return self.expects_balance_step and self.personal_account_balance is not None
 
     def stage_agency(self, stage: str) -> Agency | None:
         """The agency responsible for ``stage`` (``STAGE_RESPONSIBLE``); None for the applicant's."""
@@ -221,10 +240,16 @@ class TransferCase(ConcurrentTransitionMixin, models.Model):
         permission=can_act_for_from_agency,
     )
     def approve_transfer_out(
-        self, *, contribution_months: int, personal_account_balance: Decimal
+        self,
+        *,
+        contribution_months: int,
+        personal_account_balance: Decimal,
+        stopped_at_source_on: dt.date | None = None,
     ) -> None:
         self.contribution_months = contribution_months
         self.personal_account_balance = personal_account_balance
+        if stopped_at_source_on is not None:
+            self.stopped_at_source_on = stopped_at_source_on
 
     @transition(
         field=state,
@@ -232,8 +257,14 @@ class TransferCase(ConcurrentTransitionMixin, models.Model):
         target=CaseState.MATERIALS_REQUESTED,
         permission=can_act_for_from_agency,
     )
-    def request_materials(self, *, missing: list[str]) -> None:
+    def request_materials(self, *, missing: list[str], repeat_reason: str = "") -> None:
         self.missing_materials = missing
+        self.materials_requests += 1
+
+    @property
+    def materials_requested_before(self) -> bool:
+        """Whether the next materials request would be a repeat."""
+        return self.materials_requests > 0
 
     @transition(
         field=state,

@@ -25,6 +25,13 @@ if TYPE_CHECKING:
 def _detail(event: CaseEvent) -> dict[str, str]:
     if event.to_state == "materials_requested":
         missing = "、".join(event.data.get("missing_materials") or [])
+        repeat = event.data.get("repeat_reason")
+        if repeat:
+            # A repeat request says why: the resubmitted materials themselves were defective.
+            return {
+                "zh-hans": f"请再次补正材料：{missing}。原因：{repeat}。",
+                "en": f"Please send again: {missing}. Why: {repeat}.",
+            }
         return {"zh-hans": f"请补正材料：{missing}。", "en": f"Please send: {missing}."}
     if event.to_state == "rejected":
         return {

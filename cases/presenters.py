@@ -15,11 +15,11 @@ from typing import Any, Final
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from agencies.policies import STAGE_RESPONSIBLE, BalancePolicy, Stage, window_for
+from agencies.policies import STAGE_RESPONSIBLE, Stage, window_for
 from cases.continuity import DUPLICATE_ENROLMENT, Continuity, continuity_assess
 from cases.models import TransferCase
 from cases.services import case_allowed_actions
-from cases.states import CaseState, InsuranceType
+from cases.states import CaseState
 from core.identity import name_mask, phone_mask
 from workflow.calendar import WorkingDayCalendar, get_calendar, local_date
 from workflow.models import StageClock
@@ -60,6 +60,11 @@ class CaseView:
     expected: ExpectedCompletion
     continuity: Continuity
     next_actions: list[str]
+
+    @property
+    def materials_requests(self) -> dict[str, Any]:
+        count = self.case.materials_requests
+        return {"count": count, "repeat": count > 1}
 
     @property
     def findings(self) -> list[dict[str, Any]]:
@@ -122,15 +127,6 @@ def case_open_clock(case: TransferCase) -> StageClock | None:
     return StageClock.objects.filter(case_id=case.pk, completed_at__isnull=True).first()
 
 
-def _expects_balance_step(case: TransferCase) -> bool:
-    """Whether a balance stage is still to come (before approval the balance is unknown)."""
-    if case.insurance_type != InsuranceType.EMPLOYEE:
-        return False
-    if case.to_agency.balance_policy != BalancePolicy.TRANSFER:
-        return False
-    return case.personal_account_balance is None or case.personal_account_balance > 0
-
-
 @dataclass(frozen=True, slots=True)
 class ExpectedCompletion:
     """When the case should be done, and whether that rests on a year with no published
@@ -170,7 +166,7 @@ def expected_completion(
             CaseState.TRANSFER_OUT_APPROVED: [Stage.TRANSFER_IN_CONFIRMED],
         }
         stages = following.get(CaseState(case.state), [])
-    if not _expects_balance_step(case):
+    if not case.expects_balance_step:
         stages = [s for s in stages if s != Stage.TRANSFER_IN_CONFIRMED]
     try:
         for stage in stages:

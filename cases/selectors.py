@@ -30,7 +30,9 @@ from accounts.permissions import (
     user_supervises,
 )
 from agencies.models import Agency
+from agencies.policies import Stage
 from cases.models import CaseEvent, TransferCase
+from cases.states import Action
 from core.identity import id_number_decrypt, id_number_encrypt
 from workflow.calendar import SHANGHAI
 from workflow.models import StageClock
@@ -251,16 +253,17 @@ def case_action_ever_permitted(*, case: TransferCase, user: Any, action: str) ->
 # --- SLA statistics -------------------------------------------------------------------------------
 
 
-def _clock_scope(user: Any) -> Q | None:
-    """Clocks of the agencies ``user`` supervises (``user_supervises``)."""
+def _supervised_scope(user: Any, field: str) -> Q | None:
+    """Rows whose agency (reached through ``field``) is one ``user`` supervises
+    (``user_supervises``); None when they supervise none."""
     reach = user_supervises(user)
     if reach is None:
         return None
     if reach.everything:
         return Q()
     if reach.province:
-        return Q(agency__code__startswith=reach.province)
-    return Q(agency_id=reach.agency_code)
+        return Q(**{f"{field}__code__startswith": reach.province})
+    return Q(**{f"{field}_id": reach.agency_code})
 
 
 def sla_stats(
@@ -272,9 +275,10 @@ def sla_stats(
     On time: completed at or before the stage's due instant. Stages with no agency window (the
     applicant's turn) are not counted.
     """
-    scope = _clock_scope(user)
+    scope = _supervised_scope(user, "agency")
     clocks = StageClock.objects.filter(agency__isnull=False, due_at__isnull=False)
     clocks = clocks.filter(scope) if scope is not None else clocks.none()
+    event_scope = _supervised_scope(user, "case__from_agency")
     start = dt.datetime.combine(date_from, dt.time.min, tzinfo=SHANGHAI)
     end = dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time.min, tzinfo=SHANGHAI)
     completed = (
@@ -289,6 +293,19 @@ def sla_stats(
         .values("stage", "agency_id")
         .annotate(open=Count("id"), overdue=Count("id", filter=Q(due_at__lt=now)))
     )
+    # 一次性告知: every materials request after a case's first is a repeat, counted against the
+    # transfer-out agency whose stage it is (the only stage that asks for materials).
+    repeats = (
+        CaseEvent.objects.filter(
+            event_scope if event_scope is not None else Q(pk__in=[]),
+            action=Action.REQUEST_MATERIALS,
+            data__has_key="repeat_reason",
+            at__gte=start,
+            at__lt=end,
+        )
+        .values("case__from_agency_id")
+        .annotate(repeats=Count("id"))
+    )
     rows: dict[tuple[str, str], dict[str, Any]] = {}
 
     def row(stage: str, agency_id: str) -> dict[str, Any]:
@@ -301,6 +318,7 @@ def sla_stats(
                 "on_time": 0,
                 "open": 0,
                 "overdue": 0,
+                "repeat_materials_requests": 0,
             },
         )
 
@@ -308,13 +326,18 @@ def sla_stats(
         row(r["stage"], r["agency_id"]).update(completed=r["completed"], on_time=r["on_time"])
     for r in open_now:
         row(r["stage"], r["agency_id"]).update(open=r["open"], overdue=r["overdue"])
+    for r in repeats:
+        row(Stage.APPLIED, r["case__from_agency_id"])["repeat_materials_requests"] = r["repeats"]
     names = dict(Agency.objects.filter(code__in={a for _s, a in rows}).values_list("code", "name"))
     result = []
     for (_stage, agency_id), r in sorted(rows.items()):
         r["agency"] = {"code": agency_id, "name": names.get(agency_id, "")}
         r["on_time_rate"] = round(r["on_time"] / r["completed"], 4) if r["completed"] else None
         result.append(r)
-    totals = {k: sum(r[k] for r in result) for k in ("completed", "on_time", "open", "overdue")}
+    totals = {
+        k: sum(r[k] for r in result)
+        for k in ("completed", "on_time", "open", "overdue", "repeat_materials_requests")
+    }
     totals["on_time_rate"] = (
         round(totals["on_time"] / totals["completed"], 4) if totals["completed"] else None
     )

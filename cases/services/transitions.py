@@ -23,10 +23,12 @@ from cases.inputs import (
     MSG_REASON_OTHER_NOTE,
     MSG_RESIDENT_BALANCE,
     amount_parse,
+    insurance_date_parse,
     materials_parse,
     months_parse,
     note_clean,
     reject_reason_clean,
+    repeat_reason_clean,
 )
 from cases.models import TransferCase
 from cases.selectors import case_action_ever_permitted
@@ -41,6 +43,7 @@ from cases.states import (
     RejectReason,
 )
 from core.errors import FieldErrors
+from workflow.calendar import local_date
 from workflow.models import StageClock
 from workflow.services import clock_close, clock_hold, clock_open, clock_remaining_days
 
@@ -55,7 +58,7 @@ def case_allowed_actions(*, case: TransferCase, user: Any) -> list[str]:
 
 
 def _clean_payload(
-    case: TransferCase, action: str, payload: Mapping[str, Any]
+    case: TransferCase, action: str, payload: Mapping[str, Any], *, today: dt.date
 ) -> tuple[dict[str, Any], str]:
     """The action's body through the input rules (cases.inputs), plus the rules that need the
     case; returns the keyword arguments of the transition and the clean note. All field errors at
@@ -81,12 +84,28 @@ def _clean_payload(
                 if case.insurance_type == InsuranceType.RESIDENT and balance != 0:
                     errors.replace("personal_account_balance", MSG_RESIDENT_BALANCE)
                 kwargs["personal_account_balance"] = balance
+        # The information form carries the actual stop date at source; what the applicant said
+        # at intake is replaced by it when the agency sends one.
+        stopped = errors.check(
+            "stopped_at_source_on",
+            insurance_date_parse,
+            payload.get("stopped_at_source_on"),
+            today=today,
+        )
+        if stopped is not None:
+            kwargs["stopped_at_source_on"] = stopped
     elif action == Action.REQUEST_MATERIALS:
         missing = errors.check(
             "missing_materials", materials_parse, payload.get("missing_materials")
         )
         if missing is not None:
             kwargs["missing"] = missing
+        if case.materials_requested_before:
+            reason = errors.check(
+                "repeat_reason", repeat_reason_clean, payload.get("repeat_reason")
+            )
+            if reason:
+                kwargs["repeat_reason"] = reason
     elif action == Action.MOVE_BALANCE:
         raw = payload.get("amount")
         if raw in (None, ""):
@@ -164,7 +183,7 @@ def case_transition(
                 action=action,
                 allowed_actions=case_allowed_actions(case=case, user=actor),
             )
-        kwargs, note = _clean_payload(case, action, payload)
+        kwargs, note = _clean_payload(case, action, payload, today=local_date(now))
         from_state = case.state
         method(**kwargs)
         _apply(case, action, from_state, actor, now, note, kwargs)
@@ -219,7 +238,7 @@ def _apply(
 
     data: dict[str, Any] = {}
     for key, value in kwargs.items():
-        data[key] = str(value) if isinstance(value, Decimal) else value
+        data[key] = str(value) if isinstance(value, Decimal | dt.date) else value
     if "missing" in data:
         data["missing_materials"] = data.pop("missing")
     event_append(
@@ -235,8 +254,10 @@ def _apply(
 
 
 def _window_after_materials(case: TransferCase) -> int | None:
-    """Restart (national rule) or resume the transfer-out window after materials come in."""
-    if settings.MATERIALS_CLOCK_POLICY != "resume":
+    """The transfer-out window after materials come in: after the first request, afresh (the
+    national rule) or the remaining days (``MATERIALS_CLOCK_POLICY = "resume"``); after a repeat
+    request, always the remaining days: no agency extends its own deadline by asking again."""
+    if settings.MATERIALS_CLOCK_POLICY != "resume" and case.materials_requests <= 1:
         return None
     stopped = (
         StageClock.objects.filter(
