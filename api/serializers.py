@@ -41,6 +41,7 @@ from cases.inputs import (
 from cases.presenters import FINDING_CODES
 from cases.states import (
     USER_ACTIONS,
+    BalanceOutcome,
     CaseState,
     Channel,
     InsuranceType,
@@ -80,6 +81,15 @@ class ApplicantInputSerializer(serializers.Serializer):
 
 class CaseSubmitInputSerializer(serializers.Serializer):
     insurance_type = serializers.ChoiceField(choices=InsuranceType.choices)
+    target_insurance_type = serializers.ChoiceField(
+        choices=InsuranceType.choices,
+        required=False,
+        help_text=_("The type joined at the target (a cross-type move); default: insurance_type"),
+    )
+    retired = serializers.BooleanField(
+        required=False,
+        help_text=_("Stated by the applicant; retirees are outside the transfer rules (400)"),
+    )
     from_agency = serializers.CharField(max_length=6, help_text=_("GB/T 2260 code"))
     to_agency = serializers.CharField(max_length=6, help_text=_("GB/T 2260 code"))
     channel = serializers.ChoiceField(choices=Channel.choices)
@@ -113,6 +123,21 @@ class TransitionInputSerializer(serializers.Serializer):
         required=False,
         help_text=_("approve_transfer_out; yuan, e.g. 1234.56"),
     )
+    deemed_months = AsciiIntegerField(
+        min_value=0,
+        max_value=CONTRIBUTION_MONTHS_MAX,
+        required=False,
+        help_text=_("approve_transfer_out; deemed contribution months (视同缴费月数), default 0"),
+    )
+    interest = serializers.CharField(
+        max_length=AMOUNT_TEXT_MAX_LENGTH,
+        required=False,
+        help_text=_("approve_transfer_out; interest included with the balance, yuan, default 0"),
+    )
+    no_arrears = serializers.BooleanField(
+        required=False,
+        help_text=_("approve_transfer_out; the no-arrears statement, true (the default) or a 400"),
+    )
     stopped_at_source_on = AsciiDateField(
         required=False,
         help_text=_(
@@ -137,7 +162,10 @@ class TransitionInputSerializer(serializers.Serializer):
     amount = serializers.CharField(
         max_length=AMOUNT_TEXT_MAX_LENGTH,
         required=False,
-        help_text=_("move_balance; yuan received, e.g. 1234.56"),
+        help_text=_(
+            "move_balance: yuan received; pay_out_balance: yuan paid to the person; the balance "
+            "plus declared interest, e.g. 1234.56"
+        ),
     )
 
 
@@ -262,6 +290,30 @@ class ContinuitySerializer(serializers.Serializer):
     advice = serializers.CharField()
 
 
+class InformationFormSerializer(serializers.Serializer):
+    """参保人员基本医疗保险信息表, as the transfer-out agency recorded it."""
+
+    contribution_months = serializers.IntegerField(help_text=_("Months actually paid"))
+    deemed_months = serializers.IntegerField()
+    cumulative_months = serializers.IntegerField(help_text=_("Paid plus deemed"))
+    overlap_months = serializers.IntegerField(
+        help_text=_("Months insured at both ends at once; counted once at the target")
+    )
+    months_carried_in = serializers.IntegerField(
+        help_text=_("Cumulative months less the overlap: what counts at the target")
+    )
+    personal_account_balance = YuanField()
+    interest = YuanField(help_text=_("Declared on the form; recorded apart from the balance"))
+    balance_due = YuanField(help_text=_("Balance plus interest: what must arrive, to the fen"))
+    stopped_at_source_on = serializers.DateField(allow_null=True)
+    no_arrears = serializers.BooleanField()
+
+
+class BalanceOutcomeSerializer(serializers.Serializer):
+    outcome = serializers.ChoiceField(choices=BalanceOutcome.choices)
+    amount = YuanField(allow_null=True)
+
+
 class MaterialsRequestsSerializer(serializers.Serializer):
     count = serializers.IntegerField(help_text=_("How many times materials were requested"))
     repeat = serializers.BooleanField(
@@ -314,6 +366,15 @@ class CaseDocumentSerializer(serializers.Serializer):
     personal_account_balance = YuanField(allow_null=True, source="case.personal_account_balance")
     contribution_months = serializers.IntegerField(
         allow_null=True, source="case.contribution_months"
+    )
+    target_insurance_type = serializers.ChoiceField(
+        choices=InsuranceType.choices, source="case.target_insurance_type"
+    )
+    information_form = InformationFormSerializer(
+        allow_null=True, help_text=_("Recorded by the transfer-out agency at approval; null before")
+    )
+    balance_outcome = BalanceOutcomeSerializer(
+        allow_null=True, help_text=_("What became of the balance; null until the case is done")
     )
     missing_materials = serializers.ListField(
         child=serializers.CharField(), source="case.missing_materials"

@@ -341,6 +341,28 @@ class ApproveTransferOutForm(TransitionForm):
         widget=forms.TextInput(attrs={"maxlength": AMOUNT_TEXT_MAX_LENGTH}),
         help_text=_("Leave empty for resident insurance (no personal account)."),
     )
+    deemed_months = forms.CharField(
+        label=_("Deemed contribution months"),
+        required=False,
+        validators=[months_parse],
+        widget=forms.NumberInput(attrs={"min": 0, "max": CONTRIBUTION_MONTHS_MAX}),
+        help_text=_("视同缴费月数; leave empty for none."),
+    )
+    interest = forms.CharField(
+        label=_("Interest included (yuan)"),
+        required=False,
+        validators=[amount_parse],
+        widget=forms.TextInput(attrs={"maxlength": AMOUNT_TEXT_MAX_LENGTH}),
+        help_text=_(
+            "Declared on the information form; the transfer-in agency must receive the balance plus this."
+        ),
+    )
+    no_arrears = forms.BooleanField(
+        label=_("No contributions in arrears"),
+        required=False,
+        initial=True,
+        help_text=_("With arrears, reject the application with the reason 'arrears' instead."),
+    )
     # Text through the rule's own parser (Django's DateField would read full-width digits).
     stopped_at_source_on = forms.CharField(
         label=_("Actual stop date at source"),
@@ -380,6 +402,14 @@ class MoveBalanceForm(TransitionForm):
     )
 
 
+class PayOutBalanceForm(TransitionForm):
+    amount = forms.CharField(
+        label=_("Amount paid to the person (yuan)"),
+        validators=[amount_parse],
+        widget=forms.TextInput(attrs={"maxlength": AMOUNT_TEXT_MAX_LENGTH}),
+    )
+
+
 class RejectForm(TransitionForm):
     reason_code = forms.ChoiceField(label=_("Reason"), choices=RejectReason.choices)
 
@@ -388,6 +418,7 @@ TRANSITION_FORMS: dict[str, type[TransitionForm]] = {
     Action.APPROVE_TRANSFER_OUT: ApproveTransferOutForm,
     Action.REQUEST_MATERIALS: RequestMaterialsForm,
     Action.MOVE_BALANCE: MoveBalanceForm,
+    Action.PAY_OUT_BALANCE: PayOutBalanceForm,
     Action.REJECT: RejectForm,
 }
 
@@ -558,6 +589,7 @@ class TransferCaseAdmin(admin.ModelAdmin):
                     "state",
                     "version",
                     "insurance_type",
+                    "target_insurance_type",
                     "scope",
                     "channel",
                     "from_agency",
@@ -591,9 +623,14 @@ class TransferCaseAdmin(admin.ModelAdmin):
             {
                 "fields": (
                     "contribution_months",
+                    "deemed_months",
                     "personal_account_balance",
+                    "interest",
+                    "no_arrears",
                     "balance_received",
+                    "balance_paid_out",
                     "missing_materials",
+                    "materials_requests",
                     "reject_reason",
                 )
             },
@@ -717,7 +754,8 @@ class TransferCaseAdmin(admin.ModelAdmin):
     @admin.display(description=_("gap in cover"))
     def continuity_advice(self, case: TransferCase) -> str:
         return continuity_assess(
-            insurance_type=case.insurance_type,
+            # The waiting period is the target's: its insurance type decides.
+            insurance_type=case.target_insurance_type,
             stopped_on=case.stopped_at_source_on,
             enrolled_on=case.enrolled_at_target_on,
         ).advice

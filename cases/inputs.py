@@ -65,6 +65,23 @@ MSG_CHANNEL: Final = _("Choose one of: {choices}.")
 MSG_STOPPED_REQUIRED: Final = _(
     "A transfer needs the date cover stopped at the transfer-out agency."
 )
+MSG_RETIRED: Final = _(
+    "Retirees are outside the transfer rules (医保办发〔2021〕43号 does not cover them): ask the "
+    "agency where the pension is paid how your medical insurance continues."
+)
+MSG_RETIRED_FLAG: Final = _("Say true or false.")
+MSG_NO_ARREARS: Final = _(
+    "A transfer with contributions in arrears cannot be approved: reject it with the reason "
+    "'arrears' instead."
+)
+MSG_NO_ARREARS_FLAG: Final = _("Say true or false.")
+MSG_RECEIVED_AMOUNT: Final = _(
+    "The amount received ({amount}) differs from the balance plus declared interest on the "
+    "information form ({expected})."
+)
+MSG_PAY_OUT_AMOUNT: Final = _(
+    "The amount paid out ({amount}) differs from the balance plus declared interest ({expected})."
+)
 MSG_BALANCE_REQUIRED: Final = _("Enter the personal account balance.")
 MSG_RESIDENT_BALANCE: Final = _("Resident insurance has no personal account: the balance is 0.")
 MSG_AMOUNT_REQUIRED: Final = _("Enter the amount received.")

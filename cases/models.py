@@ -20,6 +20,7 @@ from cases.states import (
     OPEN_STATES,
     STATE_STAGE,
     Action,
+    BalanceOutcome,
     CaseState,
     Channel,
     InsuranceType,
@@ -90,6 +91,10 @@ class TransferCase(ConcurrentTransitionMixin, models.Model):
     version = models.PositiveIntegerField(default=1, editable=False)
 
     insurance_type = models.CharField(max_length=10, choices=InsuranceType.choices)
+    # The type the person joins at the target (a cross-type move when it differs; domain.md).
+    target_insurance_type = models.CharField(
+        _("insurance type at the target"), max_length=10, choices=InsuranceType.choices
+    )
     from_agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="cases_out")
     to_agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="cases_in")
     scope = models.CharField(max_length=16, choices=Scope.choices, editable=False)
@@ -130,16 +135,28 @@ class TransferCase(ConcurrentTransitionMixin, models.Model):
     enrolled_at_target_on = models.DateField(null=True, blank=True)
     note = models.TextField(blank=True, max_length=NOTE_MAX_LENGTH)
 
-    # The information form (参保人员基本医疗保险信息表), filled in at transfer-out approval.
+    # The information form (参保人员基本医疗保险信息表), filled in at transfer-out approval: months
+    # actually paid (实际缴费月数), deemed months (视同缴费月数), the balance and the interest the
+    # transfer-out agency declared on it (recorded apart), and its statement of no arrears.
     contribution_months = models.PositiveIntegerField(null=True, blank=True)
+    deemed_months = models.PositiveIntegerField(_("deemed months"), null=True, blank=True)
     personal_account_balance = models.DecimalField(
         max_digits=14, decimal_places=2, null=True, blank=True
     )
+    interest = models.DecimalField(
+        _("interest declared"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    no_arrears = models.BooleanField(_("no arrears"), null=True, blank=True)
     balance_received = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    balance_paid_out = models.DecimalField(
+        _("balance paid out"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
     missing_materials = models.JSONField(default=list, blank=True)
     # 一次性告知: how many times materials were asked for; every request after the first is a
     # repeat, counted against the agency (domain.md "Materials: one notice, once").
-    materials_requests = models.PositiveSmallIntegerField(default=0, editable=False)
+    materials_requests = models.PositiveSmallIntegerField(
+        _("materials requests"), default=0, editable=False
+    )
     reject_reason = models.CharField(max_length=30, choices=RejectReason.choices, blank=True)
 
     created_at = models.DateTimeField()
@@ -211,6 +228,40 @@ class TransferCase(ConcurrentTransitionMixin, models.Model):
         """Whether money must move, once the information form says how much."""
         return self.expects_balance_step and self.personal_account_balance is not None
 
+    @property
+    def balance_accepted(self) -> bool:
+        """Whether the target credits the balance to a personal account; otherwise it is paid out
+        to the person (个人账户提取): resident insurance keeps no personal account."""
+        return self.target_insurance_type == InsuranceType.EMPLOYEE
+
+    @property
+    def balance_due(self) -> Decimal | None:
+        """What must arrive (or be paid out), to the fen: the form's balance plus the interest
+        the transfer-out agency declared on it."""
+        if self.personal_account_balance is None:
+            return None
+        return self.personal_account_balance + (self.interest or Decimal("0.00"))
+
+    @property
+    def cumulative_months(self) -> int | None:
+        """Months paid plus deemed months: what the information form carries to the target."""
+        if self.contribution_months is None:
+            return None
+        return self.contribution_months + (self.deemed_months or 0)
+
+    @property
+    def balance_outcome(self) -> str | None:
+        """What became of the balance, once the case is done (None before)."""
+        if self.state != CaseState.BALANCE_MOVED:
+            return None
+        if self.balance_paid_out is not None:
+            return BalanceOutcome.PAID_OUT
+        if self.balance_received is not None:
+            return BalanceOutcome.MOVED
+        if self.merges_accounts and (self.personal_account_balance or 0) > 0:
+            return BalanceOutcome.MERGED
+        return BalanceOutcome.NONE
+
     def stage_agency(self, stage: str) -> Agency | None:
         """The agency responsible for ``stage`` (``STAGE_RESPONSIBLE``); None for the applicant's."""
         responsible = STAGE_RESPONSIBLE[Stage(stage)]
@@ -244,10 +295,16 @@ class TransferCase(ConcurrentTransitionMixin, models.Model):
         *,
         contribution_months: int,
         personal_account_balance: Decimal,
+        deemed_months: int = 0,
+        interest: Decimal = Decimal("0.00"),
+        no_arrears: bool = True,
         stopped_at_source_on: dt.date | None = None,
     ) -> None:
         self.contribution_months = contribution_months
+        self.deemed_months = deemed_months
         self.personal_account_balance = personal_account_balance
+        self.interest = interest
+        self.no_arrears = no_arrears
         if stopped_at_source_on is not None:
             self.stopped_at_source_on = stopped_at_source_on
 
@@ -289,9 +346,21 @@ class TransferCase(ConcurrentTransitionMixin, models.Model):
         source=CaseState.TRANSFER_IN_CONFIRMED,
         target=CaseState.BALANCE_MOVED,
         permission=can_move_balance,
+        conditions=[lambda case: case.balance_accepted],
     )
     def move_balance(self, *, amount: Decimal) -> None:
         self.balance_received = amount
+
+    @transition(
+        field=state,
+        source=CaseState.TRANSFER_IN_CONFIRMED,
+        target=CaseState.BALANCE_MOVED,
+        permission=can_act_for_to_agency,
+        conditions=[lambda case: not case.balance_accepted],
+    )
+    def pay_out_balance(self, *, amount: Decimal) -> None:
+        """The target keeps no personal account for this person: the balance is paid out."""
+        self.balance_paid_out = amount
 
     @transition(
         field=state,

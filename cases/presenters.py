@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, Final
 
 from django.utils import timezone
@@ -19,7 +20,7 @@ from agencies.policies import STAGE_RESPONSIBLE, Stage, window_for
 from cases.continuity import DUPLICATE_ENROLMENT, Continuity, continuity_assess
 from cases.models import TransferCase
 from cases.services import case_allowed_actions
-from cases.states import CaseState
+from cases.states import BalanceOutcome, CaseState
 from core.identity import name_mask, phone_mask
 from workflow.calendar import WorkingDayCalendar, get_calendar, local_date
 from workflow.models import StageClock
@@ -60,6 +61,38 @@ class CaseView:
     expected: ExpectedCompletion
     continuity: Continuity
     next_actions: list[str]
+
+    @property
+    def information_form(self) -> dict[str, Any] | None:
+        case = self.case
+        if case.contribution_months is None or case.personal_account_balance is None:
+            return None
+        overlap = self.continuity.overlap_months
+        cumulative = case.cumulative_months or 0
+        return {
+            "contribution_months": case.contribution_months,
+            "deemed_months": case.deemed_months or 0,
+            "cumulative_months": cumulative,
+            "overlap_months": overlap,
+            "months_carried_in": max(0, cumulative - overlap),
+            "personal_account_balance": case.personal_account_balance,
+            "interest": case.interest or Decimal("0.00"),
+            "balance_due": case.balance_due,
+            "stopped_at_source_on": case.stopped_at_source_on,
+            "no_arrears": bool(case.no_arrears) if case.no_arrears is not None else True,
+        }
+
+    @property
+    def balance_outcome(self) -> dict[str, Any] | None:
+        outcome = self.case.balance_outcome
+        if outcome is None:
+            return None
+        amount = {
+            BalanceOutcome.MOVED: self.case.balance_received,
+            BalanceOutcome.PAID_OUT: self.case.balance_paid_out,
+            BalanceOutcome.MERGED: self.case.balance_due,
+        }.get(BalanceOutcome(outcome))
+        return {"outcome": outcome, "amount": amount}
 
     @property
     def materials_requests(self) -> dict[str, Any]:
@@ -210,7 +243,8 @@ def case_view(case: TransferCase, *, user: Any, now: dt.datetime | None = None) 
         stage=stage_view(case, clock, now, calendar),
         expected=expected_completion(case, clock, now, calendar),
         continuity=continuity_assess(
-            insurance_type=case.insurance_type,
+            # The waiting period is the target's: its insurance type decides.
+            insurance_type=case.target_insurance_type,
             stopped_on=case.stopped_at_source_on,
             enrolled_on=case.enrolled_at_target_on,
         ),

@@ -60,6 +60,7 @@ class Action(models.TextChoices):
     RESUBMIT_MATERIALS = "resubmit_materials", _("Resubmit materials")
     CONFIRM_TRANSFER_IN = "confirm_transfer_in", _("Confirm transfer in")
     MOVE_BALANCE = "move_balance", _("Credit the personal account")
+    PAY_OUT_BALANCE = "pay_out_balance", _("Pay out the balance to the person")
     COMPLETE_WITHOUT_BALANCE = "complete_without_balance", _("Completed without a balance step")
     REJECT = "reject", _("Reject")
     WITHDRAW = "withdraw", _("Withdraw")
@@ -74,6 +75,7 @@ USER_ACTIONS: Final = (
     Action.RESUBMIT_MATERIALS,
     Action.CONFIRM_TRANSFER_IN,
     Action.MOVE_BALANCE,
+    Action.PAY_OUT_BALANCE,
     Action.REJECT,
     Action.WITHDRAW,
 )
@@ -87,6 +89,15 @@ class RejectReason(models.TextChoices):
     RETIRED = "retired", _("Retired (outside the transfer rules)")
     INELIGIBLE_BY_LOCAL_RULE = "ineligible_by_local_rule", _("Ineligible under a local rule")
     OTHER = "other", _("Other")
+
+
+class BalanceOutcome(models.TextChoices):
+    """What became of the personal account balance (domain.md "The balance")."""
+
+    MOVED = "moved", _("Credited at the transfer-in agency")
+    MERGED = "merged", _("Accounts merged within the province")
+    PAID_OUT = "paid_out", _("Paid out to the person")
+    NONE = "none", _("No balance to move")
 
 
 class InsuranceType(models.TextChoices):

@@ -296,6 +296,8 @@ SPECTACULAR_SETTINGS = {
         "StageEnum": "agencies.policies.Stage",
         "ResponsibleEnum": "agencies.policies.Responsible",
         "RejectReasonEnum": "cases.states.RejectReason",
+        "InsuranceTypeEnum": "cases.states.InsuranceType",
+        "BalanceOutcomeEnum": "cases.states.BalanceOutcome",
     },
 }
 # Django's cache (CACHE_URL; local memory by default). The throttle counters have caches of their

@@ -30,7 +30,9 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="transfercase",
             name="materials_requests",
-            field=models.PositiveSmallIntegerField(default=0, editable=False),
+            field=models.PositiveSmallIntegerField(
+                default=0, editable=False, verbose_name="materials requests"
+            ),
         ),
         migrations.RunPython(count_requests, migrations.RunPython.noop),
     ]

@@ -29,6 +29,8 @@ from cases.errors import (
     ActionForbidden,
 )
 from cases.inputs import (
+    MSG_RETIRED,
+    MSG_RETIRED_FLAG,
     MSG_STOPPED_REQUIRED,
     channel_clean,
     insurance_date_parse,
@@ -93,6 +95,8 @@ def _validate_submit(
     *,
     actor: User,
     insurance_type: str,
+    target_insurance_type: str | None,
+    retired: Any,
     from_agency: str,
     to_agency: str,
     channel: str,
@@ -107,6 +111,17 @@ def _validate_submit(
     errors = FieldErrors()
     clean: dict[str, Any] = {}
     errors.check("insurance_type", insurance_type_clean, insurance_type)
+    # A cross-type move names the type at the target; by default the same (domain.md).
+    clean["target_insurance_type"] = (
+        errors.check("target_insurance_type", insurance_type_clean, target_insurance_type)
+        if target_insurance_type not in (None, "")
+        else insurance_type
+    )
+    # Retirees are outside the 2021 rules; stated by the applicant, never guessed from the age.
+    if retired is True:
+        errors.add("retired", MSG_RETIRED)
+    elif retired not in (None, False):
+        errors.add("retired", MSG_RETIRED_FLAG)
     errors.check("channel", channel_clean, channel)
 
     agencies = {a.code: a for a in Agency.objects.filter(code__in=[from_agency, to_agency])}
@@ -143,7 +158,10 @@ def _validate_submit(
             _("You can only submit on behalf of an applicant at your own agency's window."),
         )
     only_id_number = list(errors.errors) == ["applicant.id_number"]
-    errors.raise_if_any(code="invalid_id_number" if only_id_number else "invalid")
+    only_retired = list(errors.errors) == ["retired"] and retired is True
+    errors.raise_if_any(
+        code="invalid_id_number" if only_id_number else "retired" if only_retired else "invalid"
+    )
     return clean
 
 
@@ -158,6 +176,8 @@ def case_submit(
     stopped_at_source_on: Any = None,
     enrolled_at_target_on: Any = None,
     note: str = "",
+    target_insurance_type: str | None = None,
+    retired: Any = None,
     now: dt.datetime | None = None,
 ) -> TransferCase:
     """Accept an application: the case, its first stage clock and its first event, or nothing.
@@ -176,6 +196,8 @@ def case_submit(
     clean = _validate_submit(
         actor=actor,
         insurance_type=insurance_type,
+        target_insurance_type=target_insurance_type,
+        retired=retired,
         from_agency=from_agency,
         to_agency=to_agency,
         channel=channel,
@@ -202,6 +224,7 @@ def case_submit(
         case = TransferCase(
             reference=_new_reference(now),
             insurance_type=insurance_type,
+            target_insurance_type=clean["target_insurance_type"],
             from_agency=src,
             to_agency=dst,
             scope=Scope.INTRA_PROVINCE if src.code[:2] == dst.code[:2] else Scope.INTER_PROVINCE,
@@ -243,7 +266,7 @@ def case_submit(
             actor=actor,
             at=now,
             note=clean["note"],
-            data={"channel": channel},
+            data={"channel": channel, "target_insurance_type": clean["target_insurance_type"]},
         )
     logger.info("case submitted reference=%s by=%s", case.reference, actor.pk)
     return case

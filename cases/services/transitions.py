@@ -11,7 +11,6 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition, has_transition_perm
 
 from accounts.models import User
@@ -20,7 +19,11 @@ from cases.errors import ActionForbidden, StaleCase, TransitionNotAllowed, Unkno
 from cases.inputs import (
     MSG_AMOUNT_REQUIRED,
     MSG_BALANCE_REQUIRED,
+    MSG_NO_ARREARS,
+    MSG_NO_ARREARS_FLAG,
+    MSG_PAY_OUT_AMOUNT,
     MSG_REASON_OTHER_NOTE,
+    MSG_RECEIVED_AMOUNT,
     MSG_RESIDENT_BALANCE,
     amount_parse,
     insurance_date_parse,
@@ -84,6 +87,25 @@ def _clean_payload(
                 if case.insurance_type == InsuranceType.RESIDENT and balance != 0:
                     errors.replace("personal_account_balance", MSG_RESIDENT_BALANCE)
                 kwargs["personal_account_balance"] = balance
+        deemed = payload.get("deemed_months")
+        if deemed not in (None, ""):
+            deemed = errors.check("deemed_months", months_parse, deemed)
+            if deemed is not None:
+                kwargs["deemed_months"] = deemed
+        interest = payload.get("interest")
+        if interest not in (None, ""):
+            interest = errors.check("interest", amount_parse, interest)
+            if interest is not None:
+                if case.insurance_type == InsuranceType.RESIDENT and interest != 0:
+                    errors.add("interest", MSG_RESIDENT_BALANCE)
+                kwargs["interest"] = interest
+        # Approving states "no arrears" (the information form's statement); arrears are a
+        # rejection with that reason, never an approval.
+        no_arrears = payload.get("no_arrears", True)
+        if no_arrears is False:
+            errors.add("no_arrears", MSG_NO_ARREARS)
+        elif no_arrears is not True:
+            errors.add("no_arrears", MSG_NO_ARREARS_FLAG)
         # The information form carries the actual stop date at source; what the applicant said
         # at intake is replaced by it when the agency sends one.
         stopped = errors.check(
@@ -106,22 +128,20 @@ def _clean_payload(
             )
             if reason:
                 kwargs["repeat_reason"] = reason
-    elif action == Action.MOVE_BALANCE:
+    elif action in (Action.MOVE_BALANCE, Action.PAY_OUT_BALANCE):
         raw = payload.get("amount")
         if raw in (None, ""):
             errors.add("amount", MSG_AMOUNT_REQUIRED)
         else:
             amount = errors.check("amount", amount_parse, raw)
             if amount is not None:
-                expected = case.personal_account_balance or Decimal("0.00")
+                # The form's balance plus the interest declared on it, to the fen.
+                expected = case.balance_due or Decimal("0.00")
                 if amount != expected:
-                    errors.add(
-                        "amount",
-                        _(
-                            "The amount received ({amount}) differs from the balance on the "
-                            "information form ({expected})."
-                        ).format(amount=amount, expected=expected),
+                    message = (
+                        MSG_RECEIVED_AMOUNT if action == Action.MOVE_BALANCE else MSG_PAY_OUT_AMOUNT
                     )
+                    errors.add("amount", str(message).format(amount=amount, expected=expected))
                 kwargs["amount"] = amount
     elif action == Action.REJECT:
         reason = errors.check("reason_code", reject_reason_clean, payload.get("reason_code"))

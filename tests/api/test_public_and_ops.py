@@ -130,6 +130,7 @@ def test_sla_stats_counts_on_time_open_and_overdue(client_for, submit_case, pers
             "on_time_rate": 1.0,
             "open": 1,
             "overdue": 0,
+            "repeat_materials_requests": 0,
         }
     ]
     assert body["totals"]["open"] == 1

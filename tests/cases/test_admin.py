@@ -364,6 +364,7 @@ def test_approving_through_the_form_moves_the_case_and_writes_an_event(client, p
             "version": case.version,
             "contribution_months": "36",
             "personal_account_balance": "1234.56",
+            "no_arrears": "on",  # checked by default on the page
         },
     )
 

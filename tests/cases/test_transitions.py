@@ -7,11 +7,13 @@ from decimal import Decimal
 
 import pytest
 
+from accounts.models import Role
 from cases.errors import ActionForbidden, StaleCase, TransitionNotAllowed
 from cases.models import CaseEvent
 from cases.services import case_allowed_actions, case_transition
 from cases.states import USER_ACTIONS
 from core.errors import InvalidInput
+from tests.conftest import _user
 from workflow.calendar import SHANGHAI
 from workflow.models import StageClock
 
@@ -32,6 +34,10 @@ ALLOWED: dict[tuple[str, str], set[str]] = {
     ("transfer_out_approved", "reject"): {"cw_in"},
     ("transfer_in_confirmed", "move_balance"): {"cw_in"},
 }
+# Actions a persona may take on other cases but never on this one: paying the balance out is for
+# a target that keeps no personal account (a move to resident insurance); the shared case goes to
+# employee insurance. Refused as a move this case does not allow (409), never as forbidden (403).
+ELSEWHERE: dict[str, set[str]] = {"pay_out_balance": {"cw_in"}}
 STATES = [
     "applied",
     "materials_requested",
@@ -47,6 +53,7 @@ PAYLOADS = {
     "resubmit_materials": {},
     "confirm_transfer_in": {},
     "move_balance": {"amount": "1234.56"},
+    "pay_out_balance": {"amount": "1234.56"},
     "reject": {"reason_code": "arrears"},
     "withdraw": {},
 }
@@ -65,7 +72,7 @@ def snapshot(case):
 
 
 def test_the_table_covers_every_user_action():
-    assert {action for _, action in ALLOWED} == set(USER_ACTIONS)
+    assert {action for _, action in ALLOWED} | set(ELSEWHERE) == set(USER_ACTIONS)
 
 
 # Where each allowed (state, action) leads, written out by hand (not read from cases.states): the
@@ -155,7 +162,9 @@ def test_state_action_persona_matrix(state, action, persona, personas, case_in_s
     else:
         # Forbidden for a persona who may never take this action, in whatever state (the API's
         # 403); one who may in another state is refused as for a move this state lacks (409).
-        ever = any(persona in who for (_s, a), who in ALLOWED.items() if a == action)
+        ever = any(
+            persona in who for (_s, a), who in ALLOWED.items() if a == action
+        ) or persona in ELSEWHERE.get(action, set())
         expected = TransitionNotAllowed if ever else ActionForbidden
         with pytest.raises(expected):
             case_transition(
@@ -237,9 +246,17 @@ def test_balance_step_completes_by_itself(
 ):
     """Nothing to credit: the transfer-in caseworker's confirmation and the system's completion,
     two events and two versions in the one transaction."""
-    agencies["430100"].balance_policy = policy
-    agencies["430100"].save()
-    case = submit_case(insurance_type=insurance_type)
+    # A merge policy applies within a province only: Shenzhen -> Guangzhou (both Guangdong), with
+    # a Guangzhou caseworker; the transfers go to Changsha.
+    target = "440100" if policy == "merge" else "430100"
+    agencies[target].balance_policy = policy
+    agencies[target].save()
+    case = submit_case(insurance_type=insurance_type, to_agency=target)
+    confirmer = (
+        personas["cw_in"]
+        if target == "430100"
+        else _user("gz_cw", Role.CASEWORKER, agency_id="440100", is_staff=True)
+    )
     case = case_transition(
         case=case,
         action="approve_transfer_out",
@@ -249,9 +266,7 @@ def test_balance_step_completes_by_itself(
     )
     version = case.version
     seen = list(CaseEvent.objects.filter(case=case).values_list("id", flat=True))
-    moved = case_transition(
-        case=case, action="confirm_transfer_in", actor=personas["cw_in"], now=LATER
-    )
+    moved = case_transition(case=case, action="confirm_transfer_in", actor=confirmer, now=LATER)
     assert moved.state == "balance_moved"
     case.refresh_from_db()
     assert (case.state, case.version, case.closed_at) == ("balance_moved", version + 2, LATER)
@@ -263,7 +278,7 @@ def test_balance_step_completes_by_itself(
             "confirm_transfer_in",
             "transfer_out_approved",
             "transfer_in_confirmed",
-            personas["cw_in"].pk,
+            confirmer.pk,
             "caseworker",
             LATER,
         ),
