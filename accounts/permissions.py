@@ -132,7 +132,8 @@ def assignees_for(agency_code: str) -> QuerySet[User]:
 
 
 def user_may_edit_windows(user: Any, agency_code: str) -> bool:
-    """A supervisor may shorten their own agency's windows; administrators edit every agency."""
+    """A supervisor may shorten their own agency's windows and edit its eligibility rules
+    (``agencies.models.AgencyRule``); administrators edit every agency's."""
     return is_staff_administrator(user) or (
         _role(user) == Role.SUPERVISOR and getattr(user, "agency_id", None) == agency_code
     )

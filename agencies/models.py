@@ -5,6 +5,7 @@ Accounts, clocks and cases refer to an agency; its windows and policies are in `
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
@@ -87,3 +88,95 @@ class Agency(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
+
+
+class AgeLimitScope(models.TextChoices):
+    INTER_PROVINCE = "inter_province", _("Transfers in from another province")
+    ALL = "all", _("Every transfer in")
+
+
+class AgencyRule(models.Model):
+    """An agency's own eligibility conditions for transfers in, in force from a date (domain.md
+    "Eligibility rules per agency"): data its supervisor or an administrator edits, never code.
+
+    A case is judged by the rule in force on the day it was submitted (the latest
+    ``effective_from`` on or before that day); a change applies to cases submitted after it takes
+    effect. Every change is audited (``AgencyRuleChange``). The windows stay on ``Agency``.
+    """
+
+    agency = models.ForeignKey(
+        Agency, on_delete=models.PROTECT, related_name="rules", verbose_name=_("agency")
+    )
+    effective_from = models.DateField(_("in force from"))
+    max_age_male = models.PositiveSmallIntegerField(
+        _("maximum age at application, men"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(16), MaxValueValidator(100)],
+        help_text=_("Empty: no limit. Sex from the ID number's 17th digit (odd: male)."),
+    )
+    max_age_female = models.PositiveSmallIntegerField(
+        _("maximum age at application, women"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(16), MaxValueValidator(100)],
+        help_text=_("Empty: no limit."),
+    )
+    age_limit_scope = models.CharField(
+        _("the age limit applies to"),
+        max_length=16,
+        choices=AgeLimitScope.choices,
+        default=AgeLimitScope.INTER_PROVINCE,
+    )
+    accepts_employee = models.BooleanField(_("takes employee insurance"), default=True)
+    accepts_resident = models.BooleanField(_("takes resident insurance"), default=True)
+    accepts_balance = models.BooleanField(
+        _("credits transferred balances"),
+        default=True,
+        help_text=_("Otherwise the personal account balance is paid out to the person."),
+    )
+    basis = models.CharField(
+        _("basis"), max_length=200, blank=True, help_text=_("The document that sets the rule.")
+    )
+
+    class Meta:
+        ordering = ["agency", "-effective_from"]
+        verbose_name = _("agency rule")
+        verbose_name_plural = _("agency rules")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agency", "effective_from"], name="agency_rule_one_per_day"
+            ),
+            models.CheckConstraint(
+                name="agency_rule_takes_a_type",
+                condition=Q(accepts_employee=True) | Q(accepts_resident=True),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agency_id} {self.effective_from.isoformat()}"
+
+
+class AgencyRuleChange(models.Model):
+    """One change to an agency rule: who, when, the values before and after (None when created or
+    deleted). Written by ``agencies.rules`` in the change's own transaction."""
+
+    rule = models.ForeignKey(
+        AgencyRule, on_delete=models.SET_NULL, null=True, blank=True, related_name="changes"
+    )
+    agency_code = models.CharField(_("agency"), max_length=6)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    changed_by_name = models.CharField(_("changed by"), max_length=150)
+    changed_at = models.DateTimeField(_("changed at"))
+    before = models.JSONField(_("before"), null=True, blank=True)
+    after = models.JSONField(_("after"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+        verbose_name = _("agency rule change")
+        verbose_name_plural = _("agency rule changes")
+
+    def __str__(self) -> str:
+        return f"{self.agency_code} {self.changed_at.isoformat()} {self.changed_by_name}"

@@ -126,7 +126,9 @@ def problem_exception_handler(exc: Exception, context: Mapping[str, Any]) -> Res
     request = context.get("request")
     if isinstance(exc, InvalidInput):
         return _response(
-            problem_body(status=400, code=exc.code, detail=exc.message, errors=exc.errors)
+            problem_body(
+                status=400, code=exc.code, detail=exc.message, errors=exc.errors, **exc.extra
+            )
         )
     if isinstance(exc, TransitionNotAllowed):
         state = exc.state

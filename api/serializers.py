@@ -26,6 +26,7 @@ from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
+from agencies.models import AgeLimitScope
 from agencies.policies import Responsible, Stage
 from api.fields import AsciiDateField, AsciiIntegerField
 from cases.continuity import ADVICE_CODES
@@ -433,6 +434,37 @@ class AgencyWindowsSerializer(serializers.Serializer):
     transfer_out_days = serializers.IntegerField()
     transfer_in_days = serializers.IntegerField()
     balance_days = serializers.IntegerField()
+
+
+class AgencyRuleSerializer(serializers.Serializer):
+    effective_from = serializers.DateField()
+    max_age_male = serializers.IntegerField(
+        allow_null=True, help_text=_("Maximum age at application, men; null: no limit")
+    )
+    max_age_female = serializers.IntegerField(allow_null=True)
+    age_limit_scope = serializers.ChoiceField(choices=AgeLimitScope.choices)
+    insurance_types_accepted = serializers.SerializerMethodField()
+    accepts_balance = serializers.BooleanField(
+        help_text=_("false: a transferred balance is paid out to the person")
+    )
+    basis = serializers.CharField(allow_blank=True)
+
+    def get_insurance_types_accepted(self, rule: Any) -> list[str]:
+        return [
+            t
+            for t, on in (("employee", rule.accepts_employee), ("resident", rule.accepts_resident))
+            if on
+        ]
+
+
+# ``GET /api/v1/agencies/{code}/rules/``, rendered from ``agencies.rules.AgencyRules``.
+class AgencyRulesSerializer(serializers.Serializer):
+    agency = AgencyRefSerializer()
+    in_force = AgencyRuleSerializer(
+        allow_null=True, help_text=_("null: no local rule, the national rules alone")
+    )
+    scheduled = AgencyRuleSerializer(many=True, help_text=_("Rules set to take effect later"))
+    windows = AgencyWindowsSerializer(source="agency")
 
 
 # An agency, rendered from ``agencies.models.Agency``.

@@ -27,6 +27,7 @@ urlpatterns = [
     path("status-lookup/", status.StatusLookupView.as_view(), name="status-lookup"),
     path("agencies/", agencies.AgencyListView.as_view(), name="agency-list"),
     path("agencies/<str:code>/", agencies.AgencyDetailView.as_view(), name="agency-detail"),
+    path("agencies/<str:code>/rules/", agencies.AgencyRulesView.as_view(), name="agency-rules"),
     path("stats/sla/", stats.SlaStatsView.as_view(), name="stats-sla"),
     path("notifications/", inbox.NotificationListView.as_view(), name="notification-list"),
     path(

@@ -52,7 +52,8 @@ from accounts.permissions import (
     user_may_edit_windows,
     user_may_take,
 )
-from agencies.models import Agency
+from agencies.models import Agency, AgencyRule, AgencyRuleChange
+from agencies.rules import agency_rule_delete, agency_rule_save
 from cases.continuity import continuity_assess
 from cases.errors import (
     MSG_ACTION_FORBIDDEN,
@@ -189,6 +190,118 @@ class AgencyAdmin(admin.ModelAdmin):
         if is_staff_administrator(user):
             return True
         return obj is not None and is_case_staff(user) and user_may_edit_windows(user, obj.code)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(AgencyRule)
+class AgencyRuleAdmin(admin.ModelAdmin):
+    """An agency's own eligibility rules, each in force from a date. The agency's supervisor edits
+    its own, administrators every agency's; every save and delete is recorded with the values
+    before and after (``agencies.rules``)."""
+
+    list_display = (
+        "agency",
+        "effective_from",
+        "max_age_male",
+        "max_age_female",
+        "age_limit_scope",
+        "accepts_employee",
+        "accepts_resident",
+        "accepts_balance",
+    )
+    list_filter = ("age_limit_scope", "accepts_balance")
+    search_fields = ("=agency__code",)
+    search_help_text = _("Agency code (exact)")
+    show_facets = admin.ShowFacets.NEVER
+    raw_id_fields = ("agency",)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        queryset = super().get_queryset(request).select_related("agency")
+        user = request.user
+        if is_staff_administrator(user):
+            return queryset
+        return queryset.filter(agency_id=getattr(user, "agency_id", None))
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return is_case_staff(request.user)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return is_case_staff(request.user)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        user = request.user
+        return is_staff_administrator(user) or user_may_edit_windows(
+            user, getattr(user, "agency_id", None) or ""
+        )
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        user = request.user
+        if obj is None:
+            return self.has_add_permission(request)
+        return user_may_edit_windows(user, obj.agency_id)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self.has_change_permission(request, obj)
+
+    def get_form(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
+        form = super().get_form(request, obj, **kwargs)
+        user = request.user
+        if not is_staff_administrator(user) and "agency" in form.base_fields:
+            # A supervisor writes rules for their own agency only.
+            field = form.base_fields["agency"]
+            field.queryset = Agency.objects.filter(code=getattr(user, "agency_id", None))
+            field.initial = getattr(user, "agency_id", None)
+        return form
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        if not user_may_edit_windows(request.user, obj.agency_id):
+            raise PermissionDenied
+        agency_rule_save(rule=obj, actor=request.user, now=timezone.now())
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        agency_rule_delete(rule=obj, actor=request.user, now=timezone.now())
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
+        for rule in queryset:
+            agency_rule_delete(rule=rule, actor=request.user, now=timezone.now())
+
+
+@admin.register(AgencyRuleChange)
+class AgencyRuleChangeAdmin(admin.ModelAdmin):
+    """The audit of rule changes: read only."""
+
+    list_display = ("changed_at", "agency_code", "changed_by_name", "before", "after")
+    search_fields = ("=agency_code",)
+    search_help_text = _("Agency code (exact)")
+    show_facets = admin.ShowFacets.NEVER
+    fields = readonly_fields = (
+        "changed_at",
+        "agency_code",
+        "changed_by_name",
+        "before",
+        "after",
+    )
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        queryset = super().get_queryset(request)
+        user = request.user
+        if is_staff_administrator(user):
+            return queryset
+        return queryset.filter(agency_code=getattr(user, "agency_id", None))
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return is_case_staff(request.user)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return is_case_staff(request.user)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

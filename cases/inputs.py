@@ -69,6 +69,9 @@ MSG_RETIRED: Final = _(
     "Retirees are outside the transfer rules (医保办发〔2021〕43号 does not cover them): ask the "
     "agency where the pension is paid how your medical insurance continues."
 )
+MSG_INELIGIBLE_BY_LOCAL_RULE: Final = _(
+    "The application does not meet a rule of the transfer-in agency; see errors and rules."
+)
 MSG_RETIRED_FLAG: Final = _("Say true or false.")
 MSG_NO_ARREARS: Final = _(
     "A transfer with contributions in arrears cannot be approved: reject it with the reason "

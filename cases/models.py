@@ -15,6 +15,7 @@ from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from accounts.permissions import user_acts_for, user_may_credit_balance, user_owns
 from agencies.models import Agency
 from agencies.policies import STAGE_RESPONSIBLE, BalancePolicy, Responsible, Stage
+from agencies.rules import agency_rule_in_force
 from cases.inputs import NOTE_MAX_LENGTH
 from cases.states import (
     OPEN_STATES,
@@ -29,6 +30,7 @@ from cases.states import (
     choice_label,
 )
 from core.identity import NAME_MAX_LENGTH
+from workflow.calendar import local_date
 
 # --- who may move a case -------------------------------------------------------------------------
 # Permission callables for django-fsm: (case, user) -> bool. Each asks accounts.permissions, the one
@@ -231,8 +233,12 @@ class TransferCase(ConcurrentTransitionMixin, models.Model):
     @property
     def balance_accepted(self) -> bool:
         """Whether the target credits the balance to a personal account; otherwise it is paid out
-        to the person (个人账户提取): resident insurance keeps no personal account."""
-        return self.target_insurance_type == InsuranceType.EMPLOYEE
+        to the person (个人账户提取): resident insurance keeps no personal account, and an agency's
+        rule in force when the case was submitted may take no balances."""
+        if self.target_insurance_type != InsuranceType.EMPLOYEE:
+            return False
+        rule = agency_rule_in_force(self.to_agency_id, local_date(self.created_at))
+        return rule is None or rule.accepts_balance
 
     @property
     def balance_due(self) -> Decimal | None:

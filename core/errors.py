@@ -32,11 +32,18 @@ class InvalidInput(DomainError):
     code = "invalid"
 
     def __init__(
-        self, errors: Mapping[str, Iterable[str]], *, code: str = "invalid", message: str = ""
+        self,
+        errors: Mapping[str, Iterable[str]],
+        *,
+        code: str = "invalid",
+        message: str = "",
+        extra: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__(message or str(MSG_INVALID_INPUT))
         self.errors = {field: [str(m) for m in msgs] for field, msgs in errors.items()}
         self.code = code
+        # More members of the problem body (e.g. the local rules an application fails).
+        self.extra = dict(extra or {})
 
 
 class FieldErrors:

@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from agencies.models import Agency
+from agencies.rules import agency_rules_view
 from api import serializers as s
 from api.pagination import Cursor
 from api.schema import (
@@ -65,3 +66,23 @@ class AgencyDetailView(APIView):
         if agency is None:
             raise NotFound(_("There is no agency with this code."))
         return Response(render(s.AgencySerializer, agency))
+
+
+class AgencyRulesView(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        tags=["agencies"],
+        operation_id="agencies_rules",
+        auth=[],
+        parameters=[OpenApiParameter("code", OpenApiTypes.STR, OpenApiParameter.PATH)],
+        responses=doc({200: s.AgencyRulesSerializer, 404: P404, 405: P405, 429: P429}),
+    )
+    def get(self, request: Request, code: str) -> Response:
+        """The agency's own rules for transfers in: the one in force today and those already
+        set to take effect later; its windows. A rule applies to cases submitted after it takes
+        effect."""
+        agency = None if "\x00" in code else Agency.objects.filter(code=code).first()
+        if agency is None:
+            raise NotFound(_("There is no agency with this code."))
+        return Response(render(s.AgencyRulesSerializer, agency_rules_view(agency)))

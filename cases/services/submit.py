@@ -22,6 +22,7 @@ from accounts.permissions import (
 )
 from agencies.models import Agency
 from agencies.policies import Stage
+from agencies.rules import agency_rule_in_force, rule_problems
 from cases.errors import (
     MSG_DUPLICATE_OPEN_CASE,
     MSG_DUPLICATE_OPEN_CASE_UNSEEN,
@@ -29,6 +30,7 @@ from cases.errors import (
     ActionForbidden,
 )
 from cases.inputs import (
+    MSG_INELIGIBLE_BY_LOCAL_RULE,
     MSG_RETIRED,
     MSG_RETIRED_FLAG,
     MSG_STOPPED_REQUIRED,
@@ -40,7 +42,7 @@ from cases.inputs import (
 from cases.models import TransferCase
 from cases.selectors import case_get_for
 from cases.services.events import event_append
-from cases.states import OPEN_STATES, Action, Scope
+from cases.states import OPEN_STATES, Action, RejectReason, Scope
 from core.errors import FieldErrors, InvalidInput
 from core.identity import (
     id_number_decrypt,
@@ -157,6 +159,25 @@ def _validate_submit(
             "from_agency",
             _("You can only submit on behalf of an applicant at your own agency's window."),
         )
+    # The transfer-in agency's own conditions, as in force today; judged only on an otherwise
+    # valid application (they need the ID number, the agencies and the types).
+    if not errors.errors and clean["to_agency"] is not None:
+        dst = clean["to_agency"]
+        problems = rule_problems(
+            agency_rule_in_force(dst.code, today),
+            agency_name=dst.name,
+            target_insurance_type=clean["target_insurance_type"],
+            id_number=clean["id_number"],
+            inter_province=from_agency[:2] != to_agency[:2],
+            on=today,
+        )
+        if problems:
+            raise InvalidInput(
+                {"to_agency": [p.message for p in problems]},
+                code=str(RejectReason.INELIGIBLE_BY_LOCAL_RULE),
+                message=str(MSG_INELIGIBLE_BY_LOCAL_RULE),
+                extra={"rules": [p.rule for p in problems]},
+            )
     only_id_number = list(errors.errors) == ["applicant.id_number"]
     only_retired = list(errors.errors) == ["retired"] and retired is True
     errors.raise_if_any(

@@ -1,0 +1,172 @@
+"""Agencies' own eligibility rules: which one is in force, what it says of an application, and
+every change audited (domain.md "Eligibility rules per agency").
+
+The one home of these rules: the intake check (cases.services.submit), the balance decision
+(cases.models), the published rules (``GET /api/v1/agencies/{code}/rules/``) and the admin all call
+these functions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any, Final
+
+from django.db import transaction
+from django.forms.models import model_to_dict
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from agencies.models import AgeLimitScope, Agency, AgencyRule, AgencyRuleChange
+from core.identity import id_number_birth_date, id_number_is_male
+
+# The fields a change records, before and after.
+RULE_FIELDS: Final = (
+    "effective_from",
+    "max_age_male",
+    "max_age_female",
+    "age_limit_scope",
+    "accepts_employee",
+    "accepts_resident",
+    "accepts_balance",
+    "basis",
+)
+MAX_AGE_MALE: Final = "max_age_male"
+MAX_AGE_FEMALE: Final = "max_age_female"
+INSURANCE_TYPES: Final = "insurance_types"
+ACCEPTS_BALANCE: Final = "accepts_balance"
+
+
+@dataclass(frozen=True, slots=True)
+class RuleProblem:
+    """A rule an application fails: its name (stable, for clients) and what to tell the person."""
+
+    rule: str
+    message: str
+
+
+def agency_rule_in_force(agency_code: str, on: dt.date) -> AgencyRule | None:
+    """The agency's rule in force on ``on``: the latest taking effect on or before it."""
+    return (
+        AgencyRule.objects.filter(agency_id=agency_code, effective_from__lte=on)
+        .order_by("-effective_from")
+        .first()
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class AgencyRules:
+    """What ``GET /api/v1/agencies/{code}/rules/`` publishes."""
+
+    agency: Agency
+    in_force: AgencyRule | None
+    scheduled: list[AgencyRule]
+
+
+def agency_rules_view(agency: Agency, *, today: dt.date | None = None) -> AgencyRules:
+    """The rule in force at ``agency`` today and the ones set to take effect after it."""
+    today = today or timezone.localdate()
+    return AgencyRules(
+        agency=agency,
+        in_force=agency_rule_in_force(agency.code, today),
+        scheduled=list(
+            AgencyRule.objects.filter(agency=agency, effective_from__gt=today).order_by(
+                "effective_from"
+            )
+        ),
+    )
+
+
+def age_on(birth: dt.date, day: dt.date) -> int:
+    """Full years of age on ``day``."""
+    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+
+
+def rule_problems(
+    rule: AgencyRule | None,
+    *,
+    agency_name: str,
+    target_insurance_type: str,
+    id_number: str,
+    inter_province: bool,
+    on: dt.date,
+) -> list[RuleProblem]:
+    """What in ``rule`` an application to that agency fails, each with what the person can do."""
+    if rule is None:
+        return []
+    problems: list[RuleProblem] = []
+    accepted = {"employee": rule.accepts_employee, "resident": rule.accepts_resident}
+    if not accepted.get(target_insurance_type, True):
+        problems.append(
+            RuleProblem(
+                INSURANCE_TYPES,
+                _(
+                    "{agency} does not take transfers into this insurance type (its rule in force "
+                    "from {since}). Ask it which insurance you can join there, or choose the other "
+                    "type at the target."
+                ).format(agency=agency_name, since=rule.effective_from.isoformat()),
+            )
+        )
+    if rule.age_limit_scope == AgeLimitScope.ALL or inter_province:
+        male = id_number_is_male(id_number)
+        limit = rule.max_age_male if male else rule.max_age_female
+        age = age_on(id_number_birth_date(id_number), on)
+        if limit is not None and age > limit:
+            problems.append(
+                RuleProblem(
+                    MAX_AGE_MALE if male else MAX_AGE_FEMALE,
+                    _(
+                        "{agency} takes these transfers in only up to the age of {limit} at "
+                        "application (its rule in force from {since}); the applicant is {age}. "
+                        "Ask it about other ways to enrol there, or keep the insurance where it "
+                        "is."
+                    ).format(
+                        agency=agency_name,
+                        limit=limit,
+                        since=rule.effective_from.isoformat(),
+                        age=age,
+                    ),
+                )
+            )
+    return problems
+
+
+def rule_snapshot(rule: AgencyRule) -> dict[str, Any]:
+    values = model_to_dict(rule, fields=RULE_FIELDS)
+    values["effective_from"] = rule.effective_from.isoformat()
+    return values
+
+
+def _change(
+    *, rule: AgencyRule | None, agency_code: str, actor: Any, now: dt.datetime, before: Any
+) -> None:
+    AgencyRuleChange.objects.create(
+        rule=rule,
+        agency_code=agency_code,
+        changed_by=actor if getattr(actor, "pk", None) else None,
+        changed_by_name=getattr(actor, "username", "") or "system",
+        changed_at=now,
+        before=before,
+        after=rule_snapshot(rule) if rule is not None else None,
+    )
+
+
+def agency_rule_save(*, rule: AgencyRule, actor: Any, now: dt.datetime) -> AgencyRule:
+    """Create or change a rule and record who changed what, in one transaction."""
+    with transaction.atomic():
+        before = None
+        if rule.pk is not None:
+            stored = AgencyRule.objects.select_for_update().filter(pk=rule.pk).first()
+            before = rule_snapshot(stored) if stored is not None else None
+        rule.full_clean()
+        rule.save()
+        _change(rule=rule, agency_code=rule.agency_id, actor=actor, now=now, before=before)
+    return rule
+
+
+def agency_rule_delete(*, rule: AgencyRule, actor: Any, now: dt.datetime) -> None:
+    with transaction.atomic():
+        before = rule_snapshot(rule)
+        agency_code = rule.agency_id
+        _change(rule=None, agency_code=agency_code, actor=actor, now=now, before=before)
+        rule.delete()
