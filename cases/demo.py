@@ -24,6 +24,8 @@ from django.utils import timezone
 
 from accounts.models import Role, User
 from accounts.services import account_create
+from agencies.models import AgencyRule
+from agencies.rules import agency_rule_save
 from agencies.services import AgencyLoadResult, agencies_load
 from cases.models import TransferCase
 from cases.services import Applicant, case_submit, case_transition
@@ -167,6 +169,8 @@ class _Scenario:
     submitter: str  # a username, or APPLICANT
     steps: tuple[_Step, ...]
     age: int  # working days from the last event to today (at least 1, so it is in the past)
+    target_insurance_type: str | None = None  # a cross-type move when it differs
+    overlap_days: int = 0  # enrolled at the target this many days before the stop at source
 
 
 def _steps(*steps: tuple[str, str, int]) -> tuple[_Step, ...]:
@@ -354,8 +358,82 @@ def _featured_scenarios() -> tuple[_Scenario, ...]:
     )
 
 
+# A local rule to look at (GET /api/v1/agencies/430100/rules/): invented for the demo, loose
+# enough that every demo person passes it.
+DEMO_RULE: Final = {
+    "agency_id": "430100",
+    "effective_from": dt.date(2026, 1, 1),
+    "max_age_male": 55,
+    "max_age_female": 50,
+    "basis": "演示数据，非真实规定",
+}
+
+# People of the featured cases of the rules (issue 9): not accounts, their cases filed at windows.
+RULE_PEOPLE: Final = {
+    905: _Person("孙丽", "", "13700009051"),
+    906: _Person("郭涛", "", "13700009061"),
+    907: _Person("马超", "", "13700009071"),
+}
+
+
+def _rules_scenarios() -> tuple[_Scenario, ...]:
+    """One case for each rule the demo should show: a move into resident insurance whose balance
+    is paid out, materials asked for a second time (with the reason), a duplicate enrolment."""
+    people = {
+        key: _Person(
+            person.name, demo_id_number("440305", dt.date(1985, 3, key % 28 + 1), key), person.phone
+        )
+        for key, person in RULE_PEOPLE.items()
+    }
+    return (
+        _Scenario(
+            key=905,
+            person=people[905],
+            insurance_type=InsuranceType.EMPLOYEE,
+            target_insurance_type=InsuranceType.RESIDENT,
+            from_agency="440300",
+            to_agency="430100",
+            channel=Channel.WINDOW,
+            submitter="sz_caseworker",
+            steps=_steps(
+                (Action.APPROVE_TRANSFER_OUT, FROM, 3),
+                (Action.CONFIRM_TRANSFER_IN, TO, 2),
+                (Action.PAY_OUT_BALANCE, TO, 2),
+            ),
+            age=4,
+        ),
+        _Scenario(
+            key=906,
+            person=people[906],
+            insurance_type=InsuranceType.EMPLOYEE,
+            from_agency="440300",
+            to_agency="440100",
+            channel=Channel.WINDOW,
+            submitter="sz_caseworker",
+            steps=_steps(
+                (Action.REQUEST_MATERIALS, FROM, 2),
+                (Action.RESUBMIT_MATERIALS, APPLICANT, 2),
+                (Action.REQUEST_MATERIALS, FROM, 2),
+            ),
+            age=2,
+        ),
+        _Scenario(
+            key=907,
+            person=people[907],
+            insurance_type=InsuranceType.EMPLOYEE,
+            from_agency="430100",
+            to_agency="440300",
+            channel=Channel.WINDOW,
+            submitter="cs_caseworker",
+            steps=(),
+            age=3,
+            overlap_days=45,
+        ),
+    )
+
+
 def demo_scenarios() -> tuple[_Scenario, ...]:
-    return (*_featured_scenarios(), *_generated_scenarios())
+    return (*_featured_scenarios(), *_rules_scenarios(), *_generated_scenarios())
 
 
 # --- building -------------------------------------------------------------------------------------
@@ -400,12 +478,22 @@ def _payload(scenario: _Scenario, step: _Step, case: TransferCase) -> dict[str, 
         balance = Decimal("0.00")
         if scenario.insurance_type == InsuranceType.EMPLOYEE:
             balance = Decimal(800 + key * 7919 % 30000) + Decimal(key * 37 % 100) / 100
-        return {
+        payload: dict[str, Any] = {
             "contribution_months": 12 + key * 29 % 240,
+            "deemed_months": 24 if key % 5 == 0 else 0,
             "personal_account_balance": f"{balance:.2f}",
             "note": "信息表已上传，个人账户余额已汇出。" if balance else "信息表已上传。",
         }
+        if balance and key % 3 == 1:
+            payload["interest"] = f"{balance * Decimal('0.0035'):.2f}"  # a year's interest
+        return payload
     if step.action == Action.REQUEST_MATERIALS:
+        if case.materials_requested_before:
+            return {
+                "missing_materials": ["离职证明"],
+                "repeat_reason": "补交的离职证明未加盖单位公章。",
+                "note": "补交材料不符合要求，请重新提交。",
+            }
         return {
             "missing_materials": _MISSING[key % len(_MISSING)],
             "note": "请一次性补齐以下材料。",
@@ -413,7 +501,9 @@ def _payload(scenario: _Scenario, step: _Step, case: TransferCase) -> dict[str, 
     if step.action == Action.RESUBMIT_MATERIALS:
         return {"note": "材料已补齐。"}
     if step.action == Action.MOVE_BALANCE:
-        return {"amount": str(case.personal_account_balance), "note": "款项已到账并记入个人账户。"}
+        return {"amount": str(case.balance_due), "note": "款项已到账并记入个人账户。"}
+    if step.action == Action.PAY_OUT_BALANCE:
+        return {"amount": str(case.balance_due), "note": "转入居民医保，个人账户余额已支付给本人。"}
     if step.action == Action.REJECT:
         reason, note = _REJECT_REASONS[key % len(_REJECT_REASONS)]
         return {"reason_code": reason, "note": note}
@@ -486,11 +576,13 @@ def _build_case(
             if submitter.role == Role.APPLICANT
             else Applicant(name=person.name, id_number=person.id_number, phone=person.phone),
             stopped_at_source_on=stopped_on,
-            enrolled_at_target_on=stopped_on + dt.timedelta(days=gap),
+            enrolled_at_target_on=stopped_on
+            + dt.timedelta(days=-scenario.overlap_days if scenario.overlap_days else gap),
+            target_insurance_type=scenario.target_insurance_type,
             now=_at(submitted_on, 9, scenario.key * 7 % 50),
         )
     except InvalidInput as exc:
-        if exc.code != "duplicate_open_case":
+        if exc.code not in ("duplicate_open_case", "ineligible_by_local_rule"):
             raise
         result.cases_blocked += 1
         return None
@@ -532,6 +624,8 @@ def demo_load(*, now: dt.datetime | None = None) -> DemoResult:
     today = local_date(now)
     with transaction.atomic():
         result = DemoResult(agencies=agencies_load(), calendar_days=calendar_sync())
+        if not AgencyRule.objects.filter(agency_id=DEMO_RULE["agency_id"]).exists():
+            agency_rule_save(rule=AgencyRule(**DEMO_RULE), actor=None, now=now)
         users = {spec.username: _ensure_account(spec, result) for spec in ACCOUNTS}
         scenarios = demo_scenarios()
         for scenario in scenarios:
@@ -548,7 +642,13 @@ def demo_load(*, now: dt.datetime | None = None) -> DemoResult:
                 users[person.username] = _ensure_account(spec, result)
         cases = {s.key: _build_case(s, users, today, result) for s in scenarios}
 
-    for label, key in (("withdraw", 902), ("resubmit", 904)):
+    for label, key in (
+        ("withdraw", 902),
+        ("resubmit", 904),
+        ("paid_out", 905),
+        ("repeat_materials", 906),
+        ("duplicate_enrolment", 907),
+    ):
         if cases[key] is not None:
             result.examples[label] = cases[key].reference
     result.states = dict(Counter(TransferCase.objects.values_list("state", flat=True)))

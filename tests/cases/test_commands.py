@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import time_machine
 from django.core.management import CommandError, call_command
+from django.db import models
 
 from accounts.models import Role, User
 from agencies import services as agency_file
@@ -337,6 +338,38 @@ def test_load_demo_builds_cases_in_every_state_through_the_services(demo_output)
         assert case.created_at <= events[-1].at < DEMO_NOW
         open_clocks = case.clocks.filter(completed_at__isnull=True).count()
         assert open_clocks == (1 if case.state in OPEN_STATES else 0)
+
+
+@pytest.mark.django_db
+def test_the_demo_shows_each_rule_of_issue_9(demo_output):
+    from agencies.models import AgencyRule
+    from cases.continuity import DUPLICATE_ENROLMENT, continuity_assess
+
+    paid_out = TransferCase.objects.get(balance_paid_out__isnull=False)
+    assert (paid_out.insurance_type, paid_out.target_insurance_type) == ("employee", "resident")
+    assert paid_out.balance_outcome == "paid_out"
+    assert paid_out.balance_paid_out == paid_out.balance_due
+    assert paid_out.reference in demo_output
+    repeat = TransferCase.objects.get(materials_requests=2)
+    assert repeat.state == "materials_requested"
+    assert repeat.events.filter(data__has_key="repeat_reason").count() == 1
+    assert TransferCase.objects.filter(interest__gt=0).exists()
+    overlapping = [
+        c
+        for c in TransferCase.objects.filter(
+            enrolled_at_target_on__lt=models.F("stopped_at_source_on")
+        )
+        if continuity_assess(
+            insurance_type=c.target_insurance_type,
+            stopped_on=c.stopped_at_source_on,
+            enrolled_on=c.enrolled_at_target_on,
+        ).advice_code
+        == DUPLICATE_ENROLMENT
+    ]
+    assert len(overlapping) == 1
+    assert overlapping[0].reference in demo_output
+    assert AgencyRule.objects.filter(agency_id="430100").count() == 1
+    assert "/api/v1/agencies/430100/rules/" in demo_output
 
 
 @pytest.mark.django_db

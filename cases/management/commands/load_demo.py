@@ -128,6 +128,22 @@ class Command(BaseCommand):
                 f"  - As cs_applicant: {result.examples['resubmit']} waits for materials; "
                 "resubmit them and watch the 10-working-day clock start afresh."
             )
+        if "paid_out" in result.examples:
+            out(
+                f"  - {result.examples['paid_out']}: employee insurance to resident insurance in "
+                "Changsha; the balance plus interest was paid out to the person (balance_outcome)."
+            )
+        if "repeat_materials" in result.examples:
+            out(
+                f"  - {result.examples['repeat_materials']}: materials asked for a second time, "
+                "with the reason; the deadline resumes instead of restarting (materials_requests)."
+            )
+        if "duplicate_enrolment" in result.examples:
+            out(
+                f"  - {result.examples['duplicate_enrolment']}: enrolled in Shenzhen before cover "
+                "stopped in Changsha: a duplicate_enrolment finding with its months."
+            )
+        out("  - GET /api/v1/agencies/430100/rules/: Changsha's (demo) local rule.")
         if "withdraw" in result.examples:
             out(
                 "  - Anonymously: POST /api/v1/status-lookup/ with "
