@@ -25,6 +25,7 @@ from rest_framework.response import Response
 from rest_framework_simplejwt.exceptions import InvalidToken
 
 from cases.errors import ActionForbidden, StaleCase, TransitionNotAllowed, UnknownAction
+from cases.services.attachments import AttachmentTooLarge, AttachmentType
 from cases.states import CaseState
 from core.errors import MSG_INVALID_INPUT, DomainError, InvalidInput
 from core.problems import (
@@ -154,6 +155,10 @@ def problem_exception_handler(exc: Exception, context: Mapping[str, Any]) -> Res
         return _response(
             problem_body(status=412 if sent_if_match else 409, code=exc.code, detail=exc.message)
         )
+    if isinstance(exc, AttachmentTooLarge):
+        return _response(problem_body(status=413, code=exc.code, detail=exc.message))
+    if isinstance(exc, AttachmentType):
+        return _response(problem_body(status=415, code=exc.code, detail=exc.message))
     if isinstance(exc, DomainError):
         return _response(problem_body(status=400, code=exc.code, detail=exc.message))
 

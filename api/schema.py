@@ -135,9 +135,10 @@ CONFLICT_EXAMPLE = OpenApiExample(
 )
 
 
-def doc(responses: dict[int, Any]) -> dict[Any, Any]:
-    """Error responses are documented as ``application/problem+json``."""
+def doc(responses: dict[Any, Any]) -> dict[Any, Any]:
+    """Error responses are documented as ``application/problem+json``; a key that is already a
+    (status, media type) pair is kept as it is."""
     return {
-        (code, PROBLEM_CONTENT_TYPE) if code >= 400 else code: response
+        (code, PROBLEM_CONTENT_TYPE) if isinstance(code, int) and code >= 400 else code: response
         for code, response in responses.items()
     }

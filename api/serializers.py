@@ -40,6 +40,7 @@ from cases.inputs import (
     REPEAT_REASON_MAX_LENGTH,
 )
 from cases.presenters import FINDING_CODES
+from cases.services.attachments import LABEL_MAX_LENGTH as ATTACHMENT_LABEL_MAX_LENGTH
 from cases.states import (
     USER_ACTIONS,
     BalanceOutcome,
@@ -387,6 +388,31 @@ class CaseDocumentSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField(source="case.created_at")
     updated_at = serializers.DateTimeField(source="case.updated_at")
     closed_at = serializers.DateTimeField(allow_null=True, source="case.closed_at")
+
+
+class AttachmentInputSerializer(serializers.Serializer):
+    """The multipart form of an upload (for the schema; the service judges the file)."""
+
+    file = serializers.FileField(help_text=_("PDF, JPEG or PNG, at most 10 MB"))
+    label = serializers.CharField(
+        max_length=ATTACHMENT_LABEL_MAX_LENGTH, help_text=_("What the file is, e.g. 离职证明")
+    )
+
+
+# One attachment, rendered from ``cases.models.Attachment``.
+class AttachmentSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    label = serializers.CharField()
+    content_type = serializers.ChoiceField(
+        choices=[(t, t) for t in ("application/pdf", "image/jpeg", "image/png")]
+    )
+    size = serializers.IntegerField(help_text=_("Bytes, as stored (images re-encoded)"))
+    sha256 = serializers.CharField()
+    uploaded_at = serializers.DateTimeField()
+    url = serializers.SerializerMethodField()
+
+    def get_url(self, attachment: Any) -> str:
+        return f"/api/v1/cases/{attachment.case.reference}/attachments/{attachment.pk}/"
 
 
 # One timeline entry, rendered from ``cases.models.CaseEvent``.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from api.views import agencies, auth, cases, inbox, stats, status
+from api.views import agencies, attachments, auth, cases, inbox, stats, status
 
 app_name = "api"
 
@@ -14,6 +14,16 @@ urlpatterns = [
     path("cases/", cases.CaseListView.as_view(), name="case-list"),
     path("cases/<str:reference>/", cases.CaseDetailView.as_view(), name="case-detail"),
     path("cases/<str:reference>/events/", cases.CaseEventsView.as_view(), name="case-events"),
+    path(
+        "cases/<str:reference>/attachments/",
+        attachments.CaseAttachmentsView.as_view(),
+        name="case-attachments",
+    ),
+    path(
+        "cases/<str:reference>/attachments/<int:attachment_id>/",
+        attachments.CaseAttachmentFileView.as_view(),
+        name="case-attachment-file",
+    ),
     path(
         "cases/<str:reference>/transitions/<str:action>/",
         cases.CaseTransitionView.as_view(),

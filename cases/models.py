@@ -476,3 +476,27 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}:{self.key}"
+
+
+class Attachment(models.Model):
+    """A file of the case's materials (PDF, JPEG or PNG by content), stored through Django's storage
+    API under a random name; reached only through the API, by those who may see the case."""
+
+    case = models.ForeignKey(TransferCase, on_delete=models.PROTECT, related_name="attachments")
+    label = models.CharField(_("label"), max_length=100)
+    content_type = models.CharField(max_length=40)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    storage_name = models.CharField(max_length=200, unique=True, editable=False)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    uploaded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["case", "uploaded_at", "id"]
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.label}"

@@ -66,6 +66,7 @@ class Action(models.TextChoices):
     WITHDRAW = "withdraw", _("Withdraw")
     DEADLINE_RECOMPUTED = "deadline_recomputed", _("Deadline recomputed")
     ASSIGN = "assign", _("Assign")
+    ATTACH = "attach", _("Attachment added")
 
 
 # Actions a user may request; the others are recorded by the system.

@@ -143,8 +143,29 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Attachments (the case's materials) go through Django's storage API: the file system under
+# var/media by default (never served as static files: the API hands them out after the access
+# check), or an S3-compatible bucket when ATTACHMENT_S3_BUCKET is set (django-storages; credentials
+# from the usual AWS_* variables or the instance's role).
+MEDIA_ROOT = env.path("MEDIA_ROOT", default=VAR_DIR / "media")
+ATTACHMENT_S3_BUCKET = env.str("ATTACHMENT_S3_BUCKET", default="")
+_default_storage = (
+    {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": ATTACHMENT_S3_BUCKET,
+            "endpoint_url": env.str("ATTACHMENT_S3_ENDPOINT_URL", default="") or None,
+            "default_acl": "private",
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
+    if ATTACHMENT_S3_BUCKET
+    else {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+)
+ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _default_storage,
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if PRODUCTION

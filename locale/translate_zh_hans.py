@@ -18,6 +18,19 @@ from pathlib import Path
 PO = Path(__file__).resolve().parent / "zh_Hans" / "LC_MESSAGES" / "django.po"
 
 ZH = {
+    "PDF, JPEG or PNG, at most 10 MB": "PDF、JPEG 或 PNG 文件，最大 10 MB",
+    "What the file is, e.g. 离职证明": "文件是什么，例如 离职证明",
+    "Bytes, as stored (images re-encoded)": "存储的字节数（图片经重新编码）",
+    "No such attachment.": "没有这个附件。",
+    "label": "名称",
+    "attachment": "附件",
+    "attachments": "附件",
+    "An attachment has at most {limit} MB.": "附件最大 {limit} MB。",
+    "Attach a PDF, JPEG or PNG file.": "请上传 PDF、JPEG 或 PNG 文件。",
+    "The image cannot be read: it is damaged or not a JPEG or PNG.": "图片无法读取：文件已损坏，或不是 JPEG、PNG 格式。",
+    "Say what the file is (at most 100 characters), e.g. 离职证明.": "请说明文件是什么（最多 100 个字符），例如 离职证明。",
+    "Attach a file.": "请上传文件。",
+    "Attachment added": "已添加附件",
     "Transfers in from another province": "跨省转入",
     "Every transfer in": "所有转入",
     "in force from": "生效日期",

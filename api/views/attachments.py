@@ -1,0 +1,117 @@
+"""A case's attachments: upload, list, download, for those who may see the case."""
+
+from __future__ import annotations
+
+from django.http import FileResponse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework.exceptions import NotFound
+from rest_framework.parsers import MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from api import serializers as s
+from api.schema import COMMON, P400, P404, REFERENCE, WRITE, doc, problem
+from api.serializers import render, render_many
+from api.views.cases import _visible_case
+from cases.models import Attachment
+from cases.services.attachments import (
+    MSG_TOO_LARGE,
+    AttachmentTooLarge,
+    attachment_add,
+    attachment_open,
+    max_bytes,
+)
+
+MSG_NO_SUCH_ATTACHMENT = gettext_lazy("No such attachment.")
+# Room for the multipart boundaries and the label around a file at the limit.
+_MULTIPART_OVERHEAD = 64 * 1024
+
+P413 = problem("The file is larger than the limit (10 MB)")
+P415 = problem("Not a PDF, JPEG or PNG file by its content, or a damaged image")
+
+
+class CaseAttachmentsView(APIView):
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(
+        tags=["attachments"],
+        operation_id="cases_attachments_list",
+        parameters=[REFERENCE],
+        responses=doc({200: s.AttachmentSerializer(many=True), 404: P404, **COMMON}),
+    )
+    def get(self, request: Request, reference: str) -> Response:
+        """The case's attachments, oldest first."""
+        case = _visible_case(request, reference)
+        return Response(
+            render_many(s.AttachmentSerializer, case.attachments.select_related("case"))
+        )
+
+    @extend_schema(
+        tags=["attachments"],
+        operation_id="cases_attachments_create",
+        parameters=[REFERENCE],
+        request={"multipart/form-data": s.AttachmentInputSerializer},
+        responses=doc(
+            {201: s.AttachmentSerializer, 400: P400, 404: P404, 413: P413, 415: P415, **WRITE}
+        ),
+    )
+    def post(self, request: Request, reference: str) -> Response:
+        """Add a file (PDF, JPEG or PNG by content, at most 10 MB). Images are re-encoded, which
+        removes their metadata."""
+        # Refused before the body is read when it says it is too large.
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > max_bytes() + _MULTIPART_OVERHEAD:
+            raise AttachmentTooLarge(str(MSG_TOO_LARGE).format(limit=max_bytes() // 2**20))
+        case = _visible_case(request, reference)
+        attachment = attachment_add(
+            case=case,
+            actor=request.user,
+            upload=request.FILES.get("file"),
+            label=str(request.data.get("label", "")),
+            now=timezone.now(),
+        )
+        return Response(render(s.AttachmentSerializer, attachment), status=201)
+
+
+class CaseAttachmentFileView(APIView):
+    @extend_schema(
+        tags=["attachments"],
+        operation_id="cases_attachments_file",
+        parameters=[
+            REFERENCE,
+            OpenApiParameter("attachment_id", OpenApiTypes.INT, OpenApiParameter.PATH),
+        ],
+        responses=doc(
+            {
+                **{
+                    (200, media): OpenApiResponse(OpenApiTypes.BINARY, description="The file")
+                    for media in ("application/pdf", "image/jpeg", "image/png")
+                },
+                404: P404,
+                **COMMON,
+            }
+        ),
+    )
+    def get(self, request: Request, reference: str, attachment_id: int) -> FileResponse:
+        """The file itself, with its content type, never cached by shared caches."""
+        case = _visible_case(request, reference)
+        attachment = Attachment.objects.filter(case=case, pk=attachment_id).first()
+        if attachment is None:
+            raise NotFound(MSG_NO_SUCH_ATTACHMENT)
+        extension = attachment.storage_name.rsplit(".", 1)[-1]
+        response = FileResponse(
+            attachment_open(attachment),
+            content_type=attachment.content_type,
+            as_attachment=True,
+            filename=f"{case.reference}-{attachment.pk}.{extension}",
+        )
+        response["Cache-Control"] = "private, no-store"
+        response["X-Content-Type-Options"] = "nosniff"
+        return response

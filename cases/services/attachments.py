@@ -1,0 +1,153 @@
+"""Attachments: the materials an applicant or an agency adds to a case (api.md "Attachments").
+
+A file is judged by its content, never by its name or declared type: PDF (``%PDF-``), JPEG or PNG
+(decoded by Pillow). Images are decoded and re-encoded, which drops their metadata (EXIF: camera,
+place, time) and anything appended after the image; PDFs are kept byte for byte. At most
+``ATTACHMENT_MAX_BYTES``. Stored through Django's storage API (file system by default; any
+configured backend, e.g. S3-compatible via django-storages) under a random name, so no URL can
+be guessed; read back only through ``attachment_open`` after the caller's access was checked.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import secrets
+import warnings
+from typing import IO, Final
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import storages
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+from PIL import Image, UnidentifiedImageError
+
+from accounts.models import User
+from cases.models import Attachment, TransferCase
+from cases.services.events import event_append
+from cases.states import Action
+from core.errors import DomainError, InvalidInput
+from core.identity import mask_id_numbers
+
+LABEL_MAX_LENGTH: Final = 100
+PDF: Final = "application/pdf"
+JPEG: Final = "image/jpeg"
+PNG: Final = "image/png"
+_IMAGE_FORMATS: Final = {"JPEG": JPEG, "PNG": PNG}
+# A decoded image larger than this many pixels is refused (a small file can decode to gigabytes).
+MAX_PIXELS: Final = 40_000_000
+
+MSG_TOO_LARGE: Final = _("An attachment has at most {limit} MB.")
+MSG_TYPE: Final = _("Attach a PDF, JPEG or PNG file.")
+MSG_BROKEN_IMAGE: Final = _("The image cannot be read: it is damaged or not a JPEG or PNG.")
+MSG_LABEL: Final = _("Say what the file is (at most 100 characters), e.g. 离职证明.")
+MSG_FILE_REQUIRED: Final = _("Attach a file.")
+
+
+class AttachmentTooLarge(DomainError):
+    code = "request_too_large"
+
+
+class AttachmentType(DomainError):
+    code = "unsupported_media_type"
+
+
+def max_bytes() -> int:
+    return int(settings.ATTACHMENT_MAX_BYTES)
+
+
+def _sniff(head: bytes) -> str | None:
+    if head.startswith(b"%PDF-"):
+        return PDF
+    if head.startswith(b"\xff\xd8\xff"):
+        return JPEG
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return PNG
+    return None
+
+
+def _reencode(data: bytes, declared: str) -> tuple[bytes, str]:
+    """Decode the image and write it again without metadata; refuse what does not decode."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as image:
+                fmt = image.format
+                if fmt not in _IMAGE_FORMATS or _IMAGE_FORMATS[fmt] != declared:
+                    raise AttachmentType(str(MSG_TYPE))
+                if image.width * image.height > MAX_PIXELS:
+                    raise AttachmentType(str(MSG_BROKEN_IMAGE))
+                image.load()
+                out = io.BytesIO()
+                if fmt == "JPEG":
+                    clean = image.convert("RGB") if image.mode not in ("RGB", "L") else image
+                    clean.save(out, format="JPEG", quality=90)
+                else:
+                    image.save(out, format="PNG", optimize=False)
+    except AttachmentType:
+        raise
+    except (
+        UnidentifiedImageError,
+        Image.DecompressionBombError,
+        Image.DecompressionBombWarning,
+        OSError,
+        SyntaxError,
+        ValueError,
+        EOFError,
+    ):
+        raise AttachmentType(str(MSG_BROKEN_IMAGE)) from None
+    return out.getvalue(), declared
+
+
+def attachment_add(
+    *, case: TransferCase, actor: User, upload: IO[bytes] | None, label: str, now: dt.datetime
+) -> Attachment:
+    """Judge, clean and store one file for ``case`` (which the caller may see), with its event."""
+    label = mask_id_numbers((label or "").strip())
+    if upload is None:
+        raise InvalidInput({"file": [str(MSG_FILE_REQUIRED)]})
+    if not label or len(label) > LABEL_MAX_LENGTH:
+        raise InvalidInput({"label": [str(MSG_LABEL)]})
+    limit = max_bytes()
+    data = upload.read(limit + 1)
+    if len(data) > limit:
+        raise AttachmentTooLarge(str(MSG_TOO_LARGE).format(limit=limit // (1024 * 1024)))
+    kind = _sniff(data[:8])
+    if kind is None:
+        raise AttachmentType(str(MSG_TYPE))
+    if kind != PDF:
+        data, kind = _reencode(data, kind)
+    extension = {PDF: "pdf", JPEG: "jpg", PNG: "png"}[kind]
+    name = f"attachments/{secrets.token_urlsafe(24)}.{extension}"
+    storage = storages["default"]
+    with transaction.atomic():
+        stored = storage.save(name, ContentFile(data))
+        try:
+            attachment = Attachment.objects.create(
+                case=case,
+                label=label,
+                content_type=kind,
+                size=len(data),
+                sha256=hashlib.sha256(data).hexdigest(),
+                storage_name=stored,
+                uploaded_by=actor,
+                uploaded_at=now,
+            )
+            event_append(
+                case=case,
+                action=Action.ATTACH,
+                from_state=case.state,
+                actor=actor,
+                at=now,
+                data={"attachment": attachment.pk, "label": label, "content_type": kind},
+            )
+        except Exception:
+            storage.delete(stored)
+            raise
+    return attachment
+
+
+def attachment_open(attachment: Attachment) -> IO[bytes]:
+    return storages["default"].open(attachment.storage_name, "rb")
