@@ -135,6 +135,28 @@ class AgencyRule(models.Model):
         default=True,
         help_text=_("Otherwise the personal account balance is paid out to the person."),
     )
+    # The waiting-period numbers (domain.md "Gaps in cover"), empty for the national reading.
+    catch_up_max_gap_months = models.PositiveSmallIntegerField(
+        _("longest employee gap that can be paid for (months)"),
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(24)],
+        help_text=_("Empty: 3 (the national reading)."),
+    )
+    employee_waiting_months = models.PositiveSmallIntegerField(
+        _("employee waiting period after a longer gap (months)"),
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(24)],
+        help_text=_("Empty: up to 6."),
+    )
+    resident_fixed_waiting_months = models.PositiveSmallIntegerField(
+        _("resident fixed waiting period (months)"),
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(24)],
+        help_text=_("Empty: 3 (国办发〔2024〕38号)."),
+    )
     basis = models.CharField(
         _("basis"), max_length=200, blank=True, help_text=_("The document that sets the rule.")
     )

@@ -9,6 +9,7 @@ these functions.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -29,6 +30,9 @@ RULE_FIELDS: Final = (
     "accepts_employee",
     "accepts_resident",
     "accepts_balance",
+    "catch_up_max_gap_months",
+    "employee_waiting_months",
+    "resident_fixed_waiting_months",
     "basis",
 )
 MAX_AGE_MALE: Final = "max_age_male"
@@ -75,6 +79,26 @@ def agency_rules_view(agency: Agency, *, today: dt.date | None = None) -> Agency
             )
         ),
     )
+
+
+# Reads on the hot path (every case document shows its continuity advice) are served from a
+# per-process memo for at most this long; intake and the balance decision read the table itself.
+_MEMO_SECONDS: Final = 60.0
+_memo: dict[tuple[str, dt.date], tuple[float, AgencyRule | None]] = {}
+
+
+def agency_rule_in_force_memo(agency_code: str, on: dt.date) -> AgencyRule | None:
+    """``agency_rule_in_force``, remembered for up to a minute per (agency, day)."""
+    key = (agency_code, on)
+    now = time.monotonic()
+    hit = _memo.get(key)
+    if hit is not None and now - hit[0] < _MEMO_SECONDS:
+        return hit[1]
+    if len(_memo) > 10_000:
+        _memo.clear()
+    rule = agency_rule_in_force(agency_code, on)
+    _memo[key] = (now, rule)
+    return rule
 
 
 def age_on(birth: dt.date, day: dt.date) -> int:
@@ -160,6 +184,7 @@ def agency_rule_save(*, rule: AgencyRule, actor: Any, now: dt.datetime) -> Agenc
             before = rule_snapshot(stored) if stored is not None else None
         rule.full_clean()
         rule.save()
+        _memo.clear()
         _change(rule=rule, agency_code=rule.agency_id, actor=actor, now=now, before=before)
     return rule
 
@@ -170,3 +195,4 @@ def agency_rule_delete(*, rule: AgencyRule, actor: Any, now: dt.datetime) -> Non
         agency_code = rule.agency_id
         _change(rule=None, agency_code=agency_code, actor=actor, now=now, before=before)
         rule.delete()
+        _memo.clear()

@@ -473,6 +473,15 @@ class AgencyRuleSerializer(serializers.Serializer):
     accepts_balance = serializers.BooleanField(
         help_text=_("false: a transferred balance is paid out to the person")
     )
+    catch_up_max_gap_months = serializers.IntegerField(
+        allow_null=True, help_text=_("null: the national reading (3)")
+    )
+    employee_waiting_months = serializers.IntegerField(
+        allow_null=True, help_text=_("null: the national reading (up to 6)")
+    )
+    resident_fixed_waiting_months = serializers.IntegerField(
+        allow_null=True, help_text=_("null: the national reading (3)")
+    )
     basis = serializers.CharField(allow_blank=True)
 
     def get_insurance_types_accepted(self, rule: Any) -> list[str]:

@@ -54,7 +54,7 @@ from accounts.permissions import (
 )
 from agencies.models import Agency, AgencyRule, AgencyRuleChange
 from agencies.rules import agency_rule_delete, agency_rule_save
-from cases.continuity import continuity_assess
+from cases.continuity import case_continuity
 from cases.errors import (
     MSG_ACTION_FORBIDDEN,
     MSG_TRANSITION_NOT_ALLOWED,
@@ -866,12 +866,7 @@ class TransferCaseAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("gap in cover"))
     def continuity_advice(self, case: TransferCase) -> str:
-        return continuity_assess(
-            # The waiting period is the target's: its insurance type decides.
-            insurance_type=case.target_insurance_type,
-            stopped_on=case.stopped_at_source_on,
-            enrolled_on=case.enrolled_at_target_on,
-        ).advice
+        return case_continuity(case).advice
 
     def _case_or_404(self, request: HttpRequest, object_id: str) -> TransferCase:
         if not self.has_view_permission(request):

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 from django.utils.translation import gettext as _
+
+from agencies.rules import agency_rule_in_force_memo
+from workflow.calendar import local_date
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,4 +159,33 @@ def continuity_assess(
         waiting_months=waiting,
         advice_code=WAITING_PERIOD,
         advice=advice,
+    )
+
+
+def rules_from(rule: Any) -> ContinuityRules:
+    """An agency rule's waiting-period numbers, the national reading where it leaves them empty."""
+    if rule is None:
+        return NATIONAL
+    return ContinuityRules(
+        catch_up_max_gap_months=_or(rule.catch_up_max_gap_months, NATIONAL.catch_up_max_gap_months),
+        employee_waiting_months=_or(rule.employee_waiting_months, NATIONAL.employee_waiting_months),
+        resident_fixed_waiting_months=_or(
+            rule.resident_fixed_waiting_months, NATIONAL.resident_fixed_waiting_months
+        ),
+    )
+
+
+def _or(value: int | None, default: int) -> int:
+    return default if value is None else value
+
+
+def case_continuity(case: Any) -> Continuity:
+    """The case's continuity, judged at the target: its insurance type and the numbers of the
+    transfer-in agency's rule in force when the case was submitted."""
+    rule = agency_rule_in_force_memo(case.to_agency_id, local_date(case.created_at))
+    return continuity_assess(
+        insurance_type=case.target_insurance_type,
+        stopped_on=case.stopped_at_source_on,
+        enrolled_on=case.enrolled_at_target_on,
+        rules=rules_from(rule),
     )

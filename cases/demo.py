@@ -484,7 +484,7 @@ def _payload(scenario: _Scenario, step: _Step, case: TransferCase) -> dict[str, 
             "personal_account_balance": f"{balance:.2f}",
             "note": "信息表已上传，个人账户余额已汇出。" if balance else "信息表已上传。",
         }
-        if balance and key % 3 == 1:
+        if balance and key % 3 == 2:
             payload["interest"] = f"{balance * Decimal('0.0035'):.2f}"  # a year's interest
         return payload
     if step.action == Action.REQUEST_MATERIALS:

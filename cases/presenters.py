@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agencies.policies import STAGE_RESPONSIBLE, Stage, window_for
-from cases.continuity import DUPLICATE_ENROLMENT, Continuity, continuity_assess
+from cases.continuity import DUPLICATE_ENROLMENT, Continuity, case_continuity
 from cases.models import TransferCase
 from cases.services import case_allowed_actions
 from cases.states import BalanceOutcome, CaseState
@@ -242,12 +242,7 @@ def case_view(case: TransferCase, *, user: Any, now: dt.datetime | None = None) 
         case=case,
         stage=stage_view(case, clock, now, calendar),
         expected=expected_completion(case, clock, now, calendar),
-        continuity=continuity_assess(
-            # The waiting period is the target's: its insurance type decides.
-            insurance_type=case.target_insurance_type,
-            stopped_on=case.stopped_at_source_on,
-            enrolled_on=case.enrolled_at_target_on,
-        ),
+        continuity=case_continuity(case),
         next_actions=case_allowed_actions(case=case, user=user),
     )
 

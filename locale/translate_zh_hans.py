@@ -18,6 +18,14 @@ from pathlib import Path
 PO = Path(__file__).resolve().parent / "zh_Hans" / "LC_MESSAGES" / "django.po"
 
 ZH = {
+    "longest employee gap that can be paid for (months)": "职工医保可补缴的最长中断期（月）",
+    "Empty: 3 (the national reading).": "留空为 3（国家规定）。",
+    "employee waiting period after a longer gap (months)": "职工医保中断期较长时的待遇等待期（月）",
+    "Empty: up to 6.": "留空为最长 6 个月。",
+    "resident fixed waiting period (months)": "居民医保固定等待期（月）",
+    "Empty: 3 (国办发〔2024〕38号).": "留空为 3（国办发〔2024〕38号）。",
+    "null: the national reading (3)": "null：按国家规定（3）",
+    "null: the national reading (up to 6)": "null：按国家规定（最长 6）",
     "PDF, JPEG or PNG, at most 10 MB": "PDF、JPEG 或 PNG 文件，最大 10 MB",
     "What the file is, e.g. 离职证明": "文件是什么，例如 离职证明",
     "Bytes, as stored (images re-encoded)": "存储的字节数（图片经重新编码）",

@@ -140,6 +140,9 @@ def test_the_rules_are_published(client_for, personas):
         "age_limit_scope": "inter_province",
         "insurance_types_accepted": ["employee", "resident"],
         "accepts_balance": True,
+        "catch_up_max_gap_months": None,
+        "employee_waiting_months": None,
+        "resident_fixed_waiting_months": None,
         "basis": "长医保发〔2026〕1号",
     }
     assert [s["effective_from"] for s in body["scheduled"]] == ["2027-01-01"]
@@ -189,3 +192,25 @@ def test_changes_are_audited_and_only_the_agencys_supervisor_or_an_administrator
     assert change.before["max_age_male"] == 50
     assert change.after["max_age_male"] == 55
     assert AgencyRuleChange.objects.filter(rule=existing).count() == 2
+
+
+def test_the_waiting_period_numbers_are_the_targets(
+    client_for, personas, submit_case, calendar_2026
+):
+    """domain.md "Gaps in cover": per-province data, the national reading by default."""
+    case = submit_case(
+        stopped_at_source_on=dt.date(2026, 3, 31), enrolled_at_target_on=dt.date(2026, 9, 1)
+    )  # a gap of 5 months (April to August): nationally more than can be paid for
+    with time_machine.travel(NOW, tick=False):
+        national = client_for("applicant").get(f"/api/v1/cases/{case.reference}/").json()
+    assert (national["continuity"]["advice_code"], national["continuity"]["waiting_months"]) == (
+        "waiting_period",
+        6,
+    )
+    rule(personas, catch_up_max_gap_months=6)
+    with time_machine.travel(NOW, tick=False):
+        local = client_for("applicant").get(f"/api/v1/cases/{case.reference}/").json()
+    assert (local["continuity"]["advice_code"], local["continuity"]["gap_months"]) == (
+        "catch_up",
+        5,
+    )
