@@ -109,14 +109,17 @@ class AgencyRule(models.Model):
     )
     effective_from = models.DateField(_("in force from"))
     max_age_male = models.PositiveSmallIntegerField(
-        _("maximum age at application, men"),
+        _("men must be under this age at application"),
         null=True,
         blank=True,
         validators=[MinValueValidator(16), MaxValueValidator(100)],
-        help_text=_("Empty: no limit. Sex from the ID number's 17th digit (odd: male)."),
+        help_text=_(
+            "未满 N 周岁: a man of exactly this age is refused. Empty: no limit. Sex from the ID "
+            "number's 17th digit (odd: male)."
+        ),
     )
     max_age_female = models.PositiveSmallIntegerField(
-        _("maximum age at application, women"),
+        _("women must be under this age at application"),
         null=True,
         blank=True,
         validators=[MinValueValidator(16), MaxValueValidator(100)],
@@ -177,6 +180,18 @@ class AgencyRule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.agency_id} {self.effective_from.isoformat()}"
+
+    @property
+    def insurance_types_accepted(self) -> list[str]:
+        """The insurance types (``cases.states.InsuranceType`` values) it takes transfers into."""
+        return [
+            kind
+            for kind, taken in (
+                ("employee", self.accepts_employee),
+                ("resident", self.accepts_resident),
+            )
+            if taken
+        ]
 
 
 class AgencyRuleChange(models.Model):

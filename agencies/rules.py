@@ -17,8 +17,10 @@ from django.db import transaction
 from django.forms.models import model_to_dict
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from agencies.models import AgeLimitScope, Agency, AgencyRule, AgencyRuleChange
+from core.errors import InvalidInput
 from core.identity import id_number_birth_date, id_number_is_male
 
 # The fields a change records, before and after.
@@ -119,8 +121,7 @@ def rule_problems(
     if rule is None:
         return []
     problems: list[RuleProblem] = []
-    accepted = {"employee": rule.accepts_employee, "resident": rule.accepts_resident}
-    if not accepted.get(target_insurance_type, True):
+    if target_insurance_type not in rule.insurance_types_accepted:
         problems.append(
             RuleProblem(
                 INSURANCE_TYPES,
@@ -135,12 +136,13 @@ def rule_problems(
         male = id_number_is_male(id_number)
         limit = rule.max_age_male if male else rule.max_age_female
         age = age_on(id_number_birth_date(id_number), on)
-        if limit is not None and age > limit:
+        # 未满 N 周岁: under N at application, so N itself is over the limit.
+        if limit is not None and age >= limit:
             problems.append(
                 RuleProblem(
                     MAX_AGE_MALE if male else MAX_AGE_FEMALE,
                     _(
-                        "{agency} takes these transfers in only up to the age of {limit} at "
+                        "{agency} takes these transfers in only from applicants under {limit} at "
                         "application (its rule in force from {since}); the applicant is {age}. "
                         "Ask it about other ways to enrol there, or keep the insurance where it "
                         "is."
@@ -175,13 +177,44 @@ def _change(
     )
 
 
-def agency_rule_save(*, rule: AgencyRule, actor: Any, now: dt.datetime) -> AgencyRule:
-    """Create or change a rule and record who changed what, in one transaction."""
+MSG_RULE_IN_THE_PAST: Final = gettext_lazy(
+    "A rule takes effect tomorrow at the earliest: cases already submitted keep the rules they "
+    "were submitted under."
+)
+MSG_RULE_IN_FORCE: Final = gettext_lazy(
+    "This rule is already in force and cases were judged by it: add a new rule from a later "
+    "date instead of changing or deleting it."
+)
+
+
+def rule_change_problem(
+    *, stored: AgencyRule | None, effective_from: dt.date | None, today: dt.date
+) -> str:
+    """Why this save or delete would change what cases already submitted were judged by; ""
+    when it would not. A rule in force is never changed; a new date is always in the future."""
+    if stored is not None and stored.effective_from <= today:
+        return str(MSG_RULE_IN_FORCE)
+    if effective_from is not None and effective_from <= today:
+        return str(MSG_RULE_IN_THE_PAST)
+    return ""
+
+
+def agency_rule_save(
+    *, rule: AgencyRule, actor: Any, now: dt.datetime, seed: bool = False
+) -> AgencyRule:
+    """Create or change a rule and record who changed what, in one transaction. ``seed`` (data
+    loads: the demo, an initial import) may write a rule already in force."""
     with transaction.atomic():
         before = None
+        stored = None
         if rule.pk is not None:
             stored = AgencyRule.objects.select_for_update().filter(pk=rule.pk).first()
             before = rule_snapshot(stored) if stored is not None else None
+        problem = rule_change_problem(
+            stored=stored, effective_from=rule.effective_from, today=timezone.localdate(now)
+        )
+        if problem and not seed:
+            raise InvalidInput({"effective_from": [problem]})
         rule.full_clean()
         rule.save()
         _memo.clear()
@@ -190,6 +223,9 @@ def agency_rule_save(*, rule: AgencyRule, actor: Any, now: dt.datetime) -> Agenc
 
 
 def agency_rule_delete(*, rule: AgencyRule, actor: Any, now: dt.datetime) -> None:
+    problem = rule_change_problem(stored=rule, effective_from=None, today=timezone.localdate(now))
+    if problem:
+        raise InvalidInput({"effective_from": [problem]})
     with transaction.atomic():
         before = rule_snapshot(rule)
         agency_code = rule.agency_id

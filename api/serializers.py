@@ -465,11 +465,12 @@ class AgencyWindowsSerializer(serializers.Serializer):
 class AgencyRuleSerializer(serializers.Serializer):
     effective_from = serializers.DateField()
     max_age_male = serializers.IntegerField(
-        allow_null=True, help_text=_("Maximum age at application, men; null: no limit")
+        allow_null=True,
+        help_text=_("Men must be under this age at application (未满); null: no limit"),
     )
     max_age_female = serializers.IntegerField(allow_null=True)
     age_limit_scope = serializers.ChoiceField(choices=AgeLimitScope.choices)
-    insurance_types_accepted = serializers.SerializerMethodField()
+    insurance_types_accepted = serializers.ListField(child=serializers.CharField())
     accepts_balance = serializers.BooleanField(
         help_text=_("false: a transferred balance is paid out to the person")
     )
@@ -483,13 +484,6 @@ class AgencyRuleSerializer(serializers.Serializer):
         allow_null=True, help_text=_("null: the national reading (3)")
     )
     basis = serializers.CharField(allow_blank=True)
-
-    def get_insurance_types_accepted(self, rule: Any) -> list[str]:
-        return [
-            t
-            for t, on in (("employee", rule.accepts_employee), ("resident", rule.accepts_resident))
-            if on
-        ]
 
 
 # ``GET /api/v1/agencies/{code}/rules/``, rendered from ``agencies.rules.AgencyRules``.

@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import (
     BooleanField,
     Case,
@@ -53,7 +53,7 @@ from accounts.permissions import (
     user_may_take,
 )
 from agencies.models import Agency, AgencyRule, AgencyRuleChange
-from agencies.rules import agency_rule_delete, agency_rule_save
+from agencies.rules import agency_rule_delete, agency_rule_save, rule_change_problem
 from cases.continuity import case_continuity
 from cases.errors import (
     MSG_ACTION_FORBIDDEN,
@@ -216,6 +216,8 @@ class AgencyRuleAdmin(admin.ModelAdmin):
     search_help_text = _("Agency code (exact)")
     show_facets = admin.ShowFacets.NEVER
     raw_id_fields = ("agency",)
+    # No bulk delete: each rule is judged on its own (one in force is never deleted).
+    actions = None
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         queryset = super().get_queryset(request).select_related("agency")
@@ -243,10 +245,28 @@ class AgencyRuleAdmin(admin.ModelAdmin):
         return user_may_edit_windows(user, obj.agency_id)
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # A rule in force is never deleted: cases were judged by it.
+        if obj is not None and obj.effective_from <= timezone.localdate():
+            return False
         return self.has_change_permission(request, obj)
 
     def get_form(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
         form = super().get_form(request, obj, **kwargs)
+        stored = obj
+
+        class RuleForm(form):  # type: ignore[misc, valid-type]
+            def clean(self) -> dict[str, Any]:
+                data = super().clean()
+                problem = rule_change_problem(
+                    stored=stored,
+                    effective_from=data.get("effective_from"),
+                    today=timezone.localdate(),
+                )
+                if problem:
+                    raise ValidationError(problem)
+                return data
+
+        form = RuleForm
         user = request.user
         if not is_staff_administrator(user) and "agency" in form.base_fields:
             # A supervisor writes rules for their own agency only.
@@ -994,8 +1014,9 @@ class TransferCaseAdmin(admin.ModelAdmin):
             title=choice_label(Action, action),
             form=form,
             action=action,
-            expected_balance=case.personal_account_balance
-            if action == Action.MOVE_BALANCE
+            # What must arrive or be paid out: the form's balance plus the interest declared.
+            expected_balance=case.balance_due
+            if action in (Action.MOVE_BALANCE, Action.PAY_OUT_BALANCE)
             else None,
         )
 

@@ -625,7 +625,7 @@ def demo_load(*, now: dt.datetime | None = None) -> DemoResult:
     with transaction.atomic():
         result = DemoResult(agencies=agencies_load(), calendar_days=calendar_sync())
         if not AgencyRule.objects.filter(agency_id=DEMO_RULE["agency_id"]).exists():
-            agency_rule_save(rule=AgencyRule(**DEMO_RULE), actor=None, now=now)
+            agency_rule_save(rule=AgencyRule(**DEMO_RULE), actor=None, now=now, seed=True)
         users = {spec.username: _ensure_account(spec, result) for spec in ACCOUNTS}
         scenarios = demo_scenarios()
         for scenario in scenarios:

@@ -213,16 +213,20 @@ class TransferCase(ConcurrentTransitionMixin, models.Model):
         return (
             self.scope == Scope.INTRA_PROVINCE
             and self.to_agency.balance_policy == BalancePolicy.MERGE
+            # Merging needs an account at the target: into resident insurance it is paid out.
+            and self.target_insurance_type == InsuranceType.EMPLOYEE
         )
 
     @property
     def expects_balance_step(self) -> bool:
         """Whether a balance stage is (still) to come: employee insurance, accounts not merged,
         and a positive balance (or none recorded yet: before approval it is unknown)."""
+        due = self.balance_due
         return (
             self.insurance_type == InsuranceType.EMPLOYEE
             and not self.merges_accounts
-            and (self.personal_account_balance is None or self.personal_account_balance > 0)
+            # Interest declared on a zero balance still has to arrive.
+            and (due is None or due > 0)
         )
 
     @property
@@ -264,7 +268,7 @@ class TransferCase(ConcurrentTransitionMixin, models.Model):
             return BalanceOutcome.PAID_OUT
         if self.balance_received is not None:
             return BalanceOutcome.MOVED
-        if self.merges_accounts and (self.personal_account_balance or 0) > 0:
+        if self.merges_accounts and (self.balance_due or 0) > 0:
             return BalanceOutcome.MERGED
         return BalanceOutcome.NONE
 

@@ -33,6 +33,12 @@ def _detail(event: CaseEvent) -> dict[str, str]:
                 "en": f"Please send again: {missing}. Why: {repeat}.",
             }
         return {"zh-hans": f"请补正材料：{missing}。", "en": f"Please send: {missing}."}
+    if event.action == "pay_out_balance" and event.data.get("amount"):
+        amount = event.data["amount"]
+        return {
+            "zh-hans": f"个人账户余额 {amount} 元已支付给本人。",
+            "en": f"The personal account balance of {amount} yuan was paid out to you.",
+        }
     if event.to_state == "rejected":
         return {
             "zh-hans": f"原因：{_reason(event, 'zh-hans')}。",

@@ -74,12 +74,19 @@ class CaseView:
             "deemed_months": case.deemed_months or 0,
             "cumulative_months": cumulative,
             "overlap_months": overlap,
-            "months_carried_in": max(0, cumulative - overlap),
+            # Months count again only in the same insurance type (domain.md: resident years do
+            # not become employee years; employee months count again on rejoining employee).
+            "months_carried_in": (
+                max(0, cumulative - overlap)
+                if case.insurance_type == case.target_insurance_type
+                else 0
+            ),
             "personal_account_balance": case.personal_account_balance,
             "interest": case.interest or Decimal("0.00"),
             "balance_due": case.balance_due,
             "stopped_at_source_on": case.stopped_at_source_on,
-            "no_arrears": bool(case.no_arrears) if case.no_arrears is not None else True,
+            # Cases approved before the statement was recorded: approving stated it.
+            "no_arrears": case.no_arrears is not False,
         }
 
     @property

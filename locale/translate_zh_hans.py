@@ -18,6 +18,14 @@ from pathlib import Path
 PO = Path(__file__).resolve().parent / "zh_Hans" / "LC_MESSAGES" / "django.po"
 
 ZH = {
+    "men must be under this age at application": "男性申请时须未满的年龄",
+    "未满 N 周岁: a man of exactly this age is refused. Empty: no limit. Sex from the ID number's 17th digit (odd: male).": "未满 N 周岁：恰好满此年龄者不予接收。留空表示不限。性别按身份证号第 17 位判断（奇数为男）。",
+    "women must be under this age at application": "女性申请时须未满的年龄",
+    "{agency} takes these transfers in only from applicants under {limit} at application (its rule in force from {since}); the applicant is {age}. Ask it about other ways to enrol there, or keep the insurance where it is.": "{agency}仅接收申请时未满 {limit} 周岁者的此类转入（其自 {since} 起施行的规则）；申请人现年 {age} 周岁。请向其咨询在当地参保的其他途径，或保留原参保关系。",
+    "A rule takes effect tomorrow at the earliest: cases already submitted keep the rules they were submitted under.": "规则最早次日生效：已提交的案件仍按提交时的规则办理。",
+    "This rule is already in force and cases were judged by it: add a new rule from a later date instead of changing or deleting it.": "该规则已生效，已有案件按其办理：请新增一条以后日期生效的规则，不要修改或删除它。",
+    "Men must be under this age at application (未满); null: no limit": "男性申请时须未满的年龄；null 表示不限",
+    "The information form says %(amount)s yuan (balance plus declared interest).": "信息表载明 %(amount)s 元（余额加申报利息）。",
     "longest employee gap that can be paid for (months)": "职工医保可补缴的最长中断期（月）",
     "Empty: 3 (the national reading).": "留空为 3（国家规定）。",
     "employee waiting period after a longer gap (months)": "职工医保中断期较长时的待遇等待期（月）",

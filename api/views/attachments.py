@@ -18,13 +18,7 @@ from api.schema import COMMON, P400, P404, REFERENCE, WRITE, doc, problem
 from api.serializers import render, render_many
 from api.views.cases import _visible_case
 from cases.models import Attachment
-from cases.services.attachments import (
-    MSG_TOO_LARGE,
-    AttachmentTooLarge,
-    attachment_add,
-    attachment_open,
-    max_bytes,
-)
+from cases.services.attachments import attachment_add, attachment_open, max_bytes, too_large
 
 MSG_NO_SUCH_ATTACHMENT = gettext_lazy("No such attachment.")
 # Room for the multipart boundaries and the label around a file at the limit.
@@ -68,7 +62,7 @@ class CaseAttachmentsView(APIView):
         except ValueError:
             length = 0
         if length > max_bytes() + _MULTIPART_OVERHEAD:
-            raise AttachmentTooLarge(str(MSG_TOO_LARGE).format(limit=max_bytes() // 2**20))
+            raise too_large()
         case = _visible_case(request, reference)
         attachment = attachment_add(
             case=case,

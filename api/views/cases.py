@@ -222,9 +222,11 @@ class CaseTransitionView(APIView):
                 OpenApiTypes.STR,
                 OpenApiParameter.PATH,
                 enum=[str(a.value) for a in USER_ACTIONS],
-                description="approve_transfer_out {contribution_months, personal_account_balance}; "
-                "request_materials {missing_materials}; resubmit_materials; confirm_transfer_in; "
-                "move_balance {amount}; reject {reason_code, note}; withdraw. Every body may "
+                description="approve_transfer_out {contribution_months, personal_account_balance, "
+                "deemed_months?, interest?, no_arrears?, stopped_at_source_on?}; "
+                "request_materials {missing_materials, repeat_reason (on a repeat)}; "
+                "resubmit_materials; confirm_transfer_in; move_balance {amount}; "
+                "pay_out_balance {amount}; reject {reason_code, note}; withdraw. Every body may "
                 "carry a note.",
             ),
             IF_MATCH,

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
+import logging
 import secrets
 import warnings
 from typing import IO, Final
@@ -22,7 +23,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
 from accounts.models import User
 from cases.models import Attachment, TransferCase
@@ -44,6 +45,8 @@ MSG_TYPE: Final = _("Attach a PDF, JPEG or PNG file.")
 MSG_BROKEN_IMAGE: Final = _("The image cannot be read: it is damaged or not a JPEG or PNG.")
 MSG_LABEL: Final = _("Say what the file is (at most 100 characters), e.g. 离职证明.")
 MSG_FILE_REQUIRED: Final = _("Attach a file.")
+
+logger = logging.getLogger(__name__)
 
 
 class AttachmentTooLarge(DomainError):
@@ -69,36 +72,43 @@ def _sniff(head: bytes) -> str | None:
 
 
 def _reencode(data: bytes, declared: str) -> tuple[bytes, str]:
-    """Decode the image and write it again without metadata; refuse what does not decode."""
+    """Decode the image and write its pixels again, nothing else: no EXIF, no comments, no ICC
+    profile, nothing appended. Anything that does not decode cleanly is refused (415)."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data)) as image:
                 fmt = image.format
+                # Phones save photos as MPO (JPEG with extra frames): the first frame is the photo.
+                fmt = "JPEG" if fmt == "MPO" else fmt
                 if fmt not in _IMAGE_FORMATS or _IMAGE_FORMATS[fmt] != declared:
                     raise AttachmentType(str(MSG_TYPE))
                 if image.width * image.height > MAX_PIXELS:
                     raise AttachmentType(str(MSG_BROKEN_IMAGE))
                 image.load()
-                out = io.BytesIO()
                 if fmt == "JPEG":
-                    clean = image.convert("RGB") if image.mode not in ("RGB", "L") else image
-                    clean.save(out, format="JPEG", quality=90)
+                    mode = "L" if image.mode == "L" else "RGB"
                 else:
-                    image.save(out, format="PNG", optimize=False)
+                    mode = image.mode if image.mode in ("1", "L", "LA", "RGB", "RGBA") else "RGBA"
+                source = image.convert(mode)
+                # From the pixels alone: .info (comments, EXIF, ICC) is not carried over.
+                clean = Image.frombytes(mode, source.size, source.tobytes())
+                out = io.BytesIO()
+                clean.save(out, format=fmt, **({"quality": 90} if fmt == "JPEG" else {}))
     except AttachmentType:
         raise
-    except (
-        UnidentifiedImageError,
-        Image.DecompressionBombError,
-        Image.DecompressionBombWarning,
-        OSError,
-        SyntaxError,
-        ValueError,
-        EOFError,
-    ):
+    except MemoryError:
+        raise AttachmentType(str(MSG_BROKEN_IMAGE)) from None
+    except Exception:
+        # Pillow's decoders and encoders raise many kinds of error on damaged input (OSError,
+        # SyntaxError, ValueError, even UnboundLocalError for a PNG without its palette).
+        logger.info("attachment refused: the image does not decode", exc_info=True)
         raise AttachmentType(str(MSG_BROKEN_IMAGE)) from None
     return out.getvalue(), declared
+
+
+def too_large() -> AttachmentTooLarge:
+    return AttachmentTooLarge(str(MSG_TOO_LARGE).format(limit=max_bytes() // (1024 * 1024)))
 
 
 def attachment_add(
@@ -113,7 +123,7 @@ def attachment_add(
     limit = max_bytes()
     data = upload.read(limit + 1)
     if len(data) > limit:
-        raise AttachmentTooLarge(str(MSG_TOO_LARGE).format(limit=limit // (1024 * 1024)))
+        raise too_large()
     kind = _sniff(data[:8])
     if kind is None:
         raise AttachmentType(str(MSG_TYPE))
@@ -122,9 +132,11 @@ def attachment_add(
     extension = {PDF: "pdf", JPEG: "jpg", PNG: "png"}[kind]
     name = f"attachments/{secrets.token_urlsafe(24)}.{extension}"
     storage = storages["default"]
-    with transaction.atomic():
-        stored = storage.save(name, ContentFile(data))
-        try:
+    # The file first, outside the transaction (an upload to a bucket must not hold it open); if
+    # anything after fails, commit included, the file goes again.
+    stored = storage.save(name, ContentFile(data))
+    try:
+        with transaction.atomic():
             attachment = Attachment.objects.create(
                 case=case,
                 label=label,
@@ -143,9 +155,9 @@ def attachment_add(
                 at=now,
                 data={"attachment": attachment.pk, "label": label, "content_type": kind},
             )
-        except Exception:
-            storage.delete(stored)
-            raise
+    except BaseException:
+        storage.delete(stored)
+        raise
     return attachment
 
 

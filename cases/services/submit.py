@@ -68,6 +68,11 @@ class Applicant:
     phone: str = ""
 
 
+def scope_of(from_code: str, to_code: str) -> str:
+    """Within a province (the codes' first two digits agree) or between provinces."""
+    return Scope.INTRA_PROVINCE if from_code[:2] == to_code[:2] else Scope.INTER_PROVINCE
+
+
 def _new_reference(now: dt.datetime) -> str:
     """``YB`` + the Asia/Shanghai date + 8 random digits. Not guessable in sequence; uniqueness is
     the database's (``case_submit`` draws again on the rare collision)."""
@@ -168,7 +173,7 @@ def _validate_submit(
             agency_name=dst.name,
             target_insurance_type=clean["target_insurance_type"],
             id_number=clean["id_number"],
-            inter_province=from_agency[:2] != to_agency[:2],
+            inter_province=scope_of(from_agency, to_agency) == Scope.INTER_PROVINCE,
             on=today,
         )
         if problems:
@@ -248,7 +253,7 @@ def case_submit(
             target_insurance_type=clean["target_insurance_type"],
             from_agency=src,
             to_agency=dst,
-            scope=Scope.INTRA_PROVINCE if src.code[:2] == dst.code[:2] else Scope.INTER_PROVINCE,
+            scope=scope_of(src.code, dst.code),
             from_province=src.code[:2],
             to_province=dst.code[:2],
             channel=channel,

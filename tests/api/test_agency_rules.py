@@ -24,8 +24,11 @@ NOW = dt.datetime(2026, 11, 24, 10, 0, tzinfo=SHANGHAI)
 
 
 def rule(personas, **fields) -> AgencyRule:
+    """A rule already on the books (seeded: it may be in force already)."""
     values = {"agency_id": "430100", "effective_from": dt.date(2026, 1, 1), **fields}
-    return agency_rule_save(rule=AgencyRule(**values), actor=personas["supervisor"], now=NOW)
+    return agency_rule_save(
+        rule=AgencyRule(**values), actor=personas["supervisor"], now=NOW, seed=True
+    )
 
 
 def window_submit(client_for, *, id_number: str, **fields):
@@ -51,16 +54,18 @@ def test_an_age_limit_on_inter_province_transfers_in_is_a_400_naming_the_rule(
     assert "52" in message
     assert "2026-01-01" in message
     assert TransferCase.objects.count() == 0
-    # Men of 50 and women of 40 are in; a woman of 41 is not.
+    # 未满: men of 49 and women of 39 are in; a man of exactly 50 and a woman of 40 are not.
     assert (
-        window_submit(client_for, id_number=make_id_number("440306", "19760101", 13)).status_code
+        window_submit(client_for, id_number=make_id_number("440306", "19770101", 13)).status_code
         == 201
     )
     assert (
-        window_submit(client_for, id_number=make_id_number("440306", "19860101", 22)).status_code
+        window_submit(client_for, id_number=make_id_number("440306", "19870101", 22)).status_code
         == 201
     )
-    r = window_submit(client_for, id_number=make_id_number("440306", "19850101", 24))
+    r = window_submit(client_for, id_number=make_id_number("440306", "19760101", 15))
+    assert r.json()["rules"] == ["max_age_male"]
+    r = window_submit(client_for, id_number=make_id_number("440306", "19860101", 24))
     assert r.json()["rules"] == ["max_age_female"]
 
 
@@ -171,43 +176,70 @@ def test_changes_are_audited_and_only_the_agencys_supervisor_or_an_administrator
     from accounts.models import Role
     from tests.conftest import _user
 
-    existing = rule(personas, max_age_male=50)
-    url = reverse("admin:agencies_agencyrule_change", args=[existing.pk])
+    future = rule(personas, effective_from=dt.date(2027, 7, 1), max_age_male=50)
+    url = reverse("admin:agencies_agencyrule_change", args=[future.pk])
+    form = {**FORM, "effective_from": "2027-07-01"}
 
     # Shenzhen's supervisor: Changsha's rule is not theirs to see or change.
     client.force_login(personas["supervisor"])
-    client.post(url, FORM)
-    existing.refresh_from_db()
-    assert existing.max_age_male == 50
-    assert AgencyRuleChange.objects.filter(rule=existing).count() == 1  # its creation only
+    client.post(url, form)
+    future.refresh_from_db()
+    assert future.max_age_male == 50
+    assert AgencyRuleChange.objects.filter(rule=future).count() == 1  # its creation only
 
     changsha = _user("cs_sup", Role.SUPERVISOR, agency_id="430100", is_staff=True)
     client.force_login(changsha)
-    page = client.post(url, FORM)
+    page = client.post(url, form)
     assert page.status_code == 302, page.content.decode()[:2000]
-    existing.refresh_from_db()
-    assert existing.max_age_male == 55
+    future.refresh_from_db()
+    assert future.max_age_male == 55
     change = AgencyRuleChange.objects.latest("id")
     assert (change.changed_by, change.changed_by_name) == (changsha, "cs_sup")
     assert change.before["max_age_male"] == 50
     assert change.after["max_age_male"] == 55
-    assert AgencyRuleChange.objects.filter(rule=existing).count() == 2
+    assert AgencyRuleChange.objects.filter(rule=future).count() == 2
+
+
+def test_a_rule_in_force_is_never_changed_and_none_is_backdated(client, personas):
+    """Cases already submitted keep the rules they were judged by."""
+    from accounts.models import Role
+    from agencies.rules import MSG_RULE_IN_FORCE, MSG_RULE_IN_THE_PAST, agency_rule_delete
+    from core.errors import InvalidInput
+    from tests.conftest import _user
+
+    in_force = rule(personas, max_age_male=50)
+    changsha = _user("cs_sup", Role.SUPERVISOR, agency_id="430100", is_staff=True)
+    client.force_login(changsha)
+    page = client.post(reverse("admin:agencies_agencyrule_change", args=[in_force.pk]), FORM)
+    assert page.status_code == 200  # the form again, with the reason
+    assert str(MSG_RULE_IN_FORCE) in page.content.decode()
+    in_force.refresh_from_db()
+    assert in_force.max_age_male == 50
+    page = client.post(
+        reverse("admin:agencies_agencyrule_add"), {**FORM, "effective_from": "2026-06-01"}
+    )
+    assert str(MSG_RULE_IN_THE_PAST) in page.content.decode()
+    assert AgencyRule.objects.count() == 1
+    with pytest.raises(InvalidInput):
+        agency_rule_delete(rule=in_force, actor=changsha, now=NOW)
+    with pytest.raises(InvalidInput):
+        agency_rule_save(
+            rule=AgencyRule(agency_id="430100", effective_from=dt.date(2026, 11, 24)),
+            actor=changsha,
+            now=NOW,
+        )
+    assert AgencyRuleChange.objects.count() == 1
 
 
 def test_the_waiting_period_numbers_are_the_targets(
     client_for, personas, submit_case, calendar_2026
 ):
-    """domain.md "Gaps in cover": per-province data, the national reading by default."""
+    """domain.md "Gaps in cover": per-province data, the national reading by default (3 months
+    can be paid for; tests/cases/test_continuity.py). Changsha's rule allows 6."""
+    rule(personas, catch_up_max_gap_months=6)
     case = submit_case(
         stopped_at_source_on=dt.date(2026, 3, 31), enrolled_at_target_on=dt.date(2026, 9, 1)
     )  # a gap of 5 months (April to August): nationally more than can be paid for
-    with time_machine.travel(NOW, tick=False):
-        national = client_for("applicant").get(f"/api/v1/cases/{case.reference}/").json()
-    assert (national["continuity"]["advice_code"], national["continuity"]["waiting_months"]) == (
-        "waiting_period",
-        6,
-    )
-    rule(personas, catch_up_max_gap_months=6)
     with time_machine.travel(NOW, tick=False):
         local = client_for("applicant").get(f"/api/v1/cases/{case.reference}/").json()
     assert (local["continuity"]["advice_code"], local["continuity"]["gap_months"]) == (

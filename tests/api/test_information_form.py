@@ -125,3 +125,25 @@ def test_a_retired_applicant_is_told_why_at_intake(client_for, calendar_2026):
     assert r.json()["code"] == "retired"
     assert r.json()["errors"] == {"retired": [str(MSG_RETIRED)]}
     assert TransferCase.objects.count() == 0
+
+
+def test_interest_on_a_zero_balance_still_has_to_arrive(client_for, calendar_2026):
+    case = submit(client_for)
+    act(
+        client_for,
+        "cw_out",
+        case,
+        "approve_transfer_out",
+        {"contribution_months": 12, "personal_account_balance": "0.00", "interest": "3.21"},
+    )
+    r = act(client_for, "cw_in", case, "confirm_transfer_in", {})
+    assert r.json()["state"] == "transfer_in_confirmed"
+    r = act(client_for, "cw_in", case, "move_balance", {"amount": "3.21"})
+    assert r.json()["balance_outcome"] == {"outcome": "moved", "amount": "3.21"}
+
+
+def test_months_carry_over_only_within_one_insurance_type(client_for, calendar_2026):
+    case = submit(client_for, target_insurance_type="resident")
+    r = act(client_for, "cw_out", case, "approve_transfer_out", FORM)
+    form = r.json()["information_form"]
+    assert (form["cumulative_months"], form["months_carried_in"]) == (120, 0)

@@ -66,3 +66,23 @@ def test_an_intra_province_case_merges(submit_case, personas, calendar_2026):
     assert case.state == "balance_moved"
     assert case.merges_accounts
     assert case.events.filter(action="complete_without_balance").count() == 1
+
+
+def test_merging_into_resident_insurance_pays_out_instead(submit_case, personas, calendar_2026):
+    from accounts.models import Role
+    from tests.conftest import _user
+
+    Agency.objects.filter(code="440100").update(balance_policy=BalancePolicy.MERGE)
+    guangzhou = _user("gz_cw2", Role.CASEWORKER, agency_id="440100", is_staff=True)
+    case = submit_case(to_agency="440100", target_insurance_type="resident")
+    case = approve_and_confirm(case, {**personas, "cw_gz": guangzhou}, "cw_gz")
+    assert not case.merges_accounts
+    assert case.state == "transfer_in_confirmed"
+    done = case_transition(
+        case=case,
+        action="pay_out_balance",
+        actor=guangzhou,
+        payload={"amount": "8888.88"},
+        now=AT,
+    )
+    assert done.balance_outcome == "paid_out"
