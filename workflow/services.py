@@ -94,21 +94,41 @@ def clock_open(
     calendar = get_calendar()
     due_at = None
     provisional = False
+    escalation_days = getattr(agency, "escalation_days", None)
     if window:
         deadline = calendar.deadline(started_at, window)
         due_at, provisional = deadline.due_at, deadline.provisional
-    instants = clock_instants(
-        calendar=calendar,
-        stage=stage,
-        started_at=started_at,
-        window=window,
-        escalation_days=getattr(agency, "escalation_days", None),
-    )
+        instants = clock_instants(
+            calendar=calendar,
+            stage=stage,
+            started_at=started_at,
+            window=window,
+            escalation_days=escalation_days,
+        )
+    elif window_days == 0:
+        # Resumed with nothing left (it was late when it stopped): due at once (a second after
+        # it opens: a deadline is after its start), so the next scan flags it overdue and
+        # escalation counts from today.
+        due_at = started_at + dt.timedelta(seconds=1)
+        escalated_on, _provisional = calendar.add_working_days(
+            local_date(started_at), escalation_days or DEFAULT_ESCALATION_DAYS
+        )
+        instants = ClockInstants(
+            warn_at=started_at, escalate_at=end_of_day(escalated_on), remind_at=None
+        )
+    else:
+        instants = clock_instants(
+            calendar=calendar,
+            stage=stage,
+            started_at=started_at,
+            window=window,
+            escalation_days=escalation_days,
+        )
     return StageClock.objects.create(
         case_id=case_id,
         stage=stage,
         responsible=STAGE_RESPONSIBLE[Stage(stage)],
-        agency=agency if window or stage != Stage.MATERIALS_REQUESTED else None,
+        agency=agency if window or window_days == 0 or stage != Stage.MATERIALS_REQUESTED else None,
         window_days=window,
         started_at=started_at,
         due_at=due_at,
@@ -138,13 +158,16 @@ def clock_close(*, case_id: int, at: dt.datetime, closed_by: str) -> int:
 
 
 def clock_remaining_days(*, clock: StageClock) -> int:
-    """Working days a stopped clock had left when it stopped (at least 1)."""
+    """Working days a stopped clock had left when it stopped; 0 when it was already late (a clock
+    resumed with 0 is due at once: no agency gains time by stopping a late clock)."""
     if not clock.window_days or clock.completed_at is None:
         return clock.window_days or 0
+    if clock.due_at is not None and clock.completed_at > clock.due_at:
+        return 0
     used = get_calendar().working_days_between(
         local_date(clock.started_at), local_date(clock.completed_at)
     )
-    return max(1, clock.window_days - used)
+    return max(0, clock.window_days - used)
 
 
 @dataclass(frozen=True, slots=True)

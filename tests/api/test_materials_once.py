@@ -153,3 +153,35 @@ def test_repeat_requests_are_counted_against_the_agency(client_for, submit_case,
     ]
     assert [r["repeat_materials_requests"] for r in applied] == [1]
     assert stats["totals"]["repeat_materials_requests"] == 1
+
+
+def test_a_late_agency_asking_again_gains_no_time(client_for, submit_case, calendar_2026):
+    """Stopped when already late, the clock resumes already due: the next scan flags it."""
+    from cases.reminders import sla_scan
+
+    case = submit_case(now=at("2026-11-02 09:00"))  # due 2026-11-16
+    act(
+        client_for,
+        "cw_out",
+        case,
+        "request_materials",
+        {"missing_materials": ["离职证明"]},
+        "2026-11-03 10:00",
+    )
+    act(client_for, "applicant", case, "resubmit_materials", {}, "2026-11-04 10:00")  # due 11-18
+    r = act(
+        client_for,
+        "cw_out",
+        case,
+        "request_materials",
+        {"missing_materials": ["离职证明"], "repeat_reason": "盖章不清晰"},
+        "2026-11-25 10:00",  # a week late
+    )
+    assert r.status_code == 200, r.content
+    r = act(client_for, "applicant", case, "resubmit_materials", {}, "2026-11-26 10:00")
+    assert r.status_code == 200, r.content
+    clock = StageClock.objects.get(case=case, completed_at__isnull=True)
+    assert (clock.window_days, clock.due_at) == (0, at("2026-11-26 10:00:01"))
+    sla_scan(now=at("2026-11-26 10:05"))
+    clock.refresh_from_db()
+    assert clock.breached_at == clock.due_at
