@@ -288,8 +288,27 @@ class AgencyRuleAdmin(admin.ModelAdmin):
             agency_rule_delete(rule=rule, actor=request.user, now=timezone.now())
 
 
+class StaffReadOnlyAdmin(admin.ModelAdmin):
+    """Seen by case staff (which rows: ``get_queryset``), changed by nobody through the admin."""
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return is_case_staff(request.user)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return is_case_staff(request.user)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(AgencyRuleChange)
-class AgencyRuleChangeAdmin(admin.ModelAdmin):
+class AgencyRuleChangeAdmin(StaffReadOnlyAdmin):
     """The audit of rule changes: read only."""
 
     list_display = ("changed_at", "agency_code", "changed_by_name", "before", "after")
@@ -310,21 +329,6 @@ class AgencyRuleChangeAdmin(admin.ModelAdmin):
         if is_staff_administrator(user):
             return queryset
         return queryset.filter(agency_code=getattr(user, "agency_id", None))
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return is_case_staff(request.user)
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return is_case_staff(request.user)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 # --- case list filters --------------------------------------------------------------------------
@@ -678,7 +682,7 @@ def _error_text(exc: DomainError) -> str:
 
 
 @admin.register(TransferCase)
-class TransferCaseAdmin(admin.ModelAdmin):
+class TransferCaseAdmin(StaffReadOnlyAdmin):
     """The queue and the case page. No add, change or delete: cases move through the services."""
 
     list_display = (
@@ -773,21 +777,8 @@ class TransferCaseAdmin(admin.ModelAdmin):
 
     # --- what the user may do -------------------------------------------------------------------
 
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return is_case_staff(request.user)
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        # Which cases: get_queryset (the selector); a case outside it is a 404.
-        return is_case_staff(request.user)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+    # Read only for case staff (StaffReadOnlyAdmin); which cases: get_queryset (the selector), a
+    # case outside it is a 404. Moves go through the action views below.
 
     # --- reading --------------------------------------------------------------------------------
 
