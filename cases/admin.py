@@ -40,6 +40,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -74,7 +75,7 @@ from cases.inputs import (
     months_parse,
     note_clean,
 )
-from cases.models import CaseEvent, TransferCase
+from cases.models import Attachment, CaseEvent, TransferCase
 from cases.presenters import case_open_clock, expected_completion
 from cases.selectors import case_queryset_for, case_side_filter
 from cases.services import case_allowed_actions, case_assign, case_transition
@@ -628,6 +629,23 @@ class StageClockInline(_ReadOnlyInline):
         return super().get_queryset(request).select_related("agency")
 
 
+class AttachmentInline(_ReadOnlyInline):
+    """The case's materials, each a link to the file (the API's download, same access rule)."""
+
+    model = Attachment
+    verbose_name = _("attachment")
+    verbose_name_plural = _("attachments")
+    fields = readonly_fields = ("uploaded_at", "label", "content_type", "size", "file_link")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Attachment]:
+        return super().get_queryset(request).select_related("case").order_by("uploaded_at", "id")
+
+    @admin.display(description=_("file"))
+    def file_link(self, attachment: Attachment) -> str:
+        url = f"/api/v1/cases/{attachment.case.reference}/attachments/{attachment.pk}/"
+        return format_html('<a href="{}">{}</a>', url, gettext("Download"))
+
+
 class CaseEventInline(_ReadOnlyInline):
     """The audit timeline. Events are append-only: the inline offers nothing but reading."""
 
@@ -716,7 +734,7 @@ class TransferCaseAdmin(StaffReadOnlyAdmin):
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER
     actions = None
-    inlines = (StageClockInline, CaseEventInline)
+    inlines = (StageClockInline, AttachmentInline, CaseEventInline)
     fieldsets = (
         (
             _("Case"),

@@ -488,14 +488,14 @@ class Attachment(models.Model):
 
     case = models.ForeignKey(TransferCase, on_delete=models.PROTECT, related_name="attachments")
     label = models.CharField(_("label"), max_length=100)
-    content_type = models.CharField(max_length=40)
-    size = models.PositiveIntegerField()
-    sha256 = models.CharField(max_length=64)
+    content_type = models.CharField(_("file type"), max_length=40)
+    size = models.PositiveIntegerField(_("size (bytes)"))
+    sha256 = models.CharField("SHA-256", max_length=64)
     storage_name = models.CharField(max_length=200, unique=True, editable=False)
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
-    uploaded_at = models.DateTimeField()
+    uploaded_at = models.DateTimeField(_("uploaded at"))
 
     class Meta:
         ordering = ["case", "uploaded_at", "id"]

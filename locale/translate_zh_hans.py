@@ -18,6 +18,11 @@ from pathlib import Path
 PO = Path(__file__).resolve().parent / "zh_Hans" / "LC_MESSAGES" / "django.po"
 
 ZH = {
+    "file": "文件",
+    "Download": "下载",
+    "file type": "文件类型",
+    "size (bytes)": "大小（字节）",
+    "uploaded at": "上传时间",
     "men must be under this age at application": "男性申请时须未满的年龄",
     "未满 N 周岁: a man of exactly this age is refused. Empty: no limit. Sex from the ID number's 17th digit (odd: male).": "未满 N 周岁：恰好满此年龄者不予接收。留空表示不限。性别按身份证号第 17 位判断（奇数为男）。",
     "women must be under this age at application": "女性申请时须未满的年龄",

@@ -242,3 +242,19 @@ def test_another_cases_attachment_id_is_404(client_for, case_in_state, submit_ca
     )
     r = client_for("cw_out").get(f"/api/v1/cases/{other.reference}/attachments/{body['id']}/")
     assert r.status_code == 404
+
+
+def test_the_admin_case_page_lists_the_attachments_with_their_links(
+    client, client_for, personas, case_in_state
+):
+    from django.urls import reverse
+
+    case = case_in_state("applied")
+    body = upload(client_for("applicant"), case, PDF).json()
+    client.force_login(personas["cw_out"])
+    page = client.get(reverse("admin:cases_transfercase_change", args=[case.pk]))
+    text = page.content.decode()
+    assert f'href="{body["url"]}"' in text
+    assert "离职证明" in text
+    # The link is the API's download: the admin's session reaches it under the same access rule.
+    assert client.get(body["url"]).status_code == 200
