@@ -27,7 +27,7 @@ from django.utils import translation
 from accounts.admin import MSG_AGENCY_REQUIRED
 from accounts.models import Role, User
 from agencies.models import Agency
-from cases.admin import CaseEventInline, StageClockInline
+from cases.admin import AttachmentInline, CaseEventInline, StageClockInline
 from cases.errors import MSG_ACTION_FORBIDDEN, MSG_STALE_CASE
 from cases.models import CaseEvent, TransferCase
 from cases.services import Applicant, case_assign, case_submit, case_transition
@@ -501,7 +501,7 @@ def test_clocks_and_events_are_shown_read_only(client, people, new_case):
     case = new_case()
     response = login(client, people["cw_out"]).get(change_url(case))
     inlines = {f.opts.__class__: f for f in response.context["inline_admin_formsets"]}
-    assert set(inlines) == {StageClockInline, CaseEventInline}
+    assert set(inlines) == {StageClockInline, AttachmentInline, CaseEventInline}
     for inline in inlines.values():
         assert not inline.has_add_permission
         assert not inline.has_change_permission
