@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api import serializers as s
+from api.pagination import Cursor
 from api.schema import COMMON, P400, P404, REFERENCE, WRITE, doc, problem
 from api.serializers import render, render_many
 from api.views.cases import _visible_case
@@ -30,6 +31,8 @@ P415 = problem("Not a PDF, JPEG or PNG file by its content, or a damaged image")
 
 class CaseAttachmentsView(APIView):
     parser_classes = [MultiPartParser]
+    pagination_class = Cursor
+    cursor_ordering = ("uploaded_at", "id")
 
     @extend_schema(
         tags=["attachments"],
@@ -40,9 +43,11 @@ class CaseAttachmentsView(APIView):
     def get(self, request: Request, reference: str) -> Response:
         """The case's attachments, oldest first."""
         case = _visible_case(request, reference)
-        return Response(
-            render_many(s.AttachmentSerializer, case.attachments.select_related("case"))
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(
+            case.attachments.select_related("case"), request, view=self
         )
+        return paginator.get_paginated_response(render_many(s.AttachmentSerializer, page or []))
 
     @extend_schema(
         tags=["attachments"],

@@ -78,7 +78,7 @@ def test_a_pdf_is_stored_as_sent_listed_and_downloaded(client_for, case_in_state
     assert "whatever" not in attachment.storage_name
     assert CaseEvent.objects.filter(case=case, action="attach").count() == 1
     listed = client_for("cw_out").get(f"/api/v1/cases/{case.reference}/attachments/").json()
-    assert [a["id"] for a in listed] == [body["id"]]
+    assert [a["id"] for a in listed["results"]] == [body["id"]]
     download = client_for("cw_in").get(body["url"])
     assert download.status_code == 200
     assert download["Content-Type"] == "application/pdf"
