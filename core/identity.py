@@ -172,13 +172,20 @@ MSG_NAME_CHARACTERS: Final = _(
 _NOT_IN_NAMES: Final = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
 
 
+def has_hidden_characters(text: str) -> bool:
+    """Whether ``text`` holds a control, formatting, surrogate, private-use or unassigned
+    character, or a line or paragraph separator (``_NOT_IN_NAMES``): text people give as a name
+    or a label never does, and PostgreSQL refuses a NUL outright."""
+    return any(unicodedata.category(c) in _NOT_IN_NAMES for c in text)
+
+
 def name_clean(value: str) -> str:
     """The applicant's name, stripped; ``ValidationError`` when empty, too long, or holding a
     character that changes how it displays."""
     name = (value or "").strip()
     if not name or len(name) > NAME_MAX_LENGTH:
         raise ValidationError(MSG_NAME, code="rule")
-    if any(unicodedata.category(c) in _NOT_IN_NAMES for c in name):
+    if has_hidden_characters(name):
         raise ValidationError(MSG_NAME_CHARACTERS, code="rule")
     return name
 

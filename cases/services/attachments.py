@@ -30,7 +30,7 @@ from cases.models import Attachment, TransferCase
 from cases.services.events import event_append
 from cases.states import Action
 from core.errors import DomainError, InvalidInput
-from core.identity import mask_id_numbers
+from core.identity import has_hidden_characters, mask_id_numbers
 
 LABEL_MAX_LENGTH: Final = 100
 PDF: Final = "application/pdf"
@@ -118,7 +118,7 @@ def attachment_add(
     label = mask_id_numbers((label or "").strip())
     if upload is None:
         raise InvalidInput({"file": [str(MSG_FILE_REQUIRED)]})
-    if not label or len(label) > LABEL_MAX_LENGTH:
+    if not label or len(label) > LABEL_MAX_LENGTH or has_hidden_characters(label):
         raise InvalidInput({"label": [str(MSG_LABEL)]})
     limit = max_bytes()
     data = upload.read(limit + 1)

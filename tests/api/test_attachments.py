@@ -141,6 +141,11 @@ def test_larger_than_the_limit_is_413_and_nothing_is_stored(client_for, case_in_
 def test_a_label_and_a_file_are_required(client_for, case_in_state):
     case = case_in_state("applied")
     assert upload(client_for("applicant"), case, PDF, label=None).status_code == 400
+    # A NUL (PostgreSQL refuses it: schemathesis found the 500) or another control character.
+    for label in ("\x04\x00Û", "离职\u202e证明"):
+        r = upload(client_for("applicant"), case, PDF, label=label)
+        assert (r.status_code, list(r.json()["errors"])) == (400, ["label"])
+    assert not Attachment.objects.exists()
     r = client_for("applicant").post(
         f"/api/v1/cases/{case.reference}/attachments/", {"label": "x"}, format="multipart"
     )
