@@ -14,6 +14,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -31,8 +32,25 @@ PENDING = 0
 Outcome = tuple[int, dict[str, Any], dict[str, str]]
 
 
+def _file_digest(upload: UploadedFile) -> str:
+    digest = hashlib.sha256()
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    return f"sha256:{digest.hexdigest()}"
+
+
+def _fingerprint_value(value: Any) -> Any:
+    # An uploaded file counts by its content: the same key with another file is another body.
+    return _file_digest(value) if isinstance(value, UploadedFile) else value
+
+
 def request_fingerprint(request: Request) -> str:
-    body = json.dumps(request.data, sort_keys=True, ensure_ascii=False, default=str)
+    data = request.data
+    if hasattr(data, "getlist"):
+        # A form body (multipart): every value of every field, files by their digest.
+        data = {key: [_fingerprint_value(v) for v in data.getlist(key)] for key in data}
+    body = json.dumps(data, sort_keys=True, ensure_ascii=False, default=str)
     raw = f"{request.method}\n{request.path}\n{body}".encode()
     return hashlib.sha256(raw).hexdigest()
 

@@ -146,6 +146,15 @@ class TransitionInputSerializer(serializers.Serializer):
             "approve_transfer_out; the actual stop date at source, replaces the intake one"
         ),
     )
+    months_at_target = AsciiIntegerField(
+        min_value=0,
+        max_value=CONTRIBUTION_MONTHS_MAX,
+        required=False,
+        help_text=_(
+            "confirm_transfer_in; the months the person already had at the target in the same "
+            "insurance type, default 0"
+        ),
+    )
     missing_materials = serializers.ListField(
         child=serializers.CharField(max_length=MATERIAL_MAX_LENGTH),
         required=False,
@@ -303,6 +312,13 @@ class InformationFormSerializer(serializers.Serializer):
     )
     months_carried_in = serializers.IntegerField(
         help_text=_("Cumulative months less the overlap: what counts at the target")
+    )
+    cumulative_at_target = serializers.IntegerField(
+        allow_null=True,
+        help_text=_(
+            "Once the transfer-in agency confirmed: the months the person already had there plus "
+            "the months carried in"
+        ),
     )
     personal_account_balance = YuanField()
     interest = YuanField(help_text=_("Declared on the form; recorded apart from the balance"))

@@ -511,6 +511,18 @@ class ApproveTransferOutForm(TransitionForm):
     )
 
 
+class ConfirmTransferInForm(TransitionForm):
+    months_at_target = forms.CharField(
+        label=_("Months already at the target"),
+        required=False,
+        validators=[months_parse],
+        widget=forms.NumberInput(attrs={"min": 0, "max": CONTRIBUTION_MONTHS_MAX}),
+        help_text=_(
+            "The months the person already had here in the same insurance type; leave empty for none."
+        ),
+    )
+
+
 class RequestMaterialsForm(TransitionForm):
     missing_materials = forms.CharField(
         label=_("Missing materials"),
@@ -555,6 +567,7 @@ class RejectForm(TransitionForm):
 TRANSITION_FORMS: dict[str, type[TransitionForm]] = {
     Action.APPROVE_TRANSFER_OUT: ApproveTransferOutForm,
     Action.REQUEST_MATERIALS: RequestMaterialsForm,
+    Action.CONFIRM_TRANSFER_IN: ConfirmTransferInForm,
     Action.MOVE_BALANCE: MoveBalanceForm,
     Action.PAY_OUT_BALANCE: PayOutBalanceForm,
     Action.REJECT: RejectForm,
@@ -782,6 +795,7 @@ class TransferCaseAdmin(StaffReadOnlyAdmin):
                     "personal_account_balance",
                     "interest",
                     "no_arrears",
+                    "months_at_target",
                     "balance_received",
                     "balance_paid_out",
                     "missing_materials",

@@ -13,6 +13,7 @@ The ID numbers are valid (GB 11643-1999 check characters) but invented.
 from __future__ import annotations
 
 import datetime as dt
+import io
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from typing import Any, Final
 
 from django.db import transaction
 from django.utils import timezone
+from PIL import Image
 
 from accounts.models import Role, User
 from accounts.services import account_create
@@ -29,6 +31,7 @@ from agencies.rules import agency_rule_save
 from agencies.services import AgencyLoadResult, agencies_load
 from cases.models import TransferCase
 from cases.services import Applicant, case_submit, case_transition
+from cases.services.attachments import attachment_add
 from cases.states import Action, CaseState, Channel, InsuranceType, RejectReason
 from core.errors import InvalidInput
 from core.identity import id_number_check_char, id_number_digest
@@ -171,6 +174,8 @@ class _Scenario:
     age: int  # working days from the last event to today (at least 1, so it is in the past)
     target_insurance_type: str | None = None  # a cross-type move when it differs
     overlap_days: int = 0  # enrolled at the target this many days before the stop at source
+    # Materials the applicant's side uploads before each resubmission (a PDF, then a photo).
+    attachments: tuple[str, ...] = ()
 
 
 def _steps(*steps: tuple[str, str, int]) -> tuple[_Step, ...]:
@@ -416,6 +421,7 @@ def _rules_scenarios() -> tuple[_Scenario, ...]:
                 (Action.REQUEST_MATERIALS, FROM, 2),
             ),
             age=2,
+            attachments=("离职证明", "参保缴费凭证（照片）"),
         ),
         _Scenario(
             key=907,
@@ -597,15 +603,35 @@ def _build_case(
         else:
             code = scenario.from_agency if step.by == FROM else scenario.to_agency
             actor = users[CASEWORKERS[code]]
+        at = _at(_workdays_back(today, total - elapsed), 10 + number, scenario.key * 11 % 60)
+        if step.action == Action.RESUBMIT_MATERIALS:
+            for index, label in enumerate(scenario.attachments):
+                attachment_add(
+                    case=case,
+                    actor=actor,
+                    upload=io.BytesIO(_demo_file(index)),
+                    label=label,
+                    now=at - dt.timedelta(minutes=10 - index),
+                )
         case = case_transition(
             case=case,
             action=step.action,
             actor=actor,
             payload=_payload(scenario, step, case),
-            now=_at(_workdays_back(today, total - elapsed), 10 + number, scenario.key * 11 % 60),
+            now=at,
         )
     result.cases_created += 1
     return case
+
+
+def _demo_file(index: int) -> bytes:
+    """A scanned page (PDF) for even indexes, a photo (PNG) for odd ones: plain pages, no text."""
+    page = Image.new("RGB", (420, 594) if index % 2 == 0 else (640, 480), (250, 250, 245))
+    for y in range(60, page.height - 60, 40):
+        page.paste((180, 180, 190), (40, y, page.width - 40, y + 6))
+    out = io.BytesIO()
+    page.save(out, format="PDF" if index % 2 == 0 else "PNG")
+    return out.getvalue()
 
 
 def _caseworker(scenario: _Scenario) -> str:

@@ -149,6 +149,11 @@ class TransferCase(ConcurrentTransitionMixin, models.Model):
         _("interest declared"), max_digits=14, decimal_places=2, null=True, blank=True
     )
     no_arrears = models.BooleanField(_("no arrears"), null=True, blank=True)
+    # Recorded by the transfer-in agency on confirming: the months the person already had there
+    # in the target insurance type, so the case can show the cumulative total at the target.
+    months_at_target = models.PositiveIntegerField(
+        _("months already at the target"), null=True, blank=True
+    )
     balance_received = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
     balance_paid_out = models.DecimalField(
         _("balance paid out"), max_digits=14, decimal_places=2, null=True, blank=True
@@ -348,8 +353,8 @@ class TransferCase(ConcurrentTransitionMixin, models.Model):
         target=CaseState.TRANSFER_IN_CONFIRMED,
         permission=can_act_for_to_agency,
     )
-    def confirm_transfer_in(self) -> None:
-        pass
+    def confirm_transfer_in(self, *, months_at_target: int = 0) -> None:
+        self.months_at_target = months_at_target
 
     @transition(
         field=state,

@@ -69,17 +69,19 @@ class CaseView:
             return None
         overlap = self.continuity.overlap_months
         cumulative = case.cumulative_months or 0
+        # Months count again only in the same insurance type (domain.md: resident years do not
+        # become employee years; employee months count again on rejoining employee).
+        carried_in = (
+            max(0, cumulative - overlap) if case.insurance_type == case.target_insurance_type else 0
+        )
         return {
             "contribution_months": case.contribution_months,
             "deemed_months": case.deemed_months or 0,
             "cumulative_months": cumulative,
             "overlap_months": overlap,
-            # Months count again only in the same insurance type (domain.md: resident years do
-            # not become employee years; employee months count again on rejoining employee).
-            "months_carried_in": (
-                max(0, cumulative - overlap)
-                if case.insurance_type == case.target_insurance_type
-                else 0
+            "months_carried_in": carried_in,
+            "cumulative_at_target": (
+                None if case.months_at_target is None else case.months_at_target + carried_in
             ),
             "personal_account_balance": case.personal_account_balance,
             "interest": case.interest or Decimal("0.00"),

@@ -164,6 +164,9 @@ _default_storage = (
     else {"BACKEND": "django.core.files.storage.FileSystemStorage"}
 )
 ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
+# Files one case may hold: materials are a handful of documents; a client uploading in a loop is
+# stopped here (and by the per-account "upload" throttle) before it fills the store.
+ATTACHMENT_MAX_PER_CASE = env.int("ATTACHMENT_MAX_PER_CASE", default=50)
 STORAGES = {
     "default": _default_storage,
     "staticfiles": {
@@ -268,6 +271,7 @@ REST_FRAMEWORK = {
         "status_lookup": env.str("THROTTLE_STATUS_LOOKUP", default="10/min"),
         "login": env.str("THROTTLE_LOGIN", default="20/min"),
         "id_lookup": env.str("THROTTLE_ID_LOOKUP", default="20/hour"),
+        "upload": env.str("THROTTLE_UPLOAD", default="60/hour"),
     },
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "api.exceptions.problem_exception_handler",

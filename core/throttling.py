@@ -168,3 +168,15 @@ class IdLookupThrottle(_LiveRateThrottle):
 
     def get_cache_key(self, request: Any, view: Any) -> str | None:
         return self.cache_format % {"scope": self.scope, "ident": request.user.pk}
+
+
+class UploadThrottle(_LiveRateThrottle):
+    """Attachment uploads, per account (reading the list or a file is not counted): each upload
+    is up to ``ATTACHMENT_MAX_BYTES`` stored for good."""
+
+    scope = "upload"
+
+    def get_cache_key(self, request: Any, view: Any) -> str | None:
+        if request.method != "POST" or not (request.user and request.user.is_authenticated):
+            return None
+        return self.cache_format % {"scope": self.scope, "ident": request.user.pk}

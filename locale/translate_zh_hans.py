@@ -438,6 +438,12 @@ ZH = {
     "Transfer-in agency": "转入地经办机构",
     "Transfer the balance": "划转余额",
     "Merge accounts (no money moves)": "合并账户（不划转资金）",
+    "Months already at the target": "转入地已有缴费月数",
+    "months already at the target": "转入地已有缴费月数",
+    "The months the person already had here in the same insurance type; leave empty for none.": "参保人在本地同一险种已有的缴费月数；没有则留空。",
+    "A case holds at most {limit} attachments.": "一个案件最多上传 {limit} 个附件。",
+    "confirm_transfer_in; the months the person already had at the target in the same insurance type, default 0": "确认转入时填写：参保人在转入地同一险种已有的缴费月数，默认 0",
+    "Once the transfer-in agency confirmed: the months the person already had there plus the months carried in": "转入地确认后：转入地已有月数加转入月数",
 }
 
 

@@ -66,6 +66,17 @@ def _fresh_throttle_counters() -> None:
 
 
 @pytest.fixture(autouse=True)
+def _own_media_root(tmp_path: Any, settings: Any) -> Any:
+    """Each test stores attachments under its own folder (never the project's var/media)."""
+    from django.core.files.storage import storages
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    storages._storages = {}  # the default storage reads MEDIA_ROOT when first used
+    yield
+    storages._storages = {}
+
+
+@pytest.fixture(autouse=True)
 def _fresh_calendar_cache() -> None:
     # The working-day calendar is cached per process; each test starts from its own database.
     calendar_invalidate()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import FileResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
@@ -14,23 +15,41 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api import serializers as s
+from api.idempotency import idempotent
 from api.pagination import Cursor
-from api.schema import COMMON, P400, P404, REFERENCE, WRITE, doc, problem
+from api.schema import (
+    COMMON,
+    IDEMPOTENCY_KEY,
+    P400,
+    P404,
+    P409_IDEMPOTENCY,
+    REFERENCE,
+    doc,
+    problem,
+)
 from api.serializers import render, render_many
 from api.views.cases import _visible_case
 from cases.models import Attachment
-from cases.services.attachments import attachment_add, attachment_open, max_bytes, too_large
+from cases.services.attachments import (
+    attachment_add,
+    attachment_open,
+    max_bytes,
+    max_megabytes,
+    too_large,
+)
+from core.throttling import AnonThrottle, UploadThrottle, UserThrottle
 
 MSG_NO_SUCH_ATTACHMENT = gettext_lazy("No such attachment.")
 # Room for the multipart boundaries and the label around a file at the limit.
 _MULTIPART_OVERHEAD = 64 * 1024
 
-P413 = problem("The file is larger than the limit (10 MB)")
+P413 = problem(f"The file is larger than the limit ({max_megabytes()} MB)")
 P415 = problem("Not a PDF, JPEG or PNG file by its content, or a damaged image")
 
 
 class CaseAttachmentsView(APIView):
     parser_classes = [MultiPartParser]
+    throttle_classes = [AnonThrottle, UserThrottle, UploadThrottle]
     pagination_class = Cursor
     cursor_ordering = ("uploaded_at", "id")
 
@@ -52,15 +71,27 @@ class CaseAttachmentsView(APIView):
     @extend_schema(
         tags=["attachments"],
         operation_id="cases_attachments_create",
-        parameters=[REFERENCE],
+        parameters=[REFERENCE, IDEMPOTENCY_KEY],
         request={"multipart/form-data": s.AttachmentInputSerializer},
+        description=(
+            f"Add a file (PDF, JPEG or PNG by content, at most {max_megabytes()} MB; at most "
+            f"{settings.ATTACHMENT_MAX_PER_CASE} per case). Images are re-encoded, which removes "
+            "their metadata. With an `Idempotency-Key`, the same key, label and file again "
+            "return the first answer and store nothing."
+        ),
         responses=doc(
-            {201: s.AttachmentSerializer, 400: P400, 404: P404, 413: P413, 415: P415, **WRITE}
+            {
+                201: s.AttachmentSerializer,
+                400: P400,
+                404: P404,
+                409: P409_IDEMPOTENCY,
+                413: P413,
+                415: P415,
+                **COMMON,
+            }
         ),
     )
     def post(self, request: Request, reference: str) -> Response:
-        """Add a file (PDF, JPEG or PNG by content, at most 10 MB). Images are re-encoded, which
-        removes their metadata."""
         # Refused before the body is read when it says it is too large.
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
@@ -69,14 +100,18 @@ class CaseAttachmentsView(APIView):
         if length > max_bytes() + _MULTIPART_OVERHEAD:
             raise too_large()
         case = _visible_case(request, reference)
-        attachment = attachment_add(
-            case=case,
-            actor=request.user,
-            upload=request.FILES.get("file"),
-            label=str(request.data.get("label", "")),
-            now=timezone.now(),
-        )
-        return Response(render(s.AttachmentSerializer, attachment), status=201)
+
+        def create() -> tuple[int, dict, dict[str, str]]:
+            attachment = attachment_add(
+                case=case,
+                actor=request.user,
+                upload=request.FILES.get("file"),
+                label=str(request.data.get("label", "")),
+                now=timezone.now(),
+            )
+            return 201, render(s.AttachmentSerializer, attachment), {}
+
+        return idempotent(request, create)
 
 
 class CaseAttachmentFileView(APIView):

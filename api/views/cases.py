@@ -36,6 +36,7 @@ from api.schema import (
     P400,
     P403,
     P404,
+    P409_IDEMPOTENCY,
     P412,
     REFERENCE,
     SUBMIT_EXAMPLE,
@@ -138,7 +139,7 @@ class CaseListView(APIView):
             {
                 201: OpenApiResponse(s.CaseDocumentSerializer, description="The new case"),
                 403: P403,
-                409: problem("Idempotency-Key reused with another body (`idempotency_key_reused`)"),
+                409: P409_IDEMPOTENCY,
                 **WRITE,
                 **COMMON,
             }

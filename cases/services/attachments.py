@@ -45,6 +45,7 @@ MSG_TYPE: Final = _("Attach a PDF, JPEG or PNG file.")
 MSG_BROKEN_IMAGE: Final = _("The image cannot be read: it is damaged or not a JPEG or PNG.")
 MSG_LABEL: Final = _("Say what the file is (at most 100 characters), e.g. 离职证明.")
 MSG_FILE_REQUIRED: Final = _("Attach a file.")
+MSG_TOO_MANY: Final = _("A case holds at most {limit} attachments.")
 
 logger = logging.getLogger(__name__)
 
@@ -57,8 +58,23 @@ class AttachmentType(DomainError):
     code = "unsupported_media_type"
 
 
+class TooManyAttachments(DomainError):
+    code = "too_many_attachments"
+
+
 def max_bytes() -> int:
     return int(settings.ATTACHMENT_MAX_BYTES)
+
+
+def max_megabytes() -> int:
+    """The limit in whole MB, as people are told it."""
+    return max_bytes() // (1024 * 1024)
+
+
+def _check_room(case: TransferCase) -> None:
+    limit = int(settings.ATTACHMENT_MAX_PER_CASE)
+    if Attachment.objects.filter(case=case).count() >= limit:
+        raise TooManyAttachments(str(MSG_TOO_MANY).format(limit=limit))
 
 
 def _sniff(head: bytes) -> str | None:
@@ -108,7 +124,7 @@ def _reencode(data: bytes, declared: str) -> tuple[bytes, str]:
 
 
 def too_large() -> AttachmentTooLarge:
-    return AttachmentTooLarge(str(MSG_TOO_LARGE).format(limit=max_bytes() // (1024 * 1024)))
+    return AttachmentTooLarge(str(MSG_TOO_LARGE).format(limit=max_megabytes()))
 
 
 def attachment_add(
@@ -120,6 +136,8 @@ def attachment_add(
         raise InvalidInput({"file": [str(MSG_FILE_REQUIRED)]})
     if not label or len(label) > LABEL_MAX_LENGTH or has_hidden_characters(label):
         raise InvalidInput({"label": [str(MSG_LABEL)]})
+    # Refused before the file is read and stored; checked again under the case's lock below.
+    _check_room(case)
     limit = max_bytes()
     data = upload.read(limit + 1)
     if len(data) > limit:
@@ -132,11 +150,16 @@ def attachment_add(
     extension = {PDF: "pdf", JPEG: "jpg", PNG: "png"}[kind]
     name = f"attachments/{secrets.token_urlsafe(24)}.{extension}"
     storage = storages["default"]
-    # The file first, outside the transaction (an upload to a bucket must not hold it open); if
-    # anything after fails, commit included, the file goes again.
+    # The file first, outside the service's transaction (an upload to a bucket must not hold it
+    # open); if anything after fails, the file goes again. Under an Idempotency-Key the caller's
+    # transaction holds only the key's row meanwhile; should that outer commit fail after this
+    # returned, the file stays behind unreferenced under its random name, reachable by nobody.
     stored = storage.save(name, ContentFile(data))
     try:
         with transaction.atomic():
+            # Concurrent uploads to one case queue here, so the limit holds.
+            list(TransferCase.objects.select_for_update().filter(pk=case.pk).values_list("pk"))
+            _check_room(case)
             attachment = Attachment.objects.create(
                 case=case,
                 label=label,

@@ -116,6 +116,13 @@ def _clean_payload(
         )
         if stopped is not None:
             kwargs["stopped_at_source_on"] = stopped
+    elif action == Action.CONFIRM_TRANSFER_IN:
+        # The months the person already had at the target (same insurance type); none sent: 0.
+        before = payload.get("months_at_target")
+        if before not in (None, ""):
+            before = errors.check("months_at_target", months_parse, before)
+            if before is not None:
+                kwargs["months_at_target"] = before
     elif action == Action.REQUEST_MATERIALS:
         missing = errors.check(
             "missing_materials", materials_parse, payload.get("missing_materials")

@@ -24,11 +24,13 @@ PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 
 
 @pytest.fixture(autouse=True)
-def media(tmp_path, settings):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    storages._storages = {}  # the default storage reads MEDIA_ROOT when first used
-    yield
-    storages._storages = {}
+def uploads_unthrottled(settings):
+    """The fuzzing below sends hundreds of files from one account; the limit has its own test."""
+    rates = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {**rates, "upload": "100000/hour"},
+    }
 
 
 def jpeg_with_exif() -> bytes:
@@ -263,3 +265,64 @@ def test_the_admin_case_page_lists_the_attachments_with_their_links(
     assert "离职证明" in text
     # The link is the API's download: the admin's session reaches it under the same access rule.
     assert client.get(body["url"]).status_code == 200
+
+
+def files_stored(tmp_path) -> list:
+    media = tmp_path / "media"
+    return sorted(media.rglob("*.*")) if media.exists() else []
+
+
+def test_the_same_upload_retried_with_its_key_is_stored_once(client_for, case_in_state, tmp_path):
+    case = case_in_state("applied")
+    client = client_for("applicant")
+    url = f"/api/v1/cases/{case.reference}/attachments/"
+
+    def send(content: bytes):
+        data = {"file": SimpleUploadedFile("a.pdf", content), "label": "离职证明"}
+        return client.post(url, data, format="multipart", HTTP_IDEMPOTENCY_KEY="upload-1")
+
+    first = send(PDF)
+    again = send(PDF)
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again["Idempotent-Replayed"] == "true"
+    assert again.json() == first.json()
+    assert Attachment.objects.count() == 1
+    assert CaseEvent.objects.filter(case=case, action="attach").count() == 1
+    assert len(files_stored(tmp_path)) == 1
+    # The same key with another file is another request: refused, nothing stored.
+    other = send(PDF + b"% another\n")
+    assert other.status_code == 409
+    assert other.json()["code"] == "idempotency_key_reused"
+    assert Attachment.objects.count() == 1
+    assert len(files_stored(tmp_path)) == 1
+
+
+@override_settings(ATTACHMENT_MAX_PER_CASE=2)
+def test_a_case_holds_at_most_the_configured_number_of_files(client_for, case_in_state, tmp_path):
+    case = case_in_state("applied")
+    client = client_for("applicant")
+    assert [upload(client, case, PDF).status_code for _ in range(2)] == [201, 201]
+    r = upload(client, case, PDF)
+    assert r.status_code == 400
+    assert r.json()["code"] == "too_many_attachments"
+    assert "2" in r.json()["detail"]
+    assert Attachment.objects.filter(case=case).count() == 2
+    assert len(files_stored(tmp_path)) == 2
+
+
+def test_uploads_are_throttled_per_account_reads_are_not(client_for, case_in_state, settings):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {
+            **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
+            "upload": "2/hour",
+        },
+    }
+    case = case_in_state("applied")
+    client = client_for("applicant")
+    assert [upload(client, case, PDF).status_code for _ in range(3)] == [201, 201, 429]
+    assert Attachment.objects.filter(case=case).count() == 2
+    url = f"/api/v1/cases/{case.reference}/attachments/"
+    assert client.get(url).status_code == 200
+    # Another account has its own count.
+    assert upload(client_for("cw_out"), case, PDF).status_code == 201

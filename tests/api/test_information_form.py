@@ -55,6 +55,7 @@ def test_the_information_form_is_recorded_and_shown(client_for, calendar_2026):
         "cumulative_months": 120,
         "overlap_months": 0,
         "months_carried_in": 120,
+        "cumulative_at_target": None,
         "personal_account_balance": "1000.00",
         "interest": "12.34",
         "balance_due": "1012.34",
@@ -147,3 +148,27 @@ def test_months_carry_over_only_within_one_insurance_type(client_for, calendar_2
     r = act(client_for, "cw_out", case, "approve_transfer_out", FORM)
     form = r.json()["information_form"]
     assert (form["cumulative_months"], form["months_carried_in"]) == (120, 0)
+
+
+def test_the_total_at_the_target_is_shown_once_confirmed(client_for, calendar_2026):
+    case = submit(client_for)
+    act(client_for, "cw_out", case, "approve_transfer_out", FORM)
+    r = act(client_for, "cw_in", case, "confirm_transfer_in", {"months_at_target": "３"})
+    assert r.status_code == 400
+    assert list(r.json()["errors"]) == ["months_at_target"]
+    case.refresh_from_db()
+    assert case.state == "transfer_out_approved"
+    r = act(client_for, "cw_in", case, "confirm_transfer_in", {"months_at_target": 30})
+    assert r.status_code == 200, r.content
+    form = r.json()["information_form"]
+    assert (form["months_carried_in"], form["cumulative_at_target"]) == (120, 150)
+    case.refresh_from_db()
+    assert case.months_at_target == 30
+
+
+def test_confirming_without_months_at_the_target_counts_none(client_for, calendar_2026):
+    case = submit(client_for, target_insurance_type="resident")
+    act(client_for, "cw_out", case, "approve_transfer_out", FORM)
+    r = act(client_for, "cw_in", case, "confirm_transfer_in", {})
+    # Employee months do not become resident years: only what was there already counts.
+    assert r.json()["information_form"]["cumulative_at_target"] == 0

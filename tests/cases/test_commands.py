@@ -353,6 +353,13 @@ def test_the_demo_shows_each_rule_of_issue_9(demo_output):
     repeat = TransferCase.objects.get(materials_requests=2)
     assert repeat.state == "materials_requested"
     assert repeat.events.filter(data__has_key="repeat_reason").count() == 1
+    # The applicant's side uploaded materials before resubmitting: a PDF and a photo.
+    assert sorted(repeat.attachments.values_list("content_type", flat=True)) == [
+        "application/pdf",
+        "image/png",
+    ]
+    for attachment in repeat.attachments.all():
+        assert attachment.uploaded_at < repeat.events.get(action="resubmit_materials").at
     assert TransferCase.objects.filter(interest__gt=0).exists()
     overlapping = [
         c
