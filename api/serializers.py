@@ -34,9 +34,12 @@ from cases.inputs import (
     AMOUNT_TEXT_MAX_LENGTH,
     CONTRIBUTION_MONTHS_MAX,
     ID_NUMBER_TEXT_MAX_LENGTH,
+    ID_SUFFIX_PATTERN,
     MATERIAL_MAX_LENGTH,
     MATERIALS_MAX_ITEMS,
+    MSG_ID_SUFFIX,
     NOTE_MAX_LENGTH,
+    REFERENCE_MAX_LENGTH,
     REPEAT_REASON_MAX_LENGTH,
 )
 from cases.presenters import FINDING_CODES
@@ -190,9 +193,11 @@ class AssignmentInputSerializer(serializers.Serializer):
 
 
 class StatusLookupInputSerializer(serializers.Serializer):
-    reference = serializers.CharField(max_length=20)
+    reference = serializers.CharField(max_length=REFERENCE_MAX_LENGTH)
     id_number_suffix = serializers.RegexField(
-        r"^[0-9]{5}[0-9Xx]$", help_text=_("The last 6 characters of the ID number")
+        ID_SUFFIX_PATTERN,
+        help_text=_("The last 6 characters of the ID number"),
+        error_messages={"invalid": MSG_ID_SUFFIX},
     )
 
 

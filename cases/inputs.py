@@ -37,6 +37,9 @@ MATERIALS_MAX_ITEMS: Final = 50
 REPEAT_REASON_MAX_LENGTH: Final = 500
 # An ID number as typed, spaces included, before it is normalised to 18 characters.
 ID_NUMBER_TEXT_MAX_LENGTH: Final = 32
+# The status lookup: a case reference (YB + 14 digits; a little room) and the ID number's last 6.
+REFERENCE_MAX_LENGTH: Final = 20
+ID_SUFFIX_PATTERN: Final = r"^[0-9]{5}[0-9Xx]$"
 # Basic medical insurance for urban employees started with 国发〔1998〕44号.
 EARLIEST_INSURANCE_DATE: Final = dt.date(1998, 12, 1)
 
@@ -88,6 +91,7 @@ MSG_PAY_OUT_AMOUNT: Final = _(
 MSG_BALANCE_REQUIRED: Final = _("Enter the personal account balance.")
 MSG_RESIDENT_BALANCE: Final = _("Resident insurance has no personal account: the balance is 0.")
 MSG_AMOUNT_REQUIRED: Final = _("Enter the amount received.")
+MSG_ID_SUFFIX: Final = _("Enter the last 6 characters of the ID number: digits, the last may be X.")
 
 
 RULE_CODE: Final = "rule"
@@ -226,3 +230,11 @@ def channel_clean(value: Any) -> str:
     if value not in Channel.values:
         raise _invalid(str(MSG_CHANNEL).format(choices=", ".join(Channel.values)))
     return str(value)
+
+
+def id_number_suffix_clean(value: Any) -> str:
+    """The last 6 characters of an ID number as typed (spaces around it dropped)."""
+    text = str(value or "").strip()
+    if not re.fullmatch(ID_SUFFIX_PATTERN, text, re.ASCII):
+        raise _invalid(MSG_ID_SUFFIX)
+    return text.upper()

@@ -6,7 +6,9 @@ from typing import Any
 
 from axes.backends import AxesStandaloneBackend
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 
+from config.errors import for_programs
 from core.problems import locked_out_body, problem_response
 
 
@@ -26,6 +28,9 @@ class AxesBackend(AxesStandaloneBackend):
 def lockout_response(
     request: HttpRequest, original_response: HttpResponse | None = None, credentials: Any = None
 ) -> HttpResponse:
-    """A locked-out sign-in: 429 problem details (code ``login_locked_out``)."""
+    """A locked-out sign-in: 429 problem details (code ``login_locked_out``) for programs, the
+    same words on a page for a person signing in through a form."""
     body = locked_out_body()
+    if not for_programs(request):
+        return render(request, "portal/locked_out.html", {"detail": body["detail"]}, status=429)
     return problem_response(status=429, code=body["code"], detail=body["detail"], request=request)

@@ -13,6 +13,7 @@ import hashlib
 import ssl
 from pathlib import Path
 
+import csp.constants
 import environ
 from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
@@ -61,6 +62,8 @@ INSTALLED_APPS = [
     "cases",
     "workflow",
     "notifications",
+    # The applicant pages
+    "portal",
     # REST API
     "rest_framework",
     "rest_framework_simplejwt.token_blacklist",
@@ -82,6 +85,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # DEBUG's technical 404 page lists the URL patterns: people get the real page (config/errors.py).
+    "config.errors.NotFoundPageMiddleware",
     "axes.middleware.AxesMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
@@ -100,6 +106,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "portal.context.page_settings",
             ],
         },
     },
@@ -137,6 +144,32 @@ AUTH_PASSWORD_VALIDATORS = [
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+
+# --- pages ----------------------------------------------------------------------------------------
+# Sessions end 30 minutes after the last request (each request renews them) and with the browser.
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=30 * 60)
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+LOGIN_URL = "portal:signin"
+# A strict Content-Security-Policy (django-csp): scripts, styles and images from this site only, no
+# inline script anywhere; the pages work without JavaScript. Swagger UI relaxes styles only
+# (config/urls.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [csp.constants.SELF],
+        "script-src": [csp.constants.SELF],
+        "style-src": [csp.constants.SELF],
+        "img-src": [csp.constants.SELF, "data:"],
+        "font-src": [csp.constants.SELF],
+        "connect-src": [csp.constants.SELF],
+        "object-src": [csp.constants.NONE],
+        "base-uri": [csp.constants.SELF],
+        "form-action": [csp.constants.SELF],
+        "frame-ancestors": [csp.constants.NONE],
+    }
+}
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True

@@ -258,6 +258,18 @@ choose_redis
 # tests/config/test_redis_outage.py stops and starts redis-servers of its own.
 command -v redis-server >/dev/null 2>&1 || apt_install redis-server ||
     die "no redis-server; install Redis (apt-get install redis-server)"
+# The browser tests (tests/browser/): Debian's Chromium driven by Playwright (no browser download),
+# Chinese fonts so pages and screenshots show Chinese, and axe-core from package-lock.json.
+command -v chromium >/dev/null 2>&1 || apt_install chromium ||
+    die "no Chromium for the browser tests; install it (apt-get install chromium)"
+fc-list :lang=zh 2>/dev/null | grep -q . || apt_install fonts-noto-cjk ||
+    warn "no Chinese font: screenshots will show boxes (apt-get install fonts-noto-cjk)"
+if [ ! -f node_modules/axe-core/axe.min.js ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    command -v npm >/dev/null 2>&1 || apt_install npm || die "no npm to install axe-core"
+    log "npm ci (axe-core for the browser tests)"
+    npm ci --no-audit --no-fund --loglevel=error || die "npm ci failed"
+fi
+export YIBAO_CHROMIUM="${YIBAO_CHROMIUM:-$(command -v chromium)}"
 export DATABASE_URL REDIS_URL
 export DJANGO_ENV=test
 # Throttle counters in Redis under a prefix of this run's own: the tests clear only theirs.

@@ -1,0 +1,68 @@
+"""Error answers for whoever asked: problem details for programs (the API, health and metrics
+paths), the service's own pages for people. Never Django's DEBUG pages for a 404, in development
+too: that page lists every URL pattern."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+
+from api import exceptions as api_errors
+from portal import views as pages
+
+# Paths whose clients are programs.
+_PROGRAM_PREFIXES = ("/api/", "/healthz", "/readyz", "/metrics")
+
+
+def for_programs(request: HttpRequest) -> bool:
+    return request.path.startswith(_PROGRAM_PREFIXES)
+
+
+def handler400(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return api_errors.handler400(request, exception)
+
+
+def handler403(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return api_errors.handler403(request, exception)
+
+
+def handler404(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if for_programs(request):
+        return api_errors.handler404(request, exception)
+    response = pages.not_found(request, exception)
+    response.service_page = True  # type: ignore[attr-defined]
+    return response
+
+
+def handler500(request: HttpRequest) -> HttpResponse:
+    if for_programs(request):
+        return api_errors.handler500(request)
+    return pages.server_error(request)
+
+
+class NotFoundPageMiddleware:
+    """With DEBUG on, Django answers an unknown path with its technical 404 page (which lists the
+    URL patterns) instead of calling ``handler404``; this puts the real answer in its place. A 404
+    a view made itself (an API problem, a page) passes untouched."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            response.status_code == 404
+            and not getattr(response, "service_page", False)
+            and response.get("Content-Type", "").startswith("text/html")
+            and _is_technical(response)
+        ):
+            return handler404(request)
+        return response
+
+
+def _is_technical(response: HttpResponse) -> bool:
+    # Django's technical 404 page (django/views/templates/technical_404.html) says so in its head.
+    if getattr(response, "streaming", False):
+        return False
+    return b"<title>Page not found at" in response.content or b"technical_404" in response.content
