@@ -465,7 +465,7 @@ ZH = {
     "Back to the start": "返回首页",
     "Completed on %(day)s.": "已于%(day)s办结。",
     "Expected to be complete by %(day)s.": "预计%(day)s前办结。",
-    "Provisional: next year's official holiday schedule is not published yet, so this date may move.": "暂定：明年的法定节假日安排尚未公布，此日期可能调整。",
+    "Provisional: the official holiday schedule of a year it counts is not published yet, so this date may move.": "暂定：所涉年份的法定节假日安排尚未公布，此日期可能调整。",
     "Progress": "办理进度",
     "due %(day)s": "%(day)s前办理",
     " (provisional)": "（暂定）",

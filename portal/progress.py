@@ -76,11 +76,14 @@ def progress_steps(view: CaseView | StatusView, events: Iterable[CaseEvent] = ()
         done_at["balance"] = case.closed_at or case.updated_at
     current = _CURRENT.get(CaseState(case.state))
     stopped = case.state in (CaseState.REJECTED, CaseState.WITHDRAWN)
+    keys = [key for key, _label, _actions in _STEPS]
+    # Steps before the running one are done, whether or not the timeline was passed in.
+    done = set(keys[: keys.index(current)]) if current else set(done_at)
+    if case.state == CaseState.BALANCE_MOVED:
+        done = set(keys)
     steps: list[Step] = []
     for key, label, _actions in _STEPS:
-        if key in done_at and key != current:
-            steps.append(Step(key, str(label), DONE, done_at=done_at[key]))
-        elif key == current:
+        if key == current:
             stage = view.stage
             steps.append(
                 Step(
@@ -91,6 +94,8 @@ def progress_steps(view: CaseView | StatusView, events: Iterable[CaseEvent] = ()
                     provisional=bool(stage and stage.provisional),
                 )
             )
+        elif key in done:
+            steps.append(Step(key, str(label), DONE, done_at=done_at.get(key)))
         else:
             steps.append(Step(key, str(label), STOPPED if stopped else TODO))
     return steps

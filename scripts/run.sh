@@ -41,7 +41,9 @@ cat <<MSG
  Starting the processes of $PROCFILE (Ctrl-C stops them all):
 $(sed -n 's/^\([A-Za-z0-9_-]*\):.*/   - \1/p' "$PROCFILE")
 
- Open   http://127.0.0.1:8000/admin/
+ Open   http://127.0.0.1:8000/            applicant pages (look up a case, sign in as an applicant)
+        http://127.0.0.1:8000/admin/      staff (caseworkers, supervisors, administrators)
+        http://127.0.0.1:8000/api/docs/   the REST API
  Sign in with a demo account: see the output of load_demo above.
 ------------------------------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import time
@@ -111,6 +112,18 @@ def test_the_image_migrates_serves_and_reports_healthy(image, database):
                 time.sleep(0.5)
         logs = run("podman", "logs", name, check=False)
         assert status == 200, logs.stdout[-2000:] + logs.stderr[-2000:]
+        # The home page, with its style sheet from the collected static files (WhiteNoise).
+        # As the TLS-terminating proxy forwards it (production redirects plain HTTP to HTTPS).
+        proxied = {"Host": "127.0.0.1", "X-Forwarded-Proto": "https"}
+        home = urllib.request.Request(f"http://127.0.0.1:{port}/", headers=proxied)
+        with urllib.request.urlopen(home, timeout=5) as response:  # noqa: S310
+            page = response.read().decode()
+        assert "查询办理进度" in page
+        css = re.search(r'href="(/static/portal/site\.[0-9a-f]+\.css)"', page)
+        assert css, page[:500]
+        sheet = urllib.request.Request(f"http://127.0.0.1:{port}{css.group(1)}", headers=proxied)
+        with urllib.request.urlopen(sheet, timeout=5) as response:  # noqa: S310
+            assert response.status == 200
         health = run("podman", "exec", name, "python", "deploy/healthcheck.py", check=False)
         assert health.returncode == 0, health.stderr
         # Nothing the image does may need to write to its read-only /app (gunicorn's control
