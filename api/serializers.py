@@ -54,6 +54,7 @@ from cases.states import (
     Scope,
 )
 from core.identity import NAME_MAX_LENGTH, PHONE_TEXT_MAX_LENGTH
+from documents.models import DocumentKind
 from workflow.calendar import local_date
 
 USER_ACTION_CHOICES = [(str(a.value), a.label) for a in USER_ACTIONS]
@@ -645,3 +646,36 @@ class TokenRefreshSerializer(SimpleJwtRefresh):
                 self.error_messages["no_active_account"], "no_active_account"
             )
         return super().validate(attrs)
+
+
+# --- documents ------------------------------------------------------------------------------------
+
+
+class DocumentSerializer(serializers.Serializer):
+    """One document the case can have now; ``number`` and ``issued_at`` once it was first fetched."""
+
+    kind = serializers.ChoiceField(choices=DocumentKind.choices)
+    kind_label = serializers.CharField()
+    number = serializers.CharField(allow_null=True)
+    issued_at = serializers.DateTimeField(allow_null=True)
+    valid = serializers.BooleanField(allow_null=True)
+    url = serializers.CharField(help_text=_("The signed PDF (issued on first fetch)"))
+
+
+class DocumentIssuerSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+
+
+class DocumentVerificationSerializer(serializers.Serializer):
+    """What anyone holding a document's number may check; nothing personal beyond a masked name."""
+
+    number = serializers.CharField(source="document.number")
+    kind = serializers.ChoiceField(choices=DocumentKind.choices, source="document.kind")
+    kind_label = serializers.CharField()
+    issuer = DocumentIssuerSerializer(source="document.issuer")
+    issued_at = serializers.DateTimeField(source="document.issued_at")
+    case_reference = serializers.CharField(source="document.case.reference")
+    applicant = serializers.CharField(help_text=_("The applicant's name, masked"))
+    sha256 = serializers.CharField(source="document.sha256")
+    status = serializers.ChoiceField(choices=[("valid", "valid"), ("superseded", "superseded")])

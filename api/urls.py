@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from api.views import agencies, attachments, auth, cases, inbox, stats, status
+from api.views import agencies, attachments, auth, cases, documents, inbox, stats, status
 
 app_name = "api"
 
@@ -33,6 +33,21 @@ urlpatterns = [
         "cases/<str:reference>/assignment/",
         cases.CaseAssignmentView.as_view(),
         name="case-assignment",
+    ),
+    path(
+        "cases/<str:reference>/documents/",
+        documents.CaseDocumentsView.as_view(),
+        name="case-documents",
+    ),
+    path(
+        "cases/<str:reference>/documents/<str:kind>.pdf",
+        documents.CaseDocumentPdfView.as_view(),
+        name="case-document-pdf",
+    ),
+    path(
+        "documents/<str:number>/verification/",
+        documents.DocumentVerificationView.as_view(),
+        name="document-verification",
     ),
     path("status-lookup/", status.StatusLookupView.as_view(), name="status-lookup"),
     path("agencies/", agencies.AgencyListView.as_view(), name="agency-list"),

@@ -62,7 +62,8 @@ INSTALLED_APPS = [
     "cases",
     "workflow",
     "notifications",
-    # The applicant pages
+    # Signed documents, and the applicant pages
+    "documents",
     "portal",
     # REST API
     "rest_framework",
@@ -196,6 +197,19 @@ _default_storage = (
     if ATTACHMENT_S3_BUCKET
     else {"BACKEND": "django.core.files.storage.FileSystemStorage"}
 )
+# Documents (documents/): signed with each issuing agency's key and certificate from
+# DOCUMENT_PKI_DIR (agencies/<code>.key, agencies/<code>.crt, the chain in ca.crt). In development
+# and tests a development CA there issues them on first use (DOCUMENT_DEV_PKI); production must
+# provide the files. The font must be TrueType with Chinese glyphs (embedded in each PDF).
+DOCUMENT_PKI_DIR = env.path("DOCUMENT_PKI_DIR", default=VAR_DIR / "pki")
+DOCUMENT_DEV_PKI = env.bool("DOCUMENT_DEV_PKI", default=not PRODUCTION)
+DOCUMENT_KEY_PASSWORD = env.str("DOCUMENT_KEY_PASSWORD", default="")
+DOCUMENT_FONT_PATH = env.str(
+    "DOCUMENT_FONT_PATH", default="/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"
+)
+DOCUMENT_FONT_INDEX = env.int("DOCUMENT_FONT_INDEX", default=0)
+# Where people reach the service: the documents' QR codes and printed addresses point here.
+PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
 ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
 # Files one case may hold: materials are a handful of documents; a client uploading in a loop is
 # stopped here (and by the per-account "upload" throttle) before it fills the store.
@@ -305,6 +319,7 @@ REST_FRAMEWORK = {
         "login": env.str("THROTTLE_LOGIN", default="20/min"),
         "id_lookup": env.str("THROTTLE_ID_LOOKUP", default="20/hour"),
         "upload": env.str("THROTTLE_UPLOAD", default="60/hour"),
+        "document_verification": env.str("THROTTLE_DOCUMENT_VERIFICATION", default="60/min"),
     },
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "api.exceptions.problem_exception_handler",

@@ -180,3 +180,9 @@ class UploadThrottle(_LiveRateThrottle):
         if request.method != "POST" or not (request.user and request.user.is_authenticated):
             return None
         return self.cache_format % {"scope": self.scope, "ident": request.user.pk}
+
+
+class DocumentVerificationThrottle(PerAddressThrottle):
+    """Checking a document by its number, anonymous: per address."""
+
+    scope = "document_verification"

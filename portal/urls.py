@@ -14,5 +14,6 @@ urlpatterns = [
     path("me/cases/<str:reference>/attachments/", views.case_upload, name="upload"),
     path("me/cases/<str:reference>/withdraw/", views.case_withdraw, name="withdraw"),
     path("me/cases/<str:reference>/resubmit/", views.case_resubmit, name="resubmit"),
+    path("verify/<str:number>/", views.verify, name="verify"),
     path("settings/text-size/", views.text_size, name="text_size"),
 ]

@@ -27,7 +27,13 @@ from cases.services import case_transition
 from cases.services.attachments import attachment_add, max_megabytes
 from cases.states import Action
 from core.errors import DomainError, InvalidInput
-from core.throttling import LoginThrottle, StatusLookupThrottle, UploadThrottle
+from core.throttling import (
+    DocumentVerificationThrottle,
+    LoginThrottle,
+    StatusLookupThrottle,
+    UploadThrottle,
+)
+from documents.services import document_verify, documents_list
 from portal.context import LARGE_TEXT_COOKIE
 from portal.forms import AttachmentForm, ConfirmForm, StatusLookupForm
 from portal.progress import progress_steps
@@ -168,6 +174,7 @@ def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
             "steps": progress_steps(view, events),
             "events": events,
             "attachments": list(case.attachments.all()),
+            "documents": documents_list(case),
             "upload_form": AttachmentForm(),
             "max_megabytes": max_megabytes(),
             "can_withdraw": Action.WITHDRAW in view.next_actions,
@@ -269,6 +276,18 @@ def text_size(request: HttpRequest) -> HttpResponse:
     else:
         response.delete_cookie(LARGE_TEXT_COOKIE, samesite="Lax")
     return response
+
+
+def verify(request: HttpRequest, number: str) -> HttpResponse:
+    """Anyone holding a document (its QR code leads here): who issued it, when, for which case,
+    its SHA-256, valid or superseded. Throttled like the API's verification."""
+    limited = _throttled(request, DocumentVerificationThrottle())
+    if limited is not None:
+        return limited
+    verification = document_verify(number)
+    if verification is None:
+        return render(request, "portal/verify.html", {"number": number}, status=404)
+    return render(request, "portal/verify.html", {"number": number, "v": verification})
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

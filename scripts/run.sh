@@ -15,6 +15,10 @@ PROCFILE="${PROCFILE:-Procfile}"
 
 uv_sync
 mkdir -p var
+# The signed documents embed a TrueType Chinese font; without it (not root) they fall back to a
+# standard font the PDF reader supplies.
+[ -f /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ] || apt_install fonts-wqy-zenhei ||
+    warn "no fonts-wqy-zenhei: documents use a non-embedded Chinese font"
 
 if [ -n "${DATABASE_URL:-}" ]; then
     log "database: DATABASE_URL from the environment"
@@ -30,6 +34,10 @@ else
     log "manage.py load_demo"
     uvr python manage.py load_demo
 fi
+
+# Documents are signed with per-agency certificates of a development CA (var/pki/).
+log "manage.py dev_pki"
+uvr python manage.py dev_pki
 
 # gunicorn serves no static files itself; WhiteNoise serves them from STATIC_ROOT (staticfiles/).
 log "manage.py collectstatic"

@@ -264,6 +264,12 @@ command -v chromium >/dev/null 2>&1 || apt_install chromium ||
     die "no Chromium for the browser tests; install it (apt-get install chromium)"
 fc-list :lang=zh 2>/dev/null | grep -q . || apt_install fonts-noto-cjk ||
     warn "no Chinese font: screenshots will show boxes (apt-get install fonts-noto-cjk)"
+# The documents' TrueType Chinese font (embedded in each PDF), and poppler's pdftoppm, pdftotext
+# and pdfsig, which the PDF tests render, read and verify with.
+[ -f /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ] || apt_install fonts-wqy-zenhei ||
+    die "no TrueType Chinese font for the documents (apt-get install fonts-wqy-zenhei)"
+command -v pdfsig >/dev/null 2>&1 || apt_install poppler-utils ||
+    die "no poppler-utils for the PDF tests (apt-get install poppler-utils)"
 if [ ! -f node_modules/axe-core/axe.min.js ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
     command -v npm >/dev/null 2>&1 || apt_install npm || die "no npm to install axe-core"
     log "npm ci (axe-core for the browser tests)"

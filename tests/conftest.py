@@ -76,6 +76,19 @@ def _own_media_root(tmp_path: Any, settings: Any) -> Any:
     storages._storages = {}
 
 
+@pytest.fixture(scope="session")
+def _pki_dir(tmp_path_factory: Any) -> Any:
+    # One development CA and agency keys for the whole run: RSA keys take a while to make.
+    return tmp_path_factory.mktemp("pki")
+
+
+@pytest.fixture(autouse=True)
+def _own_pki(_pki_dir: Any, settings: Any) -> None:
+    """Documents are signed by a development CA of the test run's own (never var/pki)."""
+    settings.DOCUMENT_PKI_DIR = _pki_dir
+    settings.DOCUMENT_DEV_PKI = True
+
+
 @pytest.fixture(autouse=True)
 def _fresh_calendar_cache() -> None:
     # The working-day calendar is cached per process; each test starts from its own database.

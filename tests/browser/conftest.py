@@ -120,7 +120,8 @@ def axe_violations(page: Page) -> list[dict[str, Any]]:
 
 
 # Words a zh-Hans page may hold in Latin letters: the case reference's prefix, file formats, units.
-ALLOWED_LATIN = {"YB", "PDF", "JPEG", "PNG", "MB", "X"}
+# ... and document numbers (XXB, CBP, LXH + digits) and "SHA-256".
+ALLOWED_LATIN = {"YB", "PDF", "JPEG", "PNG", "MB", "X", "XXB", "CBP", "LXH", "SHA"}
 _TEXTS_JS = """() => {
   const out = [];
   const skip = (el) => el.closest('[lang]:not([lang^="zh"])') || el.closest('script, style');

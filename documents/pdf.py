@@ -1,0 +1,207 @@
+"""A document as a signed A4 PDF: laid out with ReportLab in a Chinese font embedded in the file,
+with its number, issuer, date and a QR code to its verification page, then signed (PAdES, pyHanko)
+with the issuing agency's key.
+
+Reproducible: the same facts, number and instant give the same bytes. ReportLab runs in its
+invariant mode (fixed creation date and file identifier); the signature's time is the issue's
+instant, the updated file identifier is derived from the number, and RSA PKCS#1 v1.5 signatures
+are deterministic.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import segno
+from asn1crypto import keys as asn1_keys
+from asn1crypto import x509 as asn1_x509
+from django.conf import settings
+from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.sign import fields, signers
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen import canvas
+
+from agencies.models import Agency
+from documents.kinds import KindSpec
+from documents.pki import SigningIdentity
+from workflow.calendar import SHANGHAI
+
+SIGNATURE_FIELD = "Signature1"
+
+
+@cache
+def font_name() -> str:
+    """The Chinese font: a TrueType file (embedded, subset) when one is configured and present,
+    else ReportLab's built-in Adobe-GB1 CID font (not embedded: the reader supplies the glyphs)."""
+    path = Path(settings.DOCUMENT_FONT_PATH) if settings.DOCUMENT_FONT_PATH else None
+    if path is not None and path.exists():
+        index = 0 if path.suffix.lower() != ".ttc" else int(settings.DOCUMENT_FONT_INDEX)
+        pdfmetrics.registerFont(TTFont("DocCJK", str(path), subfontIndex=index))
+        return "DocCJK"
+    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    return "STSong-Light"
+
+
+def verification_url(number: str) -> str:
+    return f"{settings.PUBLIC_BASE_URL.rstrip('/')}/verify/{number}/"
+
+
+def _qr(pdf: canvas.Canvas, text: str, x: float, y: float, size: float) -> None:
+    """The QR code as vector squares (no image: nothing to decode differently between readers)."""
+    matrix = segno.make(text, error="m").matrix
+    cells = len(matrix) + 8  # the quiet zone, 4 modules each side
+    cell = size / cells
+    pdf.setFillColorRGB(0, 0, 0)
+    for row_index, row in enumerate(matrix):
+        for col_index, dark in enumerate(row):
+            if dark:
+                pdf.rect(
+                    x + (col_index + 4) * cell,
+                    y + size - (row_index + 5) * cell,
+                    cell,
+                    cell,
+                    stroke=0,
+                    fill=1,
+                )
+
+
+def render_unsigned(
+    *,
+    spec: KindSpec,
+    facts: dict[str, Any],
+    id_number_shown: str,
+    number: str,
+    issuer: Agency,
+    issued_at: dt.datetime,
+) -> bytes:
+    font = font_name()
+    buffer = io.BytesIO()
+    pdf = canvas.Canvas(buffer, pagesize=A4, invariant=1, pageCompression=1)
+    pdf.setTitle(f"{spec.title} {number}")
+    pdf.setAuthor(issuer.name)
+    pdf.setSubject(spec.title)
+    width, height = A4
+    left, right = 22 * mm, width - 22 * mm
+
+    pdf.setFont(font, 18)
+    pdf.drawCentredString(width / 2, height - 30 * mm, spec.title)
+    pdf.setFont(font, 10)
+    issued_local = issued_at.astimezone(SHANGHAI)
+    pdf.drawString(left, height - 42 * mm, f"编号：{number}")
+    pdf.drawRightString(
+        right,
+        height - 42 * mm,
+        f"出具日期：{issued_local.year}年{issued_local.month}月{issued_local.day}日",
+    )
+
+    y = height - 52 * mm
+    row_height = 8.5 * mm
+    label_width = 45 * mm
+    pdf.setLineWidth(0.6)
+    for label, key in spec.rows:
+        value = id_number_shown if key == "id_number" else str(facts.get(key, "—"))
+        pdf.rect(left, y - row_height, right - left, row_height, stroke=1, fill=0)
+        pdf.line(left + label_width, y, left + label_width, y - row_height)
+        pdf.setFont(font, 10.5)
+        pdf.drawString(left + 3 * mm, y - row_height + 3 * mm, label)
+        pdf.drawString(left + label_width + 3 * mm, y - row_height + 3 * mm, value)
+        y -= row_height
+
+    pdf.setFont(font, 10.5)
+    pdf.drawString(left, y - 10 * mm, spec.closing)
+    pdf.drawRightString(right, y - 22 * mm, f"出具机构：{issuer.name}（电子签章）")
+
+    qr_size = 32 * mm
+    _qr(pdf, verification_url(number), left, 22 * mm, qr_size)
+    pdf.setFont(font, 9)
+    pdf.drawString(
+        left + qr_size + 4 * mm, 22 * mm + qr_size - 8 * mm, "扫描二维码或访问以下地址核验本文件："
+    )
+    pdf.drawString(left + qr_size + 4 * mm, 22 * mm + qr_size - 14 * mm, verification_url(number))
+    pdf.drawString(
+        left + qr_size + 4 * mm,
+        22 * mm + qr_size - 20 * mm,
+        "本文件附出具机构数字签名，任何改动都会使签名失效。",
+    )
+    pdf.showPage()
+    pdf.save()
+    return buffer.getvalue()
+
+
+class _FixedTimeSigner(signers.PdfSigner):
+    """pyHanko's signer with the signing session's clock set to the issue's instant."""
+
+    def __init__(self, *args: Any, signing_time: dt.datetime, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._signing_time = signing_time
+
+    def init_signing_session(self, *args: Any, **kwargs: Any) -> Any:
+        session = super().init_signing_session(*args, **kwargs)
+        session.system_time = self._signing_time
+        return session
+
+
+def sign(
+    unsigned: bytes, *, identity: SigningIdentity, issuer: Agency, number: str, at: dt.datetime
+) -> bytes:
+    """A PAdES baseline (B-B) signature of ``issuer`` over the whole file, at ``at``."""
+    signer = signers.SimpleSigner(
+        signing_cert=asn1_x509.Certificate.load(_der(identity.cert_pem)),
+        signing_key=asn1_keys.PrivateKeyInfo.load(_der(identity.key_pem)),
+        cert_registry=_registry(identity),
+    )
+    writer = IncrementalPdfFileWriter(io.BytesIO(unsigned))
+    first_id = writer.document_id[0]
+    # The file identifier's second half changes with every update; derived, not random.
+    writer._document_id = generic.ArrayObject(
+        [
+            generic.ByteStringObject(first_id),
+            generic.ByteStringObject(hashlib.sha256(number.encode()).digest()[:16]),
+        ]
+    )
+    meta = signers.PdfSignatureMetadata(
+        field_name=SIGNATURE_FIELD,
+        subfilter=fields.SigSeedSubFilter.PADES,
+        md_algorithm="sha256",
+        reason=f"{issuer.name}出具",
+        location=issuer.name,
+        name=issuer.name,
+    )
+    out = io.BytesIO()
+    _FixedTimeSigner(meta, signer=signer, signing_time=at).sign_pdf(writer, output=out)
+    return out.getvalue()
+
+
+def _der(pem: bytes) -> bytes:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+
+    if b"PRIVATE KEY" in pem:
+        key = serialization.load_pem_private_key(
+            pem, password=(settings.DOCUMENT_KEY_PASSWORD or "").encode() or None
+        )
+        return key.private_bytes(
+            serialization.Encoding.DER,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    return x509.load_pem_x509_certificate(pem).public_bytes(serialization.Encoding.DER)
+
+
+def _registry(identity: SigningIdentity) -> Any:
+    from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+    store = SimpleCertificateStore()
+    for pem in identity.chain_pem:
+        store.register(asn1_x509.Certificate.load(_der(pem)))
+    return store

@@ -1,0 +1,200 @@
+"""Issuing documents and reading them back (api.md "Documents").
+
+A document is issued the first time someone who may see the case asks for it, once the case holds
+what it needs (``KindSpec.available``). Asked again with the same facts, the same document comes
+back, byte for byte; once the facts it printed have changed, it is superseded (its verification
+says so) and a new one with a new number is issued.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from cases.models import TransferCase
+from core.identity import id_number_decrypt, id_number_mask, name_mask
+from documents.kinds import SPECS, KindSpec
+from documents.models import DocumentKind, IssuedDocument
+from documents.pdf import render_unsigned, sign
+from documents.pki import signing_identity
+
+logger = logging.getLogger(__name__)
+
+
+class DocumentNotAvailable(Exception):
+    """The case holds no such document (yet): the caller answers 404."""
+
+
+def facts_digest(facts: dict[str, Any]) -> str:
+    return hashlib.sha256(
+        json.dumps(facts, sort_keys=True, ensure_ascii=False).encode()
+    ).hexdigest()
+
+
+def kinds_available(case: TransferCase) -> list[KindSpec]:
+    return [spec for spec in SPECS.values() if spec.available(case)]
+
+
+def _pdf(doc: IssuedDocument, spec: KindSpec) -> bytes:
+    number = id_number_decrypt(doc.case.id_number_encrypted)
+    unsigned = render_unsigned(
+        spec=spec,
+        facts=doc.data,
+        id_number_shown=number if spec.full_id_number else id_number_mask(number),
+        number=doc.number,
+        issuer=doc.issuer,
+        issued_at=doc.issued_at,
+    )
+    return sign(
+        unsigned,
+        identity=signing_identity(doc.issuer),
+        issuer=doc.issuer,
+        number=doc.number,
+        at=doc.issued_at,
+    )
+
+
+def _new_number(spec: KindSpec, issuer_code: str, at: dt.datetime) -> str:
+    # Kind, issuer, date and 8 random digits: readable over the phone, not guessable in series.
+    return f"{spec.prefix}{issuer_code}{at:%Y%m%d}{secrets.randbelow(10**8):08d}"
+
+
+@dataclass(frozen=True, slots=True)
+class Issued:
+    document: IssuedDocument
+    pdf: bytes
+
+
+def document_issue(*, case: TransferCase, kind: str, now: dt.datetime) -> Issued:
+    """The case's current document of ``kind`` as a signed PDF, issued now if there is none or
+    the facts it printed have changed. Raises ``DocumentNotAvailable``."""
+    spec = SPECS.get(kind)
+    if spec is None:
+        raise DocumentNotAvailable(kind)
+    at = now.replace(microsecond=0)  # a PDF date has whole seconds
+    with transaction.atomic():
+        # One issuer at a time per case: two first downloads make one document.
+        case = (
+            TransferCase.objects.select_for_update()
+            .select_related("from_agency", "to_agency")
+            .get(pk=case.pk)
+        )
+        if not spec.available(case):
+            raise DocumentNotAvailable(kind)
+        facts = spec.facts(case)
+        digest = facts_digest(facts)
+        current = (
+            IssuedDocument.objects.select_related("issuer", "case")
+            .filter(case=case, kind=kind, superseded_at__isnull=True)
+            .first()
+        )
+        if current is not None and current.data_digest == digest:
+            pdf = _pdf(current, spec)
+            if hashlib.sha256(pdf).hexdigest() != current.sha256:
+                # Only a changed signing key or font does this; the holder's copy still verifies
+                # by the SHA-256 recorded at issue.
+                logger.warning("document %s re-rendered with other bytes", current.number)
+            return Issued(current, pdf)
+        if current is not None:
+            current.superseded_at = at
+            current.save(update_fields=["superseded_at"])
+        issuer = spec.issuer(case)
+        for _attempt in range(5):
+            document = IssuedDocument(
+                number=_new_number(spec, issuer.code, at),
+                kind=kind,
+                case=case,
+                issuer=issuer,
+                issued_at=at,
+                data=facts,
+                data_digest=digest,
+                sha256="",
+            )
+            pdf = _pdf(document, spec)
+            document.sha256 = hashlib.sha256(pdf).hexdigest()
+            try:
+                with transaction.atomic():
+                    document.save()
+            except IntegrityError:
+                if IssuedDocument.objects.filter(number=document.number).exists():
+                    continue  # the random part repeated: another number
+                raise
+            logger.info(
+                "document issued number=%s kind=%s case=%s", document.number, kind, case.reference
+            )
+            return Issued(document, pdf)
+    raise RuntimeError("no free document number after 5 tries")
+
+
+@dataclass(frozen=True, slots=True)
+class Verification:
+    document: IssuedDocument
+    valid: bool
+
+    @property
+    def status(self) -> str:
+        return "valid" if self.valid else "superseded"
+
+    @property
+    def kind_label(self) -> str:
+        return str(DocumentKind(self.document.kind).label)
+
+    @property
+    def applicant(self) -> str:
+        return name_mask(self.document.case.applicant_name)
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """A document the case can have now, and its current issue if it was fetched before."""
+
+    kind: str
+    document: IssuedDocument | None
+    valid: bool | None
+
+    @property
+    def kind_label(self) -> str:
+        return str(DocumentKind(self.kind).label)
+
+
+def documents_list(case: TransferCase) -> list[Listing]:
+    current = {
+        d.kind: d for d in IssuedDocument.objects.filter(case=case, superseded_at__isnull=True)
+    }
+    listings = []
+    for spec in kinds_available(case):
+        document = current.get(spec.kind)
+        valid = None if document is None else facts_digest(spec.facts(case)) == document.data_digest
+        listings.append(Listing(spec.kind, document, valid))
+    return listings
+
+
+def document_verify(number: str) -> Verification | None:
+    """What anyone holding a document's number may know of it: who issued it, when, for which case,
+    its SHA-256, and whether it is still valid (not superseded: the case's facts it printed have
+    not changed since)."""
+    if not number or len(number) > 40 or "\x00" in number:
+        return None
+    document = (
+        IssuedDocument.objects.select_related(
+            "issuer", "case", "case__from_agency", "case__to_agency"
+        )
+        .filter(number=number)
+        .first()
+    )
+    if document is None:
+        return None
+    spec = SPECS[document.kind]
+    valid = (
+        document.superseded_at is None
+        and spec.available(document.case)
+        and facts_digest(spec.facts(document.case)) == document.data_digest
+    )
+    return Verification(document, valid)

@@ -1,0 +1,251 @@
+"""Signed documents (issue 11 items 2 and 5; api.md "Documents"): the information form, the proof
+of insurance and the contact letter as A4 PDFs in Chinese, rendered (pdftoppm) and read
+(pdftotext), signed with the issuing agency's key and verified by two independent validators
+(pyHanko's, poppler's pdfsig), a changed byte caught, the same bytes again, superseded when the
+facts change, verifiable by anyone without the ID number."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko_certvalidator import ValidationContext
+
+from core.identity import id_number_decrypt, id_number_mask
+from documents.models import IssuedDocument
+from documents.pki import trust_roots
+
+pytestmark = pytest.mark.django_db
+
+INFO = "information-form"
+CERT = "insurance-certificate"
+LETTER = "contact-letter"
+
+
+def tool(*args: str, check: bool = True) -> str:
+    """One of poppler's command-line tools (installed by make test), by its full path."""
+    path = shutil.which(args[0])
+    assert path, f"{args[0]} missing: make test installs poppler-utils"
+    done = subprocess.run([path, *args[1:]], capture_output=True, text=True, check=check)  # noqa: S603
+    return done.stdout
+
+
+def pdf_url(case, kind: str) -> str:
+    return f"/api/v1/cases/{case.reference}/documents/{kind}.pdf"
+
+
+def fetch(client, case, kind: str) -> bytes:
+    r = client.get(pdf_url(case, kind))
+    assert r.status_code == 200, r.content[:300]
+    assert r["Content-Type"] == "application/pdf"
+    return r.content
+
+
+def text_of(pdf: bytes, tmp_path: Path) -> str:
+    path = tmp_path / "doc.pdf"
+    path.write_bytes(pdf)
+    return tool("pdftotext", "-layout", str(path), "-")
+
+
+def pyhanko_status(pdf: bytes):
+    roots = [
+        asn1_x509.Certificate.load(
+            x509.load_pem_x509_certificate(pem).public_bytes(serialization.Encoding.DER)
+        )
+        for pem in trust_roots()
+    ]
+    reader = PdfFileReader(io.BytesIO(pdf))
+    (signature,) = reader.embedded_signatures
+    return validate_pdf_signature(signature, ValidationContext(trust_roots=roots))
+
+
+def pdfsig(pdf: bytes, tmp_path: Path) -> str:
+    path = tmp_path / "sig.pdf"
+    path.write_bytes(pdf)
+    # pdfsig exits non-zero for a broken signature: its report is what is read.
+    return tool("pdfsig", str(path), check=False)
+
+
+def test_the_information_form_renders_in_chinese_with_the_full_id_number(
+    client_for, case_in_state, tmp_path
+):
+    case = case_in_state("transfer_out_approved")
+    pdf = fetch(client_for("cw_in"), case, INFO)
+    document = IssuedDocument.objects.get(case=case, kind=INFO)
+    text = text_of(pdf, tmp_path)
+    assert "参保人员基本医疗保险信息表" in text
+    assert document.number in text
+    assert "深圳市医疗保障局" in text  # the issuer: the transfer-out agency
+    assert document.issuer_id == "440300"
+    # The form goes to the other agency: it carries the full number (domain.md).
+    assert id_number_decrypt(case.id_number_encrypted) in text
+    assert re.search(r"实际缴费月数\s+60\b", text)
+    assert f"/verify/{document.number}/" in text
+    # Rendered to an image: an A4 page (210 x 297 mm) with ink on it.
+    (tmp_path / "doc.pdf").write_bytes(pdf)
+    tool(
+        "pdftoppm",
+        "-r",
+        "50",
+        "-png",
+        "-singlefile",
+        str(tmp_path / "doc.pdf"),
+        str(tmp_path / "page"),
+    )
+    from PIL import Image
+
+    with Image.open(tmp_path / "page.png") as page:
+        assert abs(page.height / page.width - 297 / 210) < 0.01
+        dark = sum(1 for value in page.convert("L").getdata() if value < 128)
+        assert dark > 5000
+    fonts = tool("pdffonts", str(tmp_path / "doc.pdf"))
+    assert re.search(r"WenQuanYi\S*\s+TrueType\s+\S+\s+yes", fonts), fonts
+
+
+def test_the_other_documents_mask_the_id_number(client_for, case_in_state, tmp_path):
+    case = case_in_state("transfer_out_approved")
+    number = id_number_decrypt(case.id_number_encrypted)
+    for kind, title, issuer in (
+        (CERT, "参保凭证", "深圳市医疗保障局"),
+        (LETTER, "基本医疗保险关系转移接续联系函", "长沙市医疗保障局"),
+    ):
+        text = text_of(fetch(client_for("applicant"), case, kind), tmp_path)
+        assert title in text
+        assert f"出具机构：{issuer}" in text
+        assert number not in text
+        assert id_number_mask(number) in text
+
+
+def test_the_signature_verifies_with_two_validators_and_a_changed_byte_breaks_it(
+    client_for, case_in_state, tmp_path
+):
+    case = case_in_state("transfer_out_approved")
+    pdf = fetch(client_for("cw_out"), case, INFO)
+    status = pyhanko_status(pdf)
+    assert (status.intact, status.valid, status.trusted) == (True, True, True)
+    assert "深圳市医疗保障局" in status.signing_cert.subject.human_friendly
+    report = pdfsig(pdf, tmp_path)
+    assert "Signature is Valid." in report
+    assert "Total document signed" in report
+    # One byte of the page's content stream changed (inside the signed range).
+    at = pdf.index(b"stream", pdf.index(b"/Length")) + 20
+    tampered = pdf[:at] + bytes([pdf[at] ^ 0x01]) + pdf[at + 1 :]
+    assert not pyhanko_status(tampered).intact
+    assert "Signature is Valid." not in pdfsig(tampered, tmp_path)
+
+
+def test_the_same_document_comes_back_byte_for_byte(client_for, case_in_state):
+    case = case_in_state("transfer_out_approved")
+    first = fetch(client_for("cw_in"), case, INFO)
+    again = fetch(client_for("applicant"), case, INFO)
+    assert first == again
+    document = IssuedDocument.objects.get(case=case, kind=INFO)
+    assert document.sha256 == hashlib.sha256(first).hexdigest()
+    assert IssuedDocument.objects.filter(case=case).count() == 1
+
+
+def test_a_change_of_the_facts_supersedes_the_document(client_for, case_in_state, client):
+    case = case_in_state("transfer_out_approved")
+    fetch(client_for("cw_in"), case, INFO)
+    old = IssuedDocument.objects.get(case=case, kind=INFO)
+    url = f"/api/v1/documents/{old.number}/verification/"
+    assert client.get(url).json()["status"] == "valid"
+    # A correction of the recorded interest changes what the form says.
+    type(case).objects.filter(pk=case.pk).update(interest="1.23")
+    assert client.get(url).json()["status"] == "superseded"
+    fetch(client_for("cw_in"), case, INFO)
+    new = IssuedDocument.objects.get(case=case, kind=INFO, superseded_at__isnull=True)
+    assert new.number != old.number
+    old.refresh_from_db()
+    assert old.superseded_at is not None
+    assert client.get(url).json()["status"] == "superseded"
+    body = client.get(f"/api/v1/documents/{new.number}/verification/").json()
+    assert body["status"] == "valid"
+
+
+def test_verification_tells_anyone_what_the_document_is_and_nothing_personal(
+    client_for, case_in_state, client
+):
+    case = case_in_state("transfer_out_approved")
+    pdf = fetch(client_for("cw_in"), case, INFO)
+    document = IssuedDocument.objects.get(case=case, kind=INFO)
+    r = client.get(f"/api/v1/documents/{document.number}/verification/")
+    assert r.status_code == 200
+    body = r.json()
+    assert body == {
+        "number": document.number,
+        "kind": INFO,
+        "kind_label": "参保人员基本医疗保险信息表",
+        "issuer": {"code": "440300", "name": "深圳市医疗保障局"},
+        "issued_at": body["issued_at"],
+        "case_reference": case.reference,
+        "applicant": "张*",
+        "sha256": hashlib.sha256(pdf).hexdigest(),
+        "status": "valid",
+    }
+    number = id_number_decrypt(case.id_number_encrypted)
+    assert number[:6] not in r.content.decode()
+    assert client.get("/api/v1/documents/XXB0000000000000000000/verification/").status_code == 404
+
+
+def test_the_verification_page_says_the_same(client_for, case_in_state, client):
+    case = case_in_state("transfer_out_approved")
+    pdf = fetch(client_for("cw_in"), case, INFO)
+    document = IssuedDocument.objects.get(case=case, kind=INFO)
+    html = client.get(f"/verify/{document.number}/").content.decode()
+    assert "有效" in html
+    assert "深圳市医疗保障局" in html
+    assert hashlib.sha256(pdf).hexdigest() in html
+    assert id_number_decrypt(case.id_number_encrypted)[:10] not in html
+    missing = client.get("/verify/NOPE123/")
+    assert missing.status_code == 404
+    assert "NOPE123" in missing.content.decode()
+
+
+def test_documents_exist_only_when_the_case_holds_them(client_for, case_in_state):
+    applied = case_in_state("applied")
+    client = client_for("cw_out")
+    listed = client.get(f"/api/v1/cases/{applied.reference}/documents/").json()
+    assert [d["kind"] for d in listed] == [LETTER]
+    assert client.get(pdf_url(applied, INFO)).status_code == 404
+    assert client.get(pdf_url(applied, "passport")).status_code == 404
+    assert not IssuedDocument.objects.exists()
+
+
+def test_the_list_shows_numbers_once_issued(client_for, case_in_state):
+    case = case_in_state("transfer_out_approved")
+    client = client_for("applicant")
+    listed = client.get(f"/api/v1/cases/{case.reference}/documents/").json()
+    assert [(d["kind"], d["number"]) for d in listed] == [
+        (INFO, None),
+        (CERT, None),
+        (LETTER, None),
+    ]
+    fetch(client, case, CERT)
+    listed = {d["kind"]: d for d in client.get(f"/api/v1/cases/{case.reference}/documents/").json()}
+    issued = IssuedDocument.objects.get(kind=CERT)
+    assert (listed[CERT]["number"], listed[CERT]["valid"]) == (issued.number, True)
+    assert listed[CERT]["url"] == pdf_url(case, CERT)
+
+
+def test_who_may_not_see_the_case_gets_no_document(client_for, case_in_state):
+    case = case_in_state("transfer_out_approved")
+    assert client_for("other_applicant").get(pdf_url(case, INFO)).status_code == 404
+    assert client_for("cw_other").get(pdf_url(case, INFO)).status_code == 404
+    assert client_for(None).get(pdf_url(case, INFO)).status_code == 401
+    assert not IssuedDocument.objects.exists()
+
+
+def test_a_withdrawn_case_has_no_contact_letter(client_for, case_in_state):
+    case = case_in_state("withdrawn")
+    assert client_for("applicant").get(pdf_url(case, LETTER)).status_code == 404
