@@ -4,7 +4,10 @@ missing materials, withdraw with a confirmation, keep the large text; every page
 
 from __future__ import annotations
 
+import hashlib
 import re
+import shutil
+import subprocess
 from collections.abc import Callable
 
 import pytest
@@ -59,7 +62,7 @@ def test_an_applicant_sends_missing_materials(open_page, case_in_state, tmp_path
     page.set_input_files("input[name=file]", str(scan))
     page.click("text=上传文件")
     expect(page.locator(".messages")).to_contain_text("已上传材料“离职证明”")
-    expect(page.locator(".files")).to_contain_text("离职证明")
+    expect(page.locator(".attachments")).to_contain_text("离职证明")
     assert Attachment.objects.filter(case=case).count() == 1
     screenshot(page, "case-materials-zh-360")
     page.click("text=材料已齐全，提交补正")
@@ -68,7 +71,7 @@ def test_an_applicant_sends_missing_materials(open_page, case_in_state, tmp_path
     assert case.state == "applied"
     # The file downloads from the link on the page, as the file that was sent.
     with page.expect_download() as download:
-        page.click(".files a")
+        page.click(".attachments a")
     assert download.value.path().read_bytes() == PDF
 
 
@@ -91,6 +94,34 @@ def test_withdrawing_asks_before_it_acts(open_page, case_in_state):
     case.refresh_from_db()
     assert case.state == "withdrawn"
     expect(withdraw).to_have_count(0)
+
+
+def test_a_signed_document_downloads_and_its_verification_page_matches(
+    open_page, case_in_state, tmp_path
+):
+    case = case_in_state("transfer_out_approved")
+    page = open_page(width=WIDTHS["phone"])
+    sign_in(page, "zhangsan", "pw-zhangsan")
+    page.goto(f"/me/cases/{case.reference}/")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="参保人员基本医疗保险信息表").click()
+    pdf = download.value.path().read_bytes()
+    assert pdf.startswith(b"%PDF-")
+    number = download.value.suggested_filename.removesuffix(".pdf")
+    # The address the QR code carries is printed beside it; it leads to the verification page.
+    path = tmp_path / "form.pdf"
+    path.write_bytes(pdf)
+    text = subprocess.run(  # noqa: S603
+        [shutil.which("pdftotext") or "pdftotext", str(path), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert f"/verify/{number}/" in text
+    page.goto(f"/verify/{number}/")
+    expect(page.locator("main")).to_contain_text("有效")
+    expect(page.locator(".hash")).to_have_text(hashlib.sha256(pdf).hexdigest())
+    screenshot(page, "verify-zh-360")
 
 
 def test_large_text_stays_on(open_page):
@@ -124,6 +155,10 @@ def _pages(page: Page, case_materials: TransferCase, case_done: TransferCase) ->
         yield "withdraw"
         page.goto(f"/me/cases/{case_done.reference}/")
         yield "case-done"
+        with page.expect_download() as download:
+            page.locator("a[href$='/documents/insurance-certificate.pdf']").click()
+        page.goto(f"/verify/{download.value.suggested_filename.removesuffix('.pdf')}/")
+        yield "verify"
         page.goto("/signin/")  # signed in: sent on to my cases
         page.click(
             "text=退出登录"
@@ -173,6 +208,7 @@ def test_every_page_is_accessible_and_chinese_complete(open_page, case_in_state,
         "case-materials",
         "withdraw",
         "case-done",
+        "verify",
         "signin",
     ]
     assert problems == {}
