@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
+import threading
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from asn1crypto import x509 as asn1_x509
 from django.conf import settings
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.metadata.info import update_info_dict
 from pyhanko.sign import fields, signers
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
@@ -37,6 +39,9 @@ from documents.pki import SigningIdentity
 from workflow.calendar import SHANGHAI
 
 SIGNATURE_FIELD = "Signature1"
+# ReportLab keeps a font's subsetting state per document name, and invariant mode names every
+# document alike: two renderings at once in one process would mix their subsets. One at a time.
+_RENDER_LOCK = threading.Lock()
 
 
 @cache
@@ -76,6 +81,26 @@ def _qr(pdf: canvas.Canvas, text: str, x: float, y: float, size: float) -> None:
 
 
 def render_unsigned(
+    *,
+    spec: KindSpec,
+    facts: dict[str, Any],
+    id_number_shown: str,
+    number: str,
+    issuer: Agency,
+    issued_at: dt.datetime,
+) -> bytes:
+    with _RENDER_LOCK:
+        return _render(
+            spec=spec,
+            facts=facts,
+            id_number_shown=id_number_shown,
+            number=number,
+            issuer=issuer,
+            issued_at=issued_at,
+        )
+
+
+def _render(
     *,
     spec: KindSpec,
     facts: dict[str, Any],
@@ -138,6 +163,21 @@ def render_unsigned(
     return buffer.getvalue()
 
 
+class _FixedTimeWriter(IncrementalPdfFileWriter):
+    """pyHanko's incremental writer stamps the Info dictionary's /ModDate with the wall clock on
+    every write; here it is the issue's instant."""
+
+    def __init__(self, stream: io.BytesIO, *, modified_at: dt.datetime) -> None:
+        super().__init__(stream)
+        self._modified_at = modified_at
+
+    def _update_meta(self) -> None:
+        super()._update_meta()
+        if self._info is not None:
+            self._meta.last_modified = self._modified_at
+            update_info_dict(self._meta, self._info.get_object())
+
+
 class _FixedTimeSigner(signers.PdfSigner):
     """pyHanko's signer with the signing session's clock set to the issue's instant."""
 
@@ -160,7 +200,7 @@ def sign(
         signing_key=asn1_keys.PrivateKeyInfo.load(_der(identity.key_pem)),
         cert_registry=_registry(identity),
     )
-    writer = IncrementalPdfFileWriter(io.BytesIO(unsigned))
+    writer = _FixedTimeWriter(io.BytesIO(unsigned), modified_at=at)
     first_id = writer.document_id[0]
     # The file identifier's second half changes with every update; derived, not random.
     writer._document_id = generic.ArrayObject(

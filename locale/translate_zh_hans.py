@@ -560,6 +560,7 @@ ZH = {
     "Issued on": "出具时间",
     "SHA-256 of the file as issued (compare it with the file you hold):": "出具时文件的 SHA-256 摘要（请与您持有的文件核对）：",
     "No document has the number %(number)s. Check the number, or contact the issuing agency.": "没有编号为 %(number)s 的文件。请核对编号，或联系出具机构。",
+    "Document number or case reference (exact)": "文件编号或业务编号（精确匹配）",
 }
 
 

@@ -6,6 +6,7 @@ facts change, verifiable by anyone without the ID number."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import io
 import re
@@ -14,6 +15,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import time_machine
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -146,8 +148,12 @@ def test_the_signature_verifies_with_two_validators_and_a_changed_byte_breaks_it
 
 def test_the_same_document_comes_back_byte_for_byte(client_for, case_in_state):
     case = case_in_state("transfer_out_approved")
-    first = fetch(client_for("cw_in"), case, INFO)
-    again = fetch(client_for("applicant"), case, INFO)
+    start = dt.datetime(2026, 11, 25, 9, 0, 0, tzinfo=dt.UTC)
+    with time_machine.travel(start, tick=False):
+        first = fetch(client_for("cw_in"), case, INFO)
+    # Hours later: no clock of the renderer or the signer may leak into the bytes.
+    with time_machine.travel(start + dt.timedelta(hours=5, seconds=17), tick=False):
+        again = fetch(client_for("applicant"), case, INFO)
     assert first == again
     document = IssuedDocument.objects.get(case=case, kind=INFO)
     assert document.sha256 == hashlib.sha256(first).hexdigest()
@@ -249,3 +255,25 @@ def test_who_may_not_see_the_case_gets_no_document(client_for, case_in_state):
 def test_a_withdrawn_case_has_no_contact_letter(client_for, case_in_state):
     case = case_in_state("withdrawn")
     assert client_for("applicant").get(pdf_url(case, LETTER)).status_code == 404
+
+
+def test_the_admin_lists_issued_documents_of_cases_staff_may_see(client_for, case_in_state):
+    from django.test import Client
+
+    from accounts.models import User
+
+    case = case_in_state("transfer_out_approved")
+    fetch(client_for("cw_in"), case, INFO)
+    document = IssuedDocument.objects.get()
+    seen = Client()
+    seen.force_login(User.objects.get(username="sz_cw"))
+    page = seen.get("/admin/documents/issueddocument/")
+    assert page.status_code == 200
+    assert document.number in page.content.decode()
+    unrelated = Client()
+    unrelated.force_login(User.objects.get(username="bj_cw"))
+    page = unrelated.get("/admin/documents/issueddocument/")
+    assert document.number not in page.content.decode()
+    # Outside the queryset: the admin's "does not exist" answer, a redirect to its index.
+    change = unrelated.get(f"/admin/documents/issueddocument/{document.pk}/change/")
+    assert (change.status_code, change["Location"]) == (302, "/admin/")
