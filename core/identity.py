@@ -129,6 +129,15 @@ def _cipher() -> MultiFernet:
     return _fernet(tuple(settings.ID_NUMBER_KEYS))
 
 
+def personal_bytes_encrypt(data: bytes) -> bytes:
+    """Anything that carries a full ID number (a signed information form), under the ID keys."""
+    return _cipher().encrypt(data)
+
+
+def personal_bytes_decrypt(token: bytes) -> bytes:
+    return _cipher().decrypt(token)
+
+
 def id_number_encrypt(number: str) -> str:
     return _cipher().encrypt(number.encode()).decode()
 

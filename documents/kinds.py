@@ -15,7 +15,7 @@ from agencies.models import Agency
 from cases.continuity import case_continuity
 from cases.models import TransferCase
 from cases.states import Action, CaseState, InsuranceType
-from core.identity import id_number_decrypt
+from core.identity import id_number_decrypt, id_number_is_male
 from documents.models import DocumentKind
 from workflow.calendar import local_date
 
@@ -31,11 +31,6 @@ def _day(value: dt.date | None) -> str:
 
 def _yuan(value: Decimal | None) -> str:
     return f"¥{value:,.2f}" if value is not None else "—"
-
-
-def sex_from_id_number(number: str) -> str:
-    """GB 11643: the 17th character is odd for men, even for women."""
-    return "男" if int(number[16]) % 2 else "女"
 
 
 def _approval(case: TransferCase) -> tuple[str, str]:
@@ -57,7 +52,7 @@ def _common(case: TransferCase) -> dict[str, Any]:
     return {
         "reference": case.reference,
         "name": case.applicant_name,
-        "sex": sex_from_id_number(id_number_decrypt(case.id_number_encrypted)),
+        "sex": "男" if id_number_is_male(id_number_decrypt(case.id_number_encrypted)) else "女",
         "insurance_type": INSURANCE_ZH[InsuranceType(case.insurance_type)],
         "target_insurance_type": INSURANCE_ZH[InsuranceType(case.target_insurance_type)],
         "from_agency": f"{case.from_agency.name}（{case.from_agency.code}）",

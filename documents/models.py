@@ -1,7 +1,7 @@
-"""Issued documents: what was issued, by whom, when, from which facts. The PDF itself is not kept:
-it is rendered again, byte for byte, from the facts kept here (``data``) and the issue's number and
-instant, so nothing holding a full ID number lies on disk (the number comes from the case's
-encrypted field at rendering)."""
+"""Issued documents: what was issued, by whom, when, from which facts, and the signed PDF itself,
+kept encrypted under the ID number keys in Django's storage (it may carry a full ID number). The
+facts kept here (``data``, no ID number) with the number and instant render the same bytes again,
+should the file be lost."""
 
 from __future__ import annotations
 
@@ -30,6 +30,7 @@ class IssuedDocument(models.Model):
     data = models.JSONField()
     data_digest = models.CharField(max_length=64)
     sha256 = models.CharField("SHA-256", max_length=64)
+    storage_name = models.CharField(max_length=200, blank=True, editable=False)
     superseded_at = models.DateTimeField(_("superseded at"), null=True, blank=True)
 
     class Meta:

@@ -1,9 +1,9 @@
 """Issuing documents and reading them back (api.md "Documents").
 
 A document is issued the first time someone who may see the case asks for it, once the case holds
-what it needs (``KindSpec.available``). Asked again with the same facts, the same document comes
-back, byte for byte; once the facts it printed have changed, it is superseded (its verification
-says so) and a new one with a new number is issued.
+what it needs (``KindSpec.available``): rendered, signed and stored (encrypted). Asked again with the
+same facts, the stored bytes come back; once the facts it printed have changed, it is superseded
+(its verification says so) and a new one with a new number is issued.
 """
 
 from __future__ import annotations
@@ -16,10 +16,19 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from cryptography.fernet import InvalidToken
+from django.core.files.base import ContentFile
+from django.core.files.storage import storages
+from django.db import transaction
 
 from cases.models import TransferCase
-from core.identity import id_number_decrypt, id_number_mask, name_mask
+from core.identity import (
+    id_number_decrypt,
+    id_number_mask,
+    name_mask,
+    personal_bytes_decrypt,
+    personal_bytes_encrypt,
+)
 from documents.kinds import SPECS, KindSpec
 from documents.models import DocumentKind, IssuedDocument
 from documents.pdf import render_unsigned, sign
@@ -40,6 +49,23 @@ def facts_digest(facts: dict[str, Any]) -> str:
 
 def kinds_available(case: TransferCase) -> list[KindSpec]:
     return [spec for spec in SPECS.values() if spec.available(case)]
+
+
+def _store(pdf: bytes) -> str:
+    """The signed file, encrypted, under a random name (outside the transaction's rows)."""
+    name = f"documents/{secrets.token_urlsafe(24)}.pdf.enc"
+    return storages["default"].save(name, ContentFile(personal_bytes_encrypt(pdf)))
+
+
+def _stored(doc: IssuedDocument) -> bytes | None:
+    if not doc.storage_name:
+        return None
+    try:
+        with storages["default"].open(doc.storage_name, "rb") as handle:
+            return personal_bytes_decrypt(handle.read())
+    except (OSError, InvalidToken):
+        logger.warning("document %s: stored file unreadable; rendering it again", doc.number)
+        return None
 
 
 def _pdf(doc: IssuedDocument, spec: KindSpec) -> bytes:
@@ -78,58 +104,70 @@ def document_issue(*, case: TransferCase, kind: str, now: dt.datetime) -> Issued
     spec = SPECS.get(kind)
     if spec is None:
         raise DocumentNotAvailable(kind)
-    at = now.replace(microsecond=0)  # a PDF date has whole seconds
-    with transaction.atomic():
-        # One issuer at a time per case: two first downloads make one document.
-        case = (
-            TransferCase.objects.select_for_update()
-            .select_related("from_agency", "to_agency")
-            .get(pk=case.pk)
-        )
-        if not spec.available(case):
-            raise DocumentNotAvailable(kind)
-        facts = spec.facts(case)
-        digest = facts_digest(facts)
-        current = (
-            IssuedDocument.objects.select_related("issuer", "case")
-            .filter(case=case, kind=kind, superseded_at__isnull=True)
-            .first()
-        )
-        if current is not None and current.data_digest == digest:
+    written: list[str] = []
+    try:
+        with transaction.atomic():
+            return _issue(case=case, spec=spec, at=now.replace(microsecond=0), written=written)
+    except BaseException:
+        # Nothing of a refused or failed issue stays behind, the commit's failure included.
+        for name in written:
+            storages["default"].delete(name)
+        raise
+
+
+def _issue(*, case: TransferCase, spec: KindSpec, at: dt.datetime, written: list[str]) -> Issued:
+    # One issuer at a time per case: two first downloads make one document.
+    case = (
+        TransferCase.objects.select_for_update()
+        .select_related("from_agency", "to_agency")
+        .get(pk=case.pk)
+    )
+    if not spec.available(case):
+        raise DocumentNotAvailable(spec.kind)
+    facts = spec.facts(case)
+    digest = facts_digest(facts)
+    current = (
+        IssuedDocument.objects.select_related("issuer", "case")
+        .filter(case=case, kind=spec.kind, superseded_at__isnull=True)
+        .first()
+    )
+    if current is not None and current.data_digest == digest:
+        pdf = _stored(current)
+        if pdf is None:
             pdf = _pdf(current, spec)
             if hashlib.sha256(pdf).hexdigest() != current.sha256:
-                # Only a changed signing key or font does this; the holder's copy still verifies
-                # by the SHA-256 recorded at issue.
+                # Only a changed signing key or font does this; the holder's copy still
+                # verifies by the SHA-256 recorded at issue.
                 logger.warning("document %s re-rendered with other bytes", current.number)
-            return Issued(current, pdf)
-        if current is not None:
-            current.superseded_at = at
-            current.save(update_fields=["superseded_at"])
-        issuer = spec.issuer(case)
-        for _attempt in range(5):
-            document = IssuedDocument(
-                number=_new_number(spec, issuer.code, at),
-                kind=kind,
-                case=case,
-                issuer=issuer,
-                issued_at=at,
-                data=facts,
-                data_digest=digest,
-                sha256="",
-            )
-            pdf = _pdf(document, spec)
-            document.sha256 = hashlib.sha256(pdf).hexdigest()
-            try:
-                with transaction.atomic():
-                    document.save()
-            except IntegrityError:
-                if IssuedDocument.objects.filter(number=document.number).exists():
-                    continue  # the random part repeated: another number
-                raise
-            logger.info(
-                "document issued number=%s kind=%s case=%s", document.number, kind, case.reference
-            )
-            return Issued(document, pdf)
+            current.storage_name = _store(pdf)
+            written.append(current.storage_name)
+            current.save(update_fields=["storage_name"])
+        return Issued(current, pdf)
+    if current is not None:
+        current.superseded_at = at
+        current.save(update_fields=["superseded_at"])
+    issuer = spec.issuer(case)
+    for _attempt in range(5):
+        number = _new_number(spec, issuer.code, at)
+        if IssuedDocument.objects.filter(number=number).exists():
+            continue  # the random part repeated: another number
+        document = IssuedDocument(
+            number=number,
+            kind=spec.kind,
+            case=case,
+            issuer=issuer,
+            issued_at=at,
+            data=facts,
+            data_digest=digest,
+            sha256="",
+        )
+        pdf = _pdf(document, spec)
+        document.sha256 = hashlib.sha256(pdf).hexdigest()
+        document.storage_name = _store(pdf)
+        written.append(document.storage_name)
+        document.save()
+        logger.info("document issued number=%s kind=%s case=%s", number, spec.kind, case.reference)
+        return Issued(document, pdf)
     raise RuntimeError("no free document number after 5 tries")
 
 

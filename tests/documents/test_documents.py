@@ -108,7 +108,7 @@ def test_the_information_form_renders_in_chinese_with_the_full_id_number(
 
     with Image.open(tmp_path / "page.png") as page:
         assert abs(page.height / page.width - 297 / 210) < 0.01
-        dark = sum(1 for value in page.convert("L").getdata() if value < 128)
+        dark = page.convert("L").point(lambda v: 255 if v < 128 else 0).histogram()[255]
         assert dark > 5000
     fonts = tool("pdffonts", str(tmp_path / "doc.pdf"))
     assert re.search(r"WenQuanYi\S*\s+TrueType\s+\S+\s+yes", fonts), fonts
@@ -277,3 +277,53 @@ def test_the_admin_lists_issued_documents_of_cases_staff_may_see(client_for, cas
     # Outside the queryset: the admin's "does not exist" answer, a redirect to its index.
     change = unrelated.get(f"/admin/documents/issueddocument/{document.pk}/change/")
     assert (change.status_code, change["Location"]) == (302, "/admin/")
+
+
+def test_a_refetch_serves_the_stored_file_kept_encrypted(
+    client_for, case_in_state, monkeypatch, settings
+):
+    from django.core.files.storage import storages
+
+    import documents.services
+
+    case = case_in_state("transfer_out_approved")
+    first = fetch(client_for("cw_in"), case, INFO)
+    document = IssuedDocument.objects.get()
+    with storages["default"].open(document.storage_name, "rb") as handle:
+        at_rest = handle.read()
+    # Encrypted at rest: neither a PDF nor the full ID number it carries.
+    assert not at_rest.startswith(b"%PDF")
+    assert id_number_decrypt(case.id_number_encrypted).encode() not in at_rest
+
+    def no_rendering(*args, **kwargs):
+        raise AssertionError("an unchanged document is served from storage, not rendered")
+
+    monkeypatch.setattr(documents.services, "_pdf", no_rendering)
+    assert fetch(client_for("applicant"), case, INFO) == first
+
+
+def test_a_lost_stored_file_is_rendered_again_byte_for_byte(client_for, case_in_state):
+    from django.core.files.storage import storages
+
+    case = case_in_state("transfer_out_approved")
+    first = fetch(client_for("cw_in"), case, INFO)
+    document = IssuedDocument.objects.get()
+    storages["default"].delete(document.storage_name)
+    assert fetch(client_for("cw_in"), case, INFO) == first
+    document.refresh_from_db()
+    assert storages["default"].exists(document.storage_name)
+
+
+def test_a_failed_issue_leaves_no_file_behind(client_for, case_in_state, monkeypatch, tmp_path):
+    import documents.services
+
+    case = case_in_state("transfer_out_approved")
+
+    def broken_save(self, *args, **kwargs):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(IssuedDocument, "save", broken_save)
+    with pytest.raises(RuntimeError):
+        documents.services.document_issue(case=case, kind=INFO, now=dt.datetime.now(dt.UTC))
+    media = tmp_path / "media"
+    assert (sorted(media.rglob("*.enc")) if media.exists() else []) == []
