@@ -674,6 +674,7 @@ def demo_load(*, now: dt.datetime | None = None) -> DemoResult:
         ("paid_out", 905),
         ("repeat_materials", 906),
         ("duplicate_enrolment", 907),
+        ("documents", 903),
     ):
         if cases[key] is not None:
             result.examples[label] = cases[key].reference

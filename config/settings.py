@@ -198,7 +198,7 @@ _default_storage = (
     else {"BACKEND": "django.core.files.storage.FileSystemStorage"}
 )
 # Documents (documents/): signed with each issuing agency's key and certificate from
-# DOCUMENT_PKI_DIR (agencies/<code>.key, agencies/<code>.crt, the chain in ca.crt). In development
+# DOCUMENT_PKI_DIR (agency-<code>.key, agency-<code>.crt, the chain in ca.crt). In development
 # and tests a development CA there issues them on first use (DOCUMENT_DEV_PKI); production must
 # provide the files. The font must be TrueType with Chinese glyphs (embedded in each PDF).
 DOCUMENT_PKI_DIR = env.path("DOCUMENT_PKI_DIR", default=VAR_DIR / "pki")

@@ -1,7 +1,7 @@
 """Signing keys and certificates, one per issuing agency.
 
 Production reads each agency's key and certificate from files under ``DOCUMENT_PKI_DIR``
-(``agencies/<code>.key``, PEM, unencrypted or with ``DOCUMENT_KEY_PASSWORD``; ``agencies/<code>.crt``
+(``agency-<code>.key``, PEM, unencrypted or with ``DOCUMENT_KEY_PASSWORD``; ``agency-<code>.crt``
 and the chain in ``ca.crt``), issued by the agency's real CA; a PKCS#11 token is the next step
 (docs/operations.md). For ``make run`` and the tests (``DOCUMENT_DEV_PKI``), a development CA is
 made on first use and each agency's certificate is made when it first signs: good for trying and
@@ -156,15 +156,15 @@ def _dev_agency_issue(agency: Agency) -> None:
         )
         .sign(ca_key, hashes.SHA256())  # type: ignore[arg-type]
     )
-    base = pki_dir() / "agencies"
-    _write(base / f"{agency.code}.key", _pem_key(key))
-    _write(base / f"{agency.code}.crt", cert.public_bytes(serialization.Encoding.PEM))
+    _write(pki_dir() / f"agency-{agency.code}.key", _pem_key(key))
+    _write(pki_dir() / f"agency-{agency.code}.crt", cert.public_bytes(serialization.Encoding.PEM))
 
 
 def signing_identity(agency: Agency) -> SigningIdentity:
     """The agency's key, certificate and chain; made first in development (``DOCUMENT_DEV_PKI``)."""
-    base = pki_dir() / "agencies"
-    key_path, cert_path = base / f"{agency.code}.key", base / f"{agency.code}.crt"
+    # One flat folder (a Kubernetes Secret mounts as one).
+    key_path = pki_dir() / f"agency-{agency.code}.key"
+    cert_path = pki_dir() / f"agency-{agency.code}.crt"
     if not (key_path.exists() and cert_path.exists()):
         if not settings.DOCUMENT_DEV_PKI:
             raise SigningUnavailable(agency.code)

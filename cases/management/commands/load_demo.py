@@ -107,6 +107,10 @@ class Command(BaseCommand):
 
         out("")
         out("What to try, with the service running (make run, or manage.py runserver):")
+        out(
+            "  - http://127.0.0.1:8000/ : look a case up by its reference and the last 6 "
+            "characters of the ID number, or sign in as sz_applicant / cs_applicant."
+        )
         out("  - /admin/ as admin; /api/docs/ for the API (POST /api/v1/auth/token/ for a token).")
         out(
             "  - GET /api/v1/cases/?overdue=true as sz_caseworker or cs_caseworker: the late ones "
@@ -125,8 +129,14 @@ class Command(BaseCommand):
             )
         if "resubmit" in result.examples:
             out(
-                f"  - As cs_applicant: {result.examples['resubmit']} waits for materials; "
-                "resubmit them and watch the 10-working-day clock start afresh."
+                f"  - As cs_applicant: {result.examples['resubmit']} waits for materials; upload "
+                "one on its page (/me/cases/<reference>/), send them, and watch the "
+                "10-working-day clock start afresh."
+            )
+        if "documents" in result.examples:
+            out(
+                f"  - As cs_applicant: {result.examples['documents']} has its signed documents: "
+                "download the information form and open the verification page its QR code names."
             )
         if "paid_out" in result.examples:
             out(
