@@ -14,18 +14,22 @@ import datetime as dt
 import hashlib
 import io
 import threading
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
 import segno
 from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from django.conf import settings
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.metadata.info import update_info_dict
 from pyhanko.sign import fields, signers
+from pyhanko.sign.general import get_pyca_cryptography_hash
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
@@ -195,11 +199,7 @@ def sign(
     unsigned: bytes, *, identity: SigningIdentity, issuer: Agency, number: str, at: dt.datetime
 ) -> bytes:
     """A PAdES baseline (B-B) signature of ``issuer`` over the whole file, at ``at``."""
-    signer = signers.SimpleSigner(
-        signing_cert=asn1_x509.Certificate.load(_der(identity.cert_pem)),
-        signing_key=asn1_keys.PrivateKeyInfo.load(_der(identity.key_pem)),
-        cert_registry=_registry(identity),
-    )
+    signer = _signer(identity.key_pem, identity.cert_pem, identity.chain_pem)
     writer = _FixedTimeWriter(io.BytesIO(unsigned), modified_at=at)
     first_id = writer.document_id[0]
     # The file identifier's second half changes with every update; derived, not random.
@@ -222,6 +222,37 @@ def sign(
     return out.getvalue()
 
 
+class _LoadedKeySigner(signers.SimpleSigner):
+    """pyHanko's SimpleSigner loads the private key again for every signature, and loading an RSA
+    key checks it (about 40 ms); this one keeps the loaded key. RSA with PKCS#1 v1.5 only (what
+    the agencies' keys are, and deterministic)."""
+
+    def __init__(self, *, private_key: RSAPrivateKey, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._private_key = private_key
+
+    def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
+        return self._private_key.sign(
+            data, PKCS1v15(), get_pyca_cryptography_hash(digest_algorithm)
+        )
+
+
+@lru_cache(maxsize=256)
+def _signer(key_pem: bytes, cert_pem: bytes, chain_pem: tuple[bytes, ...]) -> signers.SimpleSigner:
+    """One signer per key and certificate per process (the key files' bytes are the cache key, so
+    a replaced key is picked up on the next issue)."""
+    key_der = _der(key_pem)
+    private_key = serialization.load_der_private_key(key_der, password=None)
+    if not isinstance(private_key, RSAPrivateKey):
+        raise ValueError("document signing keys are RSA keys")
+    return _LoadedKeySigner(
+        private_key=private_key,
+        signing_cert=asn1_x509.Certificate.load(_der(cert_pem)),
+        signing_key=asn1_keys.PrivateKeyInfo.load(key_der),
+        cert_registry=_registry(chain_pem),
+    )
+
+
 def _der(pem: bytes) -> bytes:
     from cryptography import x509
     from cryptography.hazmat.primitives import serialization
@@ -238,10 +269,10 @@ def _der(pem: bytes) -> bytes:
     return x509.load_pem_x509_certificate(pem).public_bytes(serialization.Encoding.DER)
 
 
-def _registry(identity: SigningIdentity) -> Any:
+def _registry(chain_pem: tuple[bytes, ...]) -> Any:
     from pyhanko_certvalidator.registry import SimpleCertificateStore
 
     store = SimpleCertificateStore()
-    for pem in identity.chain_pem:
+    for pem in chain_pem:
         store.register(asn1_x509.Certificate.load(_der(pem)))
     return store
