@@ -34,6 +34,8 @@ from core.problems import (
     problem_response,
     problem_titles,
 )
+from core.throttling import MSG_THROTTLED
+from documents.pki import DocumentsUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -155,6 +157,10 @@ def problem_exception_handler(exc: Exception, context: Mapping[str, Any]) -> Res
         return _response(
             problem_body(status=412 if sent_if_match else 409, code=exc.code, detail=exc.message)
         )
+    if isinstance(exc, DocumentsUnavailable):
+        return _response(
+            problem_body(status=503, code=exc.code, detail=exc.message), {"Retry-After": "300"}
+        )
     if isinstance(exc, AttachmentTooLarge):
         return _response(problem_body(status=413, code=exc.code, detail=exc.message))
     if isinstance(exc, AttachmentType):
@@ -192,9 +198,7 @@ def problem_exception_handler(exc: Exception, context: Mapping[str, Any]) -> Res
         elif isinstance(detail, list):
             detail = " ".join(str(d) for d in detail)
         if isinstance(exc, drf.Throttled):
-            detail = _("Too many requests; try again in {seconds} seconds.").format(
-                seconds=int(exc.wait or 1)
-            )
+            detail = str(MSG_THROTTLED).format(seconds=int(exc.wait or 1))
         return _response(
             problem_body(status=exc.status_code, code=code, detail=str(detail)), headers
         )

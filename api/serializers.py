@@ -41,6 +41,7 @@ from cases.inputs import (
     NOTE_MAX_LENGTH,
     REFERENCE_MAX_LENGTH,
     REPEAT_REASON_MAX_LENGTH,
+    reference_clean,
 )
 from cases.presenters import FINDING_CODES
 from cases.services.attachments import LABEL_MAX_LENGTH as ATTACHMENT_LABEL_MAX_LENGTH
@@ -55,6 +56,7 @@ from cases.states import (
 )
 from core.identity import NAME_MAX_LENGTH, PHONE_TEXT_MAX_LENGTH
 from documents.models import DocumentKind
+from documents.services import STATUSES as DOCUMENT_STATUSES
 from workflow.calendar import local_date
 
 USER_ACTION_CHOICES = [(str(a.value), a.label) for a in USER_ACTIONS]
@@ -200,6 +202,9 @@ class StatusLookupInputSerializer(serializers.Serializer):
         help_text=_("The last 6 characters of the ID number"),
         error_messages={"invalid": MSG_ID_SUFFIX},
     )
+
+    def validate_reference(self, value: str) -> str:
+        return reference_clean(value)
 
 
 class CaseListQuerySerializer(serializers.Serializer):
@@ -678,4 +683,10 @@ class DocumentVerificationSerializer(serializers.Serializer):
     case_reference = serializers.CharField(source="document.case.reference")
     applicant = serializers.CharField(help_text=_("The applicant's name, masked"))
     sha256 = serializers.CharField(source="document.sha256")
-    status = serializers.ChoiceField(choices=[("valid", "valid"), ("superseded", "superseded")])
+    status = serializers.ChoiceField(
+        choices=[(s, s) for s in DOCUMENT_STATUSES],
+        help_text=_(
+            "valid; superseded (the case's facts it printed changed: ask for the current one); "
+            "void (the case was withdrawn or rejected)"
+        ),
+    )

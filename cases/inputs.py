@@ -91,6 +91,9 @@ MSG_PAY_OUT_AMOUNT: Final = _(
 MSG_BALANCE_REQUIRED: Final = _("Enter the personal account balance.")
 MSG_RESIDENT_BALANCE: Final = _("Resident insurance has no personal account: the balance is 0.")
 MSG_AMOUNT_REQUIRED: Final = _("Enter the amount received.")
+MSG_NO_STATUS_MATCH: Final = _(
+    "No case matches this reference and ID number suffix. Check both and try again."
+)
 MSG_ID_SUFFIX: Final = _("Enter the last 6 characters of the ID number: digits, the last may be X.")
 
 
@@ -238,3 +241,8 @@ def id_number_suffix_clean(value: Any) -> str:
     if not re.fullmatch(ID_SUFFIX_PATTERN, text, re.ASCII):
         raise _invalid(MSG_ID_SUFFIX)
     return text.upper()
+
+
+def reference_clean(value: Any) -> str:
+    """A case reference as typed: spaces around it dropped, letters upper-cased (YB...)."""
+    return str(value or "").strip().upper()

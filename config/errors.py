@@ -20,11 +20,22 @@ def for_programs(request: HttpRequest) -> bool:
 
 
 def handler400(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return api_errors.handler400(request, exception)
+    if for_programs(request):
+        return api_errors.handler400(request, exception)
+    return pages.error_page(request, status=400)
 
 
 def handler403(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return api_errors.handler403(request, exception)
+    if for_programs(request):
+        return api_errors.handler403(request, exception)
+    return pages.error_page(request, status=403)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """A form sent without its CSRF token (an expired page, cookies off): said in words."""
+    if for_programs(request):
+        return api_errors.handler403(request)
+    return pages.error_page(request, status=403, csrf=True)
 
 
 def handler404(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

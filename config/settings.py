@@ -154,6 +154,7 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 LOGIN_URL = "portal:signin"
+CSRF_FAILURE_VIEW = "config.errors.csrf_failure"
 # A strict Content-Security-Policy (django-csp): scripts, styles and images from this site only, no
 # inline script anywhere; the pages work without JavaScript. Swagger UI relaxes styles only
 # (config/urls.py).
@@ -209,7 +210,8 @@ DOCUMENT_FONT_PATH = env.str(
 )
 DOCUMENT_FONT_INDEX = env.int("DOCUMENT_FONT_INDEX", default=0)
 # Where people reach the service: the documents' QR codes and printed addresses point here.
-PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
+# Required in production: a document's QR code is issued once and never changes.
+PUBLIC_BASE_URL = _required("PUBLIC_BASE_URL", "http://127.0.0.1:8000")
 ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
 # Files one case may hold: materials are a handful of documents; a client uploading in a loop is
 # stopped here (and by the per-account "upload" throttle) before it fills the store.

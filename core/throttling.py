@@ -9,10 +9,13 @@ import time
 from typing import Any
 
 from django.core.cache import caches
+from django.utils.translation import gettext_lazy as _
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
 logger = logging.getLogger(__name__)
+
+MSG_THROTTLED = _("Too many requests; try again in {seconds} seconds.")
 
 
 def client_address(request: Any) -> str | None:

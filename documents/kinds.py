@@ -43,8 +43,8 @@ def _approval(case: TransferCase) -> tuple[str, str]:
     )
     if event is None:
         return "—", "—"
-    actor = event.actor
-    name = (getattr(actor, "real_name", "") or getattr(actor, "username", "")) if actor else ""
+    # The caseworker's name as the agency recorded it; an account name is no name for a form.
+    name = getattr(event.actor, "real_name", "") if event.actor else ""
     return name or "—", _day(local_date(event.at))
 
 

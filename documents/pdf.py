@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
+import logging
 import threading
 from functools import cache, lru_cache
 from pathlib import Path
@@ -21,6 +22,7 @@ from typing import Any
 import segno
 from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
+from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
@@ -39,8 +41,10 @@ from reportlab.pdfgen import canvas
 
 from agencies.models import Agency
 from documents.kinds import KindSpec
-from documents.pki import SigningIdentity
+from documents.pki import MSG_DOCUMENTS_UNAVAILABLE, DocumentsUnavailable, SigningIdentity
 from workflow.calendar import SHANGHAI
+
+logger = logging.getLogger(__name__)
 
 SIGNATURE_FIELD = "Signature1"
 # ReportLab keeps a font's subsetting state per document name, and invariant mode names every
@@ -57,6 +61,11 @@ def font_name() -> str:
         index = 0 if path.suffix.lower() != ".ttc" else int(settings.DOCUMENT_FONT_INDEX)
         pdfmetrics.registerFont(TTFont("DocCJK", str(path), subfontIndex=index))
         return "DocCJK"
+    if settings.PRODUCTION:
+        # An official document must look the same in every reader: no font, no documents.
+        logger.error("no TrueType Chinese font at DOCUMENT_FONT_PATH=%s", path)
+        raise DocumentsUnavailable(str(MSG_DOCUMENTS_UNAVAILABLE))
+    logger.warning("no font at %s: documents use a standard font the reader supplies", path)
     pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
     return "STSong-Light"
 
@@ -147,8 +156,12 @@ def _render(
         y -= row_height
 
     pdf.setFont(font, 10.5)
-    pdf.drawString(left, y - 10 * mm, spec.closing)
-    pdf.drawRightString(right, y - 22 * mm, f"出具机构：{issuer.name}（电子签章）")
+    lines = _wrap(spec.closing, font, 10.5, right - left)
+    for index, line in enumerate(lines):
+        pdf.drawString(left, y - (10 + 6 * index) * mm, line)
+    pdf.drawRightString(
+        right, y - (16 + 6 * len(lines)) * mm, f"出具机构：{issuer.name}（电子签章）"
+    )
 
     qr_size = 32 * mm
     _qr(pdf, verification_url(number), left, 22 * mm, qr_size)
@@ -165,6 +178,18 @@ def _render(
     pdf.showPage()
     pdf.save()
     return buffer.getvalue()
+
+
+def _wrap(text: str, font: str, size: float, width: float) -> list[str]:
+    """Chinese text in lines no wider than ``width`` (it breaks between any two characters)."""
+    lines, line = [], ""
+    for char in text:
+        if line and pdfmetrics.stringWidth(line + char, font, size) > width:
+            lines.append(line)
+            line = char
+        else:
+            line += char
+    return [*lines, line] if line else lines
 
 
 class _FixedTimeWriter(IncrementalPdfFileWriter):
@@ -199,7 +224,14 @@ def sign(
     unsigned: bytes, *, identity: SigningIdentity, issuer: Agency, number: str, at: dt.datetime
 ) -> bytes:
     """A PAdES baseline (B-B) signature of ``issuer`` over the whole file, at ``at``."""
-    signer = _signer(identity.key_pem, identity.cert_pem, identity.chain_pem)
+    try:
+        signer = _signer(identity.key_pem, identity.cert_pem, identity.chain_pem)
+    except (ValueError, TypeError) as exc:
+        # A damaged file or a wrong DOCUMENT_KEY_PASSWORD: the operator's to fix.
+        logger.error(
+            "the signing key or certificate of agency %s is unreadable: %s", issuer.code, exc
+        )
+        raise DocumentsUnavailable(str(MSG_DOCUMENTS_UNAVAILABLE)) from None
     writer = _FixedTimeWriter(io.BytesIO(unsigned), modified_at=at)
     first_id = writer.document_id[0]
     # The file identifier's second half changes with every update; derived, not random.
@@ -254,9 +286,6 @@ def _signer(key_pem: bytes, cert_pem: bytes, chain_pem: tuple[bytes, ...]) -> si
 
 
 def _der(pem: bytes) -> bytes:
-    from cryptography import x509
-    from cryptography.hazmat.primitives import serialization
-
     if b"PRIVATE KEY" in pem:
         key = serialization.load_pem_private_key(
             pem, password=(settings.DOCUMENT_KEY_PASSWORD or "").encode() or None
@@ -273,6 +302,10 @@ def _registry(chain_pem: tuple[bytes, ...]) -> Any:
     from pyhanko_certvalidator.registry import SimpleCertificateStore
 
     store = SimpleCertificateStore()
-    for pem in chain_pem:
-        store.register(asn1_x509.Certificate.load(_der(pem)))
+    for bundle in chain_pem:
+        # ca.crt may hold the whole chain (intermediates and the root): every certificate in it.
+        for cert in x509.load_pem_x509_certificates(bundle):
+            store.register(
+                asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
+            )
     return store

@@ -11,8 +11,12 @@ testing, trusted by nobody else.
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
+import logging
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,8 +25,12 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency
+from core.errors import DomainError
+
+logger = logging.getLogger(__name__)
 
 # Certificates of the development CA are valid from here, so documents dated in the past (demo
 # data) are signed inside the certificate's validity.
@@ -30,8 +38,16 @@ DEV_NOT_BEFORE = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
 DEV_NOT_AFTER = dt.datetime(2045, 12, 31, tzinfo=dt.UTC)
 
 
-class SigningUnavailable(Exception):
-    """No key and certificate for an agency (production without its files)."""
+class DocumentsUnavailable(DomainError):
+    """Documents cannot be issued here now: an agency's key or certificate is missing or
+    unreadable, or (in production) the embedded font is. An operator's problem: a 503."""
+
+    code = "documents_unavailable"
+
+
+MSG_DOCUMENTS_UNAVAILABLE = _(
+    "Documents cannot be issued at the moment. Please try again later; the agency has been told."
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +91,13 @@ def dev_ca_ensure() -> tuple[bytes, bytes]:
     key_path, cert_path = pki_dir() / "ca.key", pki_dir() / "ca.crt"
     if key_path.exists() and cert_path.exists():
         return key_path.read_bytes(), cert_path.read_bytes()
+    with _creating():
+        return _dev_ca_make(key_path, cert_path)
+
+
+def _dev_ca_make(key_path: Path, cert_path: Path) -> tuple[bytes, bytes]:
+    if key_path.exists() and cert_path.exists():
+        return key_path.read_bytes(), cert_path.read_bytes()
     key = _key()
     name = x509.Name(
         [
@@ -115,7 +138,7 @@ def dev_ca_ensure() -> tuple[bytes, bytes]:
 
 
 def _dev_agency_issue(agency: Agency) -> None:
-    ca_key_pem, ca_cert_pem = dev_ca_ensure()
+    ca_key_pem, ca_cert_pem = _dev_ca_make(pki_dir() / "ca.key", pki_dir() / "ca.crt")
     ca_key = serialization.load_pem_private_key(ca_key_pem, password=None)
     ca_cert = x509.load_pem_x509_certificate(ca_cert_pem)
     key = _key()
@@ -160,6 +183,19 @@ def _dev_agency_issue(agency: Agency) -> None:
     _write(pki_dir() / f"agency-{agency.code}.crt", cert.public_bytes(serialization.Encoding.PEM))
 
 
+@contextmanager
+def _creating() -> Iterator[None]:
+    """One process at a time makes development keys (a key and its certificate are two files:
+    two workers making them at once could leave one's key beside the other's certificate)."""
+    pki_dir().mkdir(parents=True, exist_ok=True)
+    with open(pki_dir() / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 def signing_identity(agency: Agency) -> SigningIdentity:
     """The agency's key, certificate and chain; made first in development (``DOCUMENT_DEV_PKI``)."""
     # One flat folder (a Kubernetes Secret mounts as one).
@@ -167,8 +203,13 @@ def signing_identity(agency: Agency) -> SigningIdentity:
     cert_path = pki_dir() / f"agency-{agency.code}.crt"
     if not (key_path.exists() and cert_path.exists()):
         if not settings.DOCUMENT_DEV_PKI:
-            raise SigningUnavailable(agency.code)
-        _dev_agency_issue(agency)
+            logger.error(
+                "no signing key and certificate for agency %s in %s", agency.code, pki_dir()
+            )
+            raise DocumentsUnavailable(str(MSG_DOCUMENTS_UNAVAILABLE))
+        with _creating():
+            if not (key_path.exists() and cert_path.exists()):
+                _dev_agency_issue(agency)
     chain_path = pki_dir() / "ca.crt"
     chain = (chain_path.read_bytes(),) if chain_path.exists() else ()
     return SigningIdentity(key_path.read_bytes(), cert_path.read_bytes(), chain)

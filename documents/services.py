@@ -16,10 +16,10 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from cryptography.fernet import InvalidToken
 from django.core.files.base import ContentFile
 from django.core.files.storage import storages
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext_lazy
 
 from cases.models import TransferCase
 from core.identity import (
@@ -35,6 +35,9 @@ from documents.pdf import render_unsigned, sign
 from documents.pki import signing_identity
 
 logger = logging.getLogger(__name__)
+
+
+MSG_NO_SUCH_NUMBER = gettext_lazy("No document has this number.")
 
 
 class DocumentNotAvailable(Exception):
@@ -63,8 +66,12 @@ def _stored(doc: IssuedDocument) -> bytes | None:
     try:
         with storages["default"].open(doc.storage_name, "rb") as handle:
             return personal_bytes_decrypt(handle.read())
-    except (OSError, InvalidToken):
-        logger.warning("document %s: stored file unreadable; rendering it again", doc.number)
+    except Exception:
+        # Missing, damaged, under a retired key, or the bucket's own error (botocore raises its
+        # own kinds): the recorded facts render the same bytes again.
+        logger.warning(
+            "document %s: stored file unreadable; rendering it again", doc.number, exc_info=True
+        )
         return None
 
 
@@ -135,14 +142,16 @@ def _issue(*, case: TransferCase, spec: KindSpec, at: dt.datetime, written: list
         pdf = _stored(current)
         if pdf is None:
             pdf = _pdf(current, spec)
-            if hashlib.sha256(pdf).hexdigest() != current.sha256:
-                # Only a changed signing key or font does this; the holder's copy still
-                # verifies by the SHA-256 recorded at issue.
-                logger.warning("document %s re-rendered with other bytes", current.number)
-            current.storage_name = _store(pdf)
-            written.append(current.storage_name)
-            current.save(update_fields=["storage_name"])
-        return Issued(current, pdf)
+            if hashlib.sha256(pdf).hexdigest() == current.sha256:
+                current.storage_name = _store(pdf)
+                written.append(current.storage_name)
+                current.save(update_fields=["storage_name"])
+                return Issued(current, pdf)
+            # A changed signing key or font renders other bytes, which would not match the
+            # SHA-256 the verification page shows for this number: a new number instead.
+            logger.warning("document %s re-rendered with other bytes: issued anew", current.number)
+        else:
+            return Issued(current, pdf)
     if current is not None:
         current.superseded_at = at
         current.save(update_fields=["superseded_at"])
@@ -165,20 +174,50 @@ def _issue(*, case: TransferCase, spec: KindSpec, at: dt.datetime, written: list
         document.sha256 = hashlib.sha256(pdf).hexdigest()
         document.storage_name = _store(pdf)
         written.append(document.storage_name)
-        document.save()
+        try:
+            with transaction.atomic():
+                document.save()
+        except IntegrityError:
+            # Where the row lock does not hold (SQLite ignores FOR UPDATE) another request issued
+            # this kind first: theirs is the document.
+            theirs = IssuedDocument.objects.filter(
+                case=case, kind=spec.kind, superseded_at__isnull=True
+            ).first()
+            if theirs is None or theirs.data_digest != digest:
+                raise
+            stored = _stored(theirs)
+            return Issued(theirs, stored if stored is not None else _pdf(theirs, spec))
         logger.info("document issued number=%s kind=%s case=%s", number, spec.kind, case.reference)
         return Issued(document, pdf)
     raise RuntimeError("no free document number after 5 tries")
 
 
+VALID = "valid"
+SUPERSEDED = "superseded"
+VOID = "void"
+STATUSES = (VALID, SUPERSEDED, VOID)
+
+
+def document_status(document: IssuedDocument, case: TransferCase) -> str:
+    """Whether a document still says what the case says: valid; superseded (the facts it printed
+    have changed, so a newer one exists or can be had); void (the case no longer has such a
+    document at all: it was withdrawn or rejected)."""
+    spec = SPECS[document.kind]
+    if not spec.available(case):
+        return VOID
+    if document.superseded_at is not None or facts_digest(spec.facts(case)) != document.data_digest:
+        return SUPERSEDED
+    return VALID
+
+
 @dataclass(frozen=True, slots=True)
 class Verification:
     document: IssuedDocument
-    valid: bool
+    status: str
 
     @property
-    def status(self) -> str:
-        return "valid" if self.valid else "superseded"
+    def valid(self) -> bool:
+        return self.status == VALID
 
     @property
     def kind_label(self) -> str:
@@ -209,7 +248,7 @@ def documents_list(case: TransferCase) -> list[Listing]:
     listings = []
     for spec in kinds_available(case):
         document = current.get(spec.kind)
-        valid = None if document is None else facts_digest(spec.facts(case)) == document.data_digest
+        valid = None if document is None else document_status(document, case) == VALID
         listings.append(Listing(spec.kind, document, valid))
     return listings
 
@@ -229,10 +268,4 @@ def document_verify(number: str) -> Verification | None:
     )
     if document is None:
         return None
-    spec = SPECS[document.kind]
-    valid = (
-        document.superseded_at is None
-        and spec.available(document.case)
-        and facts_digest(spec.facts(document.case)) == document.data_digest
-    )
-    return Verification(document, valid)
+    return Verification(document, document_status(document, document.case))

@@ -561,6 +561,14 @@ ZH = {
     "SHA-256 of the file as issued (compare it with the file you hold):": "出具时文件的 SHA-256 摘要（请与您持有的文件核对）：",
     "No document has the number %(number)s. Check the number, or contact the issuing agency.": "没有编号为 %(number)s 的文件。请核对编号，或联系出具机构。",
     "Document number or case reference (exact)": "文件编号或业务编号（精确匹配）",
+    "valid; superseded (the case's facts it printed changed: ask for the current one); void (the case was withdrawn or rejected)": "valid 有效；superseded 已失效（所载业务信息已变化，请索取最新文件）；void 作废（业务已撤回或不予受理）",
+    "Documents cannot be issued at the moment. Please try again later; the agency has been told.": "暂时无法出具文件，请稍后再试；已通知经办机构。",
+    "The page cannot be shown": "无法显示此页面",
+    "Void": "已作废",
+    "The application this document belongs to was withdrawn or not accepted: the document no longer applies.": "本文件所属的申请已撤回或未获受理，文件不再适用。",
+    "The request could not be understood. Go back and try again.": "无法识别此请求，请返回后重试。",
+    "You may not open this page.": "您无权打开此页面。",
+    "The form had expired or your browser did not send its cookie. Go back, reload the page and send it again (cookies must be allowed for this site).": "表单已过期，或浏览器没有发送 Cookie。请返回、刷新页面后重新提交（需要允许本网站使用 Cookie）。",
 }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from cases.inputs import REFERENCE_MAX_LENGTH, id_number_suffix_clean
+from cases.inputs import REFERENCE_MAX_LENGTH, id_number_suffix_clean, reference_clean
 from cases.services.attachments import LABEL_MAX_LENGTH
 
 
@@ -25,7 +25,7 @@ class StatusLookupForm(forms.Form):
     )
 
     def clean_reference(self) -> str:
-        return self.cleaned_data["reference"].strip().upper()
+        return reference_clean(self.cleaned_data["reference"])
 
     def clean_id_number_suffix(self) -> str:
         return id_number_suffix_clean(self.cleaned_data["id_number_suffix"])

@@ -12,6 +12,12 @@ urlpatterns = [
     path("me/", views.my_cases, name="me"),
     path("me/cases/<str:reference>/", views.case_detail, name="case"),
     path("me/cases/<str:reference>/attachments/", views.case_upload, name="upload"),
+    path(
+        "me/cases/<str:reference>/attachments/<int:attachment_id>/",
+        views.case_attachment,
+        name="attachment",
+    ),
+    path("me/cases/<str:reference>/documents/<str:kind>.pdf", views.case_document, name="document"),
     path("me/cases/<str:reference>/withdraw/", views.case_withdraw, name="withdraw"),
     path("me/cases/<str:reference>/resubmit/", views.case_resubmit, name="resubmit"),
     path("verify/<str:number>/", views.verify, name="verify"),

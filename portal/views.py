@@ -19,30 +19,44 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import Role
+from cases.downloads import attachment_response
 from cases.errors import ActionForbidden, StaleCase, TransitionNotAllowed
+from cases.inputs import MSG_NO_STATUS_MATCH
 from cases.models import TransferCase
-from cases.presenters import case_view, status_view
+from cases.presenters import case_view, next_step, status_view
 from cases.selectors import case_document_get_for, case_events, case_list_for, case_status_lookup
 from cases.services import case_transition
-from cases.services.attachments import attachment_add, max_megabytes
+from cases.services.attachments import (
+    attachment_add,
+    attachment_get,
+    body_too_large,
+    max_megabytes,
+    too_large,
+)
 from cases.states import Action
 from core.errors import DomainError, InvalidInput
 from core.throttling import (
+    MSG_THROTTLED,
     DocumentVerificationThrottle,
     LoginThrottle,
     StatusLookupThrottle,
     UploadThrottle,
 )
-from documents.services import document_verify, documents_list
+from documents.downloads import document_response
+from documents.pki import DocumentsUnavailable
+from documents.services import (
+    MSG_NO_SUCH_NUMBER,
+    DocumentNotAvailable,
+    document_issue,
+    document_verify,
+    documents_list,
+)
 from portal.context import LARGE_TEXT_COOKIE
 from portal.forms import AttachmentForm, ConfirmForm, StatusLookupForm
 from portal.progress import progress_steps
 
 LARGE_TEXT_MAX_AGE = 365 * 24 * 3600
 
-MSG_NO_MATCH = gettext_lazy(
-    "No case matches this reference and ID number suffix. Check both and try again."
-)
 MSG_CASE_MOVED = gettext_lazy(
     "The case has changed since you opened this page. Here is where it stands now."
 )
@@ -62,7 +76,8 @@ def _throttled(request: HttpRequest, throttle: Any) -> HttpResponse | None:
     if throttle.allow_request(request, None):
         return None
     wait = max(1, int(throttle.wait() or 1))
-    response = render(request, "portal/throttled.html", {"seconds": wait}, status=429)
+    message = str(MSG_THROTTLED).format(seconds=wait)
+    response = render(request, "portal/throttled.html", {"message": message}, status=429)
     response["Retry-After"] = str(wait)
     return response
 
@@ -84,10 +99,12 @@ def status(request: HttpRequest) -> HttpResponse:
         return render(request, "portal/home.html", {"form": form}, status=400)
     case = case_status_lookup(**form.cleaned_data)
     if case is None:
-        form.add_error(None, str(MSG_NO_MATCH))
+        form.add_error(None, str(MSG_NO_STATUS_MATCH))
         return render(request, "portal/home.html", {"form": form}, status=404)
     view = status_view(case)
-    return render(request, "portal/status.html", {"view": view, "steps": progress_steps(view)})
+    # The dates each step was done (not who did it): the timeline's instants only.
+    steps = progress_steps(view, case_events(case=case).only("action", "at"))
+    return render(request, "portal/status.html", {"view": view, "steps": steps})
 
 
 class SignInView(auth_views.LoginView):
@@ -171,6 +188,7 @@ def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
         "portal/case.html",
         {
             "view": view,
+            "next_step": next_step(case),
             "steps": progress_steps(view, events),
             "events": events,
             "attachments": list(case.attachments.all()),
@@ -189,6 +207,10 @@ def case_upload(request: HttpRequest, reference: str) -> HttpResponse:
     elsewhere = _applicant_only(request)
     if elsewhere is not None:
         return elsewhere
+    # Said before the body is read (the service would refuse it after storing it to disk).
+    if body_too_large(request.META.get("CONTENT_LENGTH")):
+        messages.error(request, too_large().message)
+        return _back(reference)
     case = _my_case(request, reference)
     limited = _throttled(request, UploadThrottle())
     if limited is not None:
@@ -260,6 +282,34 @@ def case_resubmit(request: HttpRequest, reference: str) -> HttpResponse:
     return _act(request, case, Action.RESUBMIT_MATERIALS, str(MSG_RESUBMITTED))
 
 
+@login_required
+def case_attachment(request: HttpRequest, reference: str, attachment_id: int) -> HttpResponse:
+    elsewhere = _applicant_only(request)
+    if elsewhere is not None:
+        return elsewhere
+    attachment = attachment_get(case=_my_case(request, reference), attachment_id=attachment_id)
+    if attachment is None:
+        raise Http404
+    return attachment_response(attachment)
+
+
+@login_required
+def case_document(request: HttpRequest, reference: str, kind: str) -> HttpResponse:
+    """The signed PDF, from the same service as the API's; a refusal is a page, not JSON."""
+    elsewhere = _applicant_only(request)
+    if elsewhere is not None:
+        return elsewhere
+    case = _my_case(request, reference)
+    try:
+        issued = document_issue(case=case, kind=kind, now=timezone.now())
+    except DocumentNotAvailable:
+        raise Http404 from None
+    except DocumentsUnavailable as exc:
+        messages.error(request, exc.message)
+        return _back(case.reference)
+    return document_response(issued)
+
+
 @require_POST
 def text_size(request: HttpRequest) -> HttpResponse:
     """The large-text mode, kept in a cookie for a year (no account needed)."""
@@ -286,8 +336,26 @@ def verify(request: HttpRequest, number: str) -> HttpResponse:
         return limited
     verification = document_verify(number)
     if verification is None:
-        return render(request, "portal/verify.html", {"number": number}, status=404)
+        return render(
+            request,
+            "portal/verify.html",
+            {"number": number, "missing": MSG_NO_SUCH_NUMBER},
+            status=404,
+        )
     return render(request, "portal/verify.html", {"number": number, "v": verification})
+
+
+MSG_BAD_REQUEST = gettext_lazy("The request could not be understood. Go back and try again.")
+MSG_FORBIDDEN = gettext_lazy("You may not open this page.")
+MSG_CSRF = gettext_lazy(
+    "The form had expired or your browser did not send its cookie. Go back, reload the page and "
+    "send it again (cookies must be allowed for this site)."
+)
+
+
+def error_page(request: HttpRequest, *, status: int, csrf: bool = False) -> HttpResponse:
+    message = MSG_CSRF if csrf else (MSG_FORBIDDEN if status == 403 else MSG_BAD_REQUEST)
+    return render(request, "portal/error.html", {"message": message}, status=status)
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

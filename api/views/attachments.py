@@ -29,19 +29,17 @@ from api.schema import (
 )
 from api.serializers import render, render_many
 from api.views.cases import _visible_case
-from cases.models import Attachment
+from cases.downloads import attachment_response
 from cases.services.attachments import (
     attachment_add,
-    attachment_open,
-    max_bytes,
+    attachment_get,
+    body_too_large,
     max_megabytes,
     too_large,
 )
-from core.throttling import AnonThrottle, UploadThrottle, UserThrottle
+from core.throttling import UploadThrottle
 
 MSG_NO_SUCH_ATTACHMENT = gettext_lazy("No such attachment.")
-# Room for the multipart boundaries and the label around a file at the limit.
-_MULTIPART_OVERHEAD = 64 * 1024
 
 P413 = problem(f"The file is larger than the limit ({max_megabytes()} MB)")
 P415 = problem("Not a PDF, JPEG or PNG file by its content, or a damaged image")
@@ -49,7 +47,7 @@ P415 = problem("Not a PDF, JPEG or PNG file by its content, or a damaged image")
 
 class CaseAttachmentsView(APIView):
     parser_classes = [MultiPartParser]
-    throttle_classes = [AnonThrottle, UserThrottle, UploadThrottle]
+    throttle_classes = [*APIView.throttle_classes, UploadThrottle]
     pagination_class = Cursor
     cursor_ordering = ("uploaded_at", "id")
 
@@ -93,11 +91,7 @@ class CaseAttachmentsView(APIView):
     )
     def post(self, request: Request, reference: str) -> Response:
         # Refused before the body is read when it says it is too large.
-        try:
-            length = int(request.META.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            length = 0
-        if length > max_bytes() + _MULTIPART_OVERHEAD:
+        if body_too_large(request.META.get("CONTENT_LENGTH")):
             raise too_large()
         case = _visible_case(request, reference)
 
@@ -136,16 +130,7 @@ class CaseAttachmentFileView(APIView):
     def get(self, request: Request, reference: str, attachment_id: int) -> FileResponse:
         """The file itself, with its content type, never cached by shared caches."""
         case = _visible_case(request, reference)
-        attachment = Attachment.objects.filter(case=case, pk=attachment_id).first()
+        attachment = attachment_get(case=case, attachment_id=attachment_id)
         if attachment is None:
             raise NotFound(MSG_NO_SUCH_ATTACHMENT)
-        extension = attachment.storage_name.rsplit(".", 1)[-1]
-        response = FileResponse(
-            attachment_open(attachment),
-            content_type=attachment.content_type,
-            as_attachment=True,
-            filename=f"{case.reference}-{attachment.pk}.{extension}",
-        )
-        response["Cache-Control"] = "private, no-store"
-        response["X-Content-Type-Options"] = "nosniff"
-        return response
+        return attachment_response(attachment)

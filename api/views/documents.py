@@ -18,12 +18,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api import serializers as s
-from api.schema import COMMON, P404, P429, P503, REFERENCE, doc
+from api.schema import COMMON, P404, P429, P503, REFERENCE, doc, problem
 from api.serializers import render, render_many
 from api.views.cases import _visible_case
 from core.throttling import DocumentVerificationThrottle
+from documents.downloads import document_response
 from documents.models import DocumentKind
 from documents.services import (
+    MSG_NO_SUCH_NUMBER,
     DocumentNotAvailable,
     document_issue,
     document_verify,
@@ -31,7 +33,6 @@ from documents.services import (
 )
 
 MSG_NO_SUCH_DOCUMENT = gettext_lazy("The case has no such document (yet).")
-MSG_NO_SUCH_NUMBER = gettext_lazy("No document has this number.")
 
 KIND = OpenApiParameter(
     "kind", OpenApiTypes.STR, OpenApiParameter.PATH, enum=list(DocumentKind.values)
@@ -79,6 +80,10 @@ class CaseDocumentPdfView(APIView):
                 ),
                 404: P404,
                 **COMMON,
+                503: problem(
+                    "Documents cannot be issued now (code `documents_unavailable`: a signing key "
+                    "or the font is missing), or the database is unavailable"
+                ),
             }
         ),
     )
@@ -90,12 +95,7 @@ class CaseDocumentPdfView(APIView):
             issued = document_issue(case=case, kind=kind, now=timezone.now())
         except DocumentNotAvailable:
             raise NotFound(MSG_NO_SUCH_DOCUMENT) from None
-        response = HttpResponse(issued.pdf, content_type="application/pdf")
-        response["Content-Disposition"] = f'attachment; filename="{issued.document.number}.pdf"'
-        response["Cache-Control"] = "private, no-store"
-        response["X-Content-Type-Options"] = "nosniff"
-        response["ETag"] = f'"{issued.document.sha256}"'
-        return response
+        return document_response(issued)
 
 
 class DocumentVerificationView(APIView):

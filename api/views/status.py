@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils.translation import gettext as _
 from drf_spectacular.utils import (
     extend_schema,
 )
@@ -24,6 +23,7 @@ from api.schema import (
     problem,
 )
 from api.serializers import render
+from cases.inputs import MSG_NO_STATUS_MATCH
 from cases.presenters import status_view
 from cases.selectors import (
     case_status_lookup,
@@ -58,5 +58,5 @@ class StatusLookupView(APIView):
         body.is_valid(raise_exception=True)
         case = case_status_lookup(**body.validated_data)
         if case is None:
-            raise NotFound(_("No case matches this reference and ID number suffix."))
+            raise NotFound(str(MSG_NO_STATUS_MATCH))
         return Response(render(s.StatusDocumentSerializer, status_view(case)))

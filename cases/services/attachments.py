@@ -123,6 +123,25 @@ def _reencode(data: bytes, declared: str) -> tuple[bytes, str]:
     return out.getvalue(), declared
 
 
+# Room for the multipart boundaries and the label around a file at the limit.
+MULTIPART_OVERHEAD: Final = 64 * 1024
+
+
+def body_too_large(content_length: str | None) -> bool:
+    """Whether a request says (Content-Length) it is larger than any allowed upload: refused
+    before its body is read, by every face that takes uploads."""
+    try:
+        length = int(content_length or 0)
+    except ValueError:
+        return False
+    return length > max_bytes() + MULTIPART_OVERHEAD
+
+
+def attachment_get(*, case: TransferCase, attachment_id: int) -> Attachment | None:
+    """One of the case's attachments (the caller may see the case), else None."""
+    return Attachment.objects.filter(case=case, pk=attachment_id).first()
+
+
 def too_large() -> AttachmentTooLarge:
     return AttachmentTooLarge(str(MSG_TOO_LARGE).format(limit=max_megabytes()))
 

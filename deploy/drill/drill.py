@@ -173,6 +173,7 @@ class Cluster:
             "REDIS_URL": f"redis://127.0.0.1:{self.redis_port}/0",
             "ID_NUMBER_KEYS": key,
             "ID_NUMBER_DIGEST_KEY": secrets.token_hex(32),
+            "PUBLIC_BASE_URL": "https://yibao.example.org",
             "CONN_MAX_AGE": "60",
             "SECURE_SSL_REDIRECT": "false",
             "THROTTLE_USER": "1000000/min",

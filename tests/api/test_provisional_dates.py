@@ -83,8 +83,9 @@ def test_the_admin_case_page_says_the_expected_date_is_provisional(
     from django.urls import reverse
 
     case = submit_case(now=at("2026-12-10 09:00"))
-    client.force_login(personas["cw_out"])
     with time_machine.travel(at("2026-12-10 10:00"), tick=False):
+        # Signed in at the page's time: sessions last 30 minutes.
+        client.force_login(personas["cw_out"])
         page = client.get(reverse("admin:cases_transfercase_change", args=[case.pk]))
     assert page.status_code == 200
     text = page.content.decode()

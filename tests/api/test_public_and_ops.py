@@ -302,3 +302,17 @@ def test_list_query_count_does_not_grow_with_the_page(
         submit_case(actor=personas["cw_out"])
     with django_assert_num_queries(3):
         assert len(client.get("/api/v1/cases/").json()["results"]) == 10
+
+
+def test_status_lookup_takes_the_reference_as_people_type_it(client_for, submit_case):
+    from core.identity import id_number_decrypt
+
+    case = submit_case()
+    suffix = id_number_decrypt(case.id_number_encrypted)[-6:]
+    r = client_for(None).post(
+        "/api/v1/status-lookup/",
+        {"reference": f"  {case.reference.lower()} ", "id_number_suffix": suffix},
+        format="json",
+    )
+    assert r.status_code == 200
+    assert r.json()["reference"] == case.reference

@@ -137,13 +137,14 @@ def test_large_text_stays_on(open_page):
     screenshot(page, "signin-large-zh-360")
 
 
-def _pages(page: Page, case_materials: TransferCase, case_done: TransferCase) -> Callable:
+def _pages(page: Page, case_materials: TransferCase, case_done: TransferCase, settings) -> Callable:
     """Visit each applicant page in turn, yielding its name once it is shown."""
 
     def walk():
         page.goto("/")
         yield "home"
-        look_up(page, case_done, suffix(case_done))
+        # An open case: a running step with its due date and the expected completion.
+        look_up(page, case_materials, suffix(case_materials))
         yield "status"
         page.goto("/no/such/page/")
         yield "not-found"
@@ -159,6 +160,8 @@ def _pages(page: Page, case_materials: TransferCase, case_done: TransferCase) ->
             page.locator("a[href$='/documents/insurance-certificate.pdf']").click()
         page.goto(f"/verify/{download.value.suggested_filename.removesuffix('.pdf')}/")
         yield "verify"
+        page.goto("/verify/CBP0000000000000000000/")
+        yield "verify-unknown"
         page.goto("/signin/")  # signed in: sent on to my cases
         page.click(
             "text=退出登录"
@@ -167,20 +170,33 @@ def _pages(page: Page, case_materials: TransferCase, case_done: TransferCase) ->
         )
         page.goto("/signin/")
         yield "signin"
+        settings.REST_FRAMEWORK = {
+            **settings.REST_FRAMEWORK,
+            "DEFAULT_THROTTLE_RATES": {
+                **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
+                "status_lookup": "0/min",
+            },
+        }
+        with page.expect_response(lambda r: r.url.endswith("/status/")) as answer:
+            look_up(page, case_materials, suffix(case_materials))
+        assert answer.value.status == 429
+        yield "throttled"
 
     return walk
 
 
 @pytest.mark.parametrize("language", ["zh-hans", "en"])
 @pytest.mark.parametrize("width", ["phone", "desktop"])
-def test_every_page_is_accessible_and_chinese_complete(open_page, case_in_state, language, width):
+def test_every_page_is_accessible_and_chinese_complete(
+    open_page, case_in_state, settings, language, width
+):
     # One open case per person and type: the finished one first.
     case_done = case_in_state("balance_moved")
     case_materials = case_in_state("materials_requested")
     page = open_page(width=WIDTHS[width], language=language)
     problems: dict[str, list] = {}
     seen = []
-    for name in _pages(page, case_materials, case_done)():
+    for name in _pages(page, case_materials, case_done, settings)():
         seen.append(name)
         if page.locator("html").get_attribute("lang") != (
             "zh-Hans" if language == "zh-hans" else "en"
@@ -209,6 +225,8 @@ def test_every_page_is_accessible_and_chinese_complete(open_page, case_in_state,
         "withdraw",
         "case-done",
         "verify",
+        "verify-unknown",
         "signin",
+        "throttled",
     ]
     assert problems == {}

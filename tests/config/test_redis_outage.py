@@ -240,6 +240,7 @@ def _production_env(redis_url: str) -> dict[str, str]:
         "REDIS_URL": redis_url,
         "ID_NUMBER_KEYS": Fernet.generate_key().decode(),
         "ID_NUMBER_DIGEST_KEY": "digest-key-for-the-test",
+        "PUBLIC_BASE_URL": "https://yibao.example.org",
         "REDBEAT_LOCK_TIMEOUT": "6",
         "PYTHONUNBUFFERED": "1",
     }

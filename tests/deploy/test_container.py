@@ -72,6 +72,7 @@ def production_env(database: str, port: int) -> list[str]:
         "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15"),
         "ID_NUMBER_KEYS": "MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTIzNDU2Nzg5MDE=",
         "ID_NUMBER_DIGEST_KEY": "container-test-only",
+        "PUBLIC_BASE_URL": "https://yibao.example.org",
         "PORT": str(port),
         "WEB_CONCURRENCY": "2",
     }

@@ -39,6 +39,7 @@ REQUIRED = {
     "REDIS_URL",
     "ID_NUMBER_KEYS",
     "ID_NUMBER_DIGEST_KEY",
+    "PUBLIC_BASE_URL",
 }
 # Read by something other than config/settings.py: deploy/gunicorn.conf.py, deploy/healthcheck.py,
 # the units' own command lines, Python itself and the postgres image.

@@ -22,6 +22,7 @@ PRODUCTION_ENV = {
     "REDIS_URL": "redis://redis.invalid:6379/0",
     "ID_NUMBER_KEYS": Fernet.generate_key().decode(),
     "ID_NUMBER_DIGEST_KEY": "digest-key-for-the-test",
+    "PUBLIC_BASE_URL": "https://yibao.example.org",
 }
 
 

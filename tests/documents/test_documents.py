@@ -200,7 +200,10 @@ def test_verification_tells_anyone_what_the_document_is_and_nothing_personal(
         "status": "valid",
     }
     number = id_number_decrypt(case.id_number_encrypted)
-    assert number[:6] not in r.content.decode()
+    body_text = r.content.decode()
+    assert number not in body_text
+    assert number[6:14] not in body_text  # not even the birth date
+    assert "张三" not in body_text
     assert client.get("/api/v1/documents/XXB0000000000000000000/verification/").status_code == 404
 
 
@@ -318,12 +321,93 @@ def test_a_failed_issue_leaves_no_file_behind(client_for, case_in_state, monkeyp
     import documents.services
 
     case = case_in_state("transfer_out_approved")
+    written = []
+    store = documents.services._store
+
+    def store_and_note(pdf):
+        name = store(pdf)
+        written.append(name)
+        return name
 
     def broken_save(self, *args, **kwargs):
         raise RuntimeError("database went away")
 
+    monkeypatch.setattr(documents.services, "_store", store_and_note)
     monkeypatch.setattr(IssuedDocument, "save", broken_save)
     with pytest.raises(RuntimeError):
         documents.services.document_issue(case=case, kind=INFO, now=dt.datetime.now(dt.UTC))
+    assert len(written) == 1  # the file had been written before the row failed...
     media = tmp_path / "media"
-    assert (sorted(media.rglob("*.enc")) if media.exists() else []) == []
+    assert sorted(media.rglob("*.enc")) == []  # ... and went with it
+
+
+def test_a_withdrawn_case_voids_its_documents(client_for, case_in_state, client, personas):
+    from cases.services import case_transition
+
+    case = case_in_state("applied")
+    fetch(client_for("applicant"), case, LETTER)
+    letter = IssuedDocument.objects.get(kind=LETTER)
+    case_transition(case=case, action="withdraw", actor=personas["applicant"])
+    body = client.get(f"/api/v1/documents/{letter.number}/verification/").json()
+    assert body["status"] == "void"
+    assert "已作废" in client.get(f"/verify/{letter.number}/").content.decode()
+
+
+def test_bytes_that_no_longer_match_their_number_get_a_new_number(client_for, case_in_state):
+    from django.core.files.storage import storages
+
+    case = case_in_state("transfer_out_approved")
+    fetch(client_for("cw_in"), case, INFO)
+    old = IssuedDocument.objects.get()
+    # The stored file lost, and the key changed since (its re-rendering differs from the record).
+    storages["default"].delete(old.storage_name)
+    IssuedDocument.objects.filter(pk=old.pk).update(sha256="0" * 64)
+    pdf = fetch(client_for("cw_in"), case, INFO)
+    new = IssuedDocument.objects.get(superseded_at__isnull=True)
+    assert new.number != old.number
+    assert new.sha256 == hashlib.sha256(pdf).hexdigest()
+
+
+def test_no_signing_key_in_production_is_a_503_not_a_500(
+    client_for, case_in_state, settings, tmp_path
+):
+    case = case_in_state("transfer_out_approved")
+    settings.DOCUMENT_DEV_PKI = False
+    settings.DOCUMENT_PKI_DIR = tmp_path / "no-keys"
+    r = client_for("cw_in").get(pdf_url(case, INFO))
+    assert r.status_code == 503
+    assert r.json()["code"] == "documents_unavailable"
+    assert int(r["Retry-After"]) > 0
+    assert not IssuedDocument.objects.exists()
+
+
+def test_the_contact_letter_prints_its_whole_closing(client_for, case_in_state, tmp_path):
+    case = case_in_state("applied")
+    text = text_of(fetch(client_for("applicant"), case, LETTER), tmp_path)
+    flat = re.sub(r"\s+", "", text)
+    assert "请协助办理转出手续并出具参保人员基本医疗保险信息表。" in flat
+
+
+def test_a_chain_file_with_an_intermediate_goes_into_the_signature(
+    client_for, case_in_state, settings
+):
+    """ca.crt holding two certificates: both are embedded for validators to build the path."""
+    from documents.pki import dev_ca_ensure, pki_dir
+
+    case = case_in_state("transfer_out_approved")
+    dev_ca_ensure()
+    original = (pki_dir() / "ca.crt").read_bytes()
+    extra = x509.load_pem_x509_certificate(original)
+    try:
+        (pki_dir() / "ca.crt").write_bytes(
+            original + extra.public_bytes(serialization.Encoding.PEM)
+        )
+        from documents import pdf as pdf_module
+
+        pdf_module._signer.cache_clear()
+        pdf = fetch(client_for("cw_in"), case, LETTER)
+        reader = PdfFileReader(io.BytesIO(pdf))
+        (signature,) = reader.embedded_signatures
+        assert len(signature.signed_data["certificates"]) >= 2
+    finally:
+        (pki_dir() / "ca.crt").write_bytes(original)

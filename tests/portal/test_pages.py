@@ -10,8 +10,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client, override_settings
 
+from cases.inputs import MSG_NO_STATUS_MATCH
 from cases.models import Attachment, TransferCase
-from portal.views import MSG_NO_MATCH
 
 pytestmark = pytest.mark.django_db
 
@@ -65,7 +65,7 @@ def test_a_wrong_reference_and_a_wrong_suffix_get_the_same_answer(client, case_i
         "/status/", {"reference": "YB2099010100000000", "id_number_suffix": suffix(case)}
     )
     assert wrong_suffix.status_code == wrong_reference.status_code == 404
-    assert str(MSG_NO_MATCH) in wrong_suffix.content.decode()
+    assert str(MSG_NO_STATUS_MATCH) in wrong_suffix.content.decode()
     strip = re.compile(rb'value="[^"]*"')
     assert strip.sub(b"", wrong_suffix.content) == strip.sub(b"", wrong_reference.content)
 
@@ -166,9 +166,10 @@ def test_upload_then_resubmit(personas, case_in_state):
     assert "已上传材料“离职证明”" in r.content.decode()
     attachment = Attachment.objects.get(case=case)
     assert attachment.content_type == "application/pdf"
-    assert f"/api/v1/cases/{case.reference}/attachments/{attachment.pk}/" in r.content.decode()
+    link = f"/me/cases/{case.reference}/attachments/{attachment.pk}/"
+    assert link in r.content.decode()
     # The download link serves the file to the signed-in applicant (the API's one access rule).
-    download = client.get(f"/api/v1/cases/{case.reference}/attachments/{attachment.pk}/")
+    download = client.get(link)
     assert b"".join(download.streaming_content) == PDF
     case.refresh_from_db()
     r = client.post(url + "resubmit/", {"version": case.version}, follow=True)
@@ -254,13 +255,118 @@ def test_english_by_the_language_switch(client):
     assert 'lang="en"' in r.content.decode()
 
 
-def test_sessions_expire(settings):
-    assert settings.SESSION_COOKIE_AGE == 30 * 60
-    assert settings.SESSION_SAVE_EVERY_REQUEST
-    assert settings.SESSION_EXPIRE_AT_BROWSER_CLOSE
+def test_a_session_ends_30_minutes_after_the_last_request(personas, case_in_state):
+    import datetime as dt
+
+    import time_machine
+
+    case_in_state("applied")
+    start = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)
+    client = Client()
+    with time_machine.travel(start, tick=False):
+        signed = client.post("/signin/", {"username": "zhangsan", "password": "pw-zhangsan"})
+        # A browser-session cookie (no expiry date): it goes when the browser closes.
+        assert (signed.cookies["sessionid"]["max-age"], signed.cookies["sessionid"]["expires"]) == (
+            "",
+            "",
+        )
+        assert client.get("/me/").status_code == 200
+    # Each request renews it: 25 minutes later it is still there...
+    with time_machine.travel(start + dt.timedelta(minutes=25), tick=False):
+        assert client.get("/me/").status_code == 200
+    # ... and 31 minutes after that request it is gone.
+    with time_machine.travel(start + dt.timedelta(minutes=56), tick=False):
+        r = client.get("/me/")
+    assert (r.status_code, r["Location"]) == (302, "/signin/?next=/me/")
 
 
 def test_the_admin_view_site_link_goes_to_the_home_page():
     from django.contrib import admin
 
     assert admin.site.site_url == "/"
+
+
+def test_the_status_page_shows_dates_done_and_due_and_says_provisional(
+    client, submit_case, calendar_2026
+):
+    import datetime as dt
+
+    import time_machine
+
+    from workflow.calendar import SHANGHAI
+
+    # Submitted on 24 December: the 10 working days run into 2027, whose schedule is unpublished.
+    submitted = dt.datetime(2026, 12, 24, 9, 0, tzinfo=SHANGHAI)
+    case = submit_case(now=submitted)
+    with time_machine.travel(submitted + dt.timedelta(hours=1), tick=False):
+        r = client.post("/status/", {"reference": case.reference, "id_number_suffix": suffix(case)})
+    html = r.content.decode()
+    assert "2026年12月24日" in html  # applied on
+    due = case.clocks.get().due_at.astimezone(SHANGHAI)
+    assert f"{due.year}年{due.month}月{due.day}日前办理（暂定）" in html
+    assert "预计" in html
+    assert "暂定：所涉年份的法定节假日安排尚未公布" in html
+
+
+def test_the_case_page_says_what_happens_next_cover_and_documents(
+    personas, submit_case, case_in_state
+):
+    import datetime as dt
+
+    case = submit_case(
+        stopped_at_source_on=dt.date(2024, 3, 31), enrolled_at_target_on=dt.date(2026, 11, 1)
+    )
+    client = signed_in(personas["applicant"])
+    html = client.get(f"/me/cases/{case.reference}/").content.decode()
+    assert "转出地经办机构正在审核申请" in html  # what happens next, and who has it
+    assert "转入地等待期" in html
+    # The contact letter can be had from submission, the information form once approved.
+    assert f"/me/cases/{case.reference}/documents/contact-letter.pdf" in html
+    assert "information-form.pdf" not in html
+    listing = client.get("/me/").content.decode()
+    assert "下一个期限" in listing
+
+
+def test_documents_download_from_the_page_and_refusals_are_pages(
+    personas, case_in_state, settings, tmp_path
+):
+    case = case_in_state("transfer_out_approved")
+    client = signed_in(personas["applicant"])
+    base = f"/me/cases/{case.reference}/documents/"
+    pdf = client.get(base + "information-form.pdf")
+    assert (pdf.status_code, pdf["Content-Type"]) == (200, "application/pdf")
+    assert pdf.content.startswith(b"%PDF-")
+    missing = client.get(base + "passport.pdf")
+    assert missing.status_code == 404
+    assert "页面不存在" in missing.content.decode()
+    # No key for the transfer-in agency in production: a message on the case page, not a 500.
+    settings.DOCUMENT_DEV_PKI = False
+    settings.DOCUMENT_PKI_DIR = tmp_path / "empty"
+    r = client.get(base + "contact-letter.pdf", follow=True)
+    assert "暂时无法出具文件" in r.content.decode()
+
+
+def test_an_upload_declared_too_large_is_refused_before_it_is_read(
+    personas, case_in_state, settings
+):
+    settings.ATTACHMENT_MAX_BYTES = 1024
+    case = case_in_state("materials_requested")
+    client = signed_in(personas["applicant"])
+    r = client.post(
+        f"/me/cases/{case.reference}/attachments/",
+        {"label": "离职证明", "file": SimpleUploadedFile("big.pdf", PDF + b"0" * 200_000)},
+        follow=True,
+    )
+    assert Attachment.objects.count() == 0
+    assert "附件最大" in r.content.decode()
+
+
+def test_a_form_without_its_csrf_token_gets_a_page_in_words(personas, case_in_state):
+    case = case_in_state("applied")
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(personas["applicant"])
+    r = client.post(f"/me/cases/{case.reference}/withdraw/", {"version": case.version})
+    assert r.status_code == 403
+    assert "表单已过期" in r.content.decode()
+    api = client.post("/api/v1/status-lookup/", {}, content_type="application/json")
+    assert api["Content-Type"] == "application/problem+json"

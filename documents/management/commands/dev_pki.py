@@ -26,7 +26,7 @@ class Command(BaseCommand):
         if not settings.DOCUMENT_DEV_PKI:
             raise CommandError(
                 "DOCUMENT_DEV_PKI is off (production): install each agency's key and certificate "
-                f"under {pki_dir()}/agencies/ instead."
+                f"as {pki_dir()}/agency-<code>.key and agency-<code>.crt instead."
             )
         dev_ca_ensure()
         codes = options["codes"] or sorted(
