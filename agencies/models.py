@@ -101,7 +101,10 @@ class AgencyRule(models.Model):
 
     A case is judged by the rule in force on the day it was submitted (the latest
     ``effective_from`` on or before that day); a change applies to cases submitted after it takes
-    effect. Every change is audited (``AgencyRuleChange``). The windows stay on ``Agency``.
+    effect. Every change is audited (``AgencyRuleChange``). A rule of a province's own agency
+    (``xx0000``) applies to every agency of the province that has none of its own in force: the
+    province's numbers, with the national reading as the default. Shorter windows set here apply
+    to cases submitted while the rule is in force (the agency's own fields to the rest).
     """
 
     agency = models.ForeignKey(
@@ -138,6 +141,29 @@ class AgencyRule(models.Model):
         default=True,
         help_text=_("Otherwise the personal account balance is paid out to the person."),
     )
+    # Shorter windows (domain.md "Eligibility rules per agency"), empty for the agency's own or
+    # the national ones; never longer than the national ones.
+    transfer_out_days = models.PositiveSmallIntegerField(
+        _("transfer-out window (working days)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(10)],
+        help_text=_("Empty: the agency's own window, at most the national 10."),
+    )
+    transfer_in_days = models.PositiveSmallIntegerField(
+        _("transfer-in window (working days)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(5)],
+        help_text=_("Empty: the agency's own window, at most the national 5."),
+    )
+    balance_days = models.PositiveSmallIntegerField(
+        _("balance window (working days)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(5)],
+        help_text=_("Empty: the agency's own window, at most the national 5."),
+    )
     # The waiting-period numbers (domain.md "Gaps in cover"), empty for the national reading.
     catch_up_max_gap_months = models.PositiveSmallIntegerField(
         _("longest employee gap that can be paid for (months)"),
@@ -159,6 +185,16 @@ class AgencyRule(models.Model):
         blank=True,
         validators=[MaxValueValidator(24)],
         help_text=_("Empty: 3 (国办发〔2024〕38号)."),
+    )
+    resident_repair_floor_months = models.PositiveSmallIntegerField(
+        _("resident waiting period after repair, at least (months)"),
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(24)],
+        help_text=_(
+            "After 4 or more years without cover, contributions paid back leave at least this "
+            "wait. Empty: 6."
+        ),
     )
     basis = models.CharField(
         _("basis"), max_length=200, blank=True, help_text=_("The document that sets the rule.")

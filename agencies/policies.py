@@ -6,7 +6,7 @@ longer one.
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Any, Final
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -62,16 +62,20 @@ class WindowPolicy:
     balance_days: int
 
 
-def window_for(stage: str, agency: WindowPolicy | None) -> int | None:
-    """Working days allowed for ``stage`` at ``agency``, or None for a stage with no agency window."""
+def window_for(stage: str, agency: WindowPolicy | None, rule: Any = None) -> int | None:
+    """Working days allowed for ``stage`` at ``agency``, or None for a stage with no agency window.
+
+    ``rule`` is the agency's rule in force for the case (``agencies.rules``): a window it sets
+    wins over the agency's own; never longer than the national one."""
     national = NATIONAL_WINDOWS.get(Stage(stage))
     if national is None:
         return None
-    if agency is None:
-        return national
-    local = {
-        Stage.APPLIED: agency.transfer_out_days,
-        Stage.TRANSFER_OUT_APPROVED: agency.transfer_in_days,
-        Stage.TRANSFER_IN_CONFIRMED: agency.balance_days,
+    field = {
+        Stage.APPLIED: "transfer_out_days",
+        Stage.TRANSFER_OUT_APPROVED: "transfer_in_days",
+        Stage.TRANSFER_IN_CONFIRMED: "balance_days",
     }[Stage(stage)]
+    local = getattr(rule, field, None) if rule is not None else None
+    if local is None and agency is not None:
+        local = getattr(agency, field)
     return min(local, national) if local else national

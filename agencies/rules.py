@@ -51,13 +51,27 @@ class RuleProblem:
     message: str
 
 
+def province_code_of(agency_code: str) -> str:
+    """The province-level agency's code (GB/T 2260: the first two digits, then 0000)."""
+    return agency_code[:2] + "0000"
+
+
 def agency_rule_in_force(agency_code: str, on: dt.date) -> AgencyRule | None:
-    """The agency's rule in force on ``on``: the latest taking effect on or before it."""
-    return (
-        AgencyRule.objects.filter(agency_id=agency_code, effective_from__lte=on)
+    """The rule in force at the agency on ``on``: its own latest taking effect on or before it,
+    else its province's (a province sets the numbers for all its agencies that set none)."""
+    province = province_code_of(agency_code)
+    codes = [agency_code] if province == agency_code else [agency_code, province]
+    rules = (
+        AgencyRule.objects.filter(agency_id__in=codes, effective_from__lte=on)
+        .select_related("agency")
         .order_by("-effective_from")
-        .first()
     )
+    found = {}
+    for rule in rules:
+        found.setdefault(rule.agency_id, rule)
+        if agency_code in found:
+            break
+    return found.get(agency_code) or found.get(province)
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,6 +41,7 @@ from cases.inputs import (
     NOTE_MAX_LENGTH,
     REFERENCE_MAX_LENGTH,
     REPEAT_REASON_MAX_LENGTH,
+    YEARS_REPAIRED_MAX,
     reference_clean,
 )
 from cases.presenters import FINDING_CODES
@@ -159,6 +160,15 @@ class TransitionInputSerializer(serializers.Serializer):
         help_text=_(
             "confirm_transfer_in; the months the person already had at the target in the same "
             "insurance type, default 0"
+        ),
+    )
+    years_repaired = AsciiIntegerField(
+        min_value=0,
+        max_value=YEARS_REPAIRED_MAX,
+        required=False,
+        help_text=_(
+            "confirm_transfer_in, resident insurance: years of contributions paid back at the "
+            "target (缴费修复), each removing a month of the waiting period; default 0"
         ),
     )
     missing_materials = serializers.ListField(
@@ -490,6 +500,10 @@ class AgencyWindowsSerializer(serializers.Serializer):
 
 
 class AgencyRuleSerializer(serializers.Serializer):
+    set_by = serializers.CharField(
+        source="agency_id",
+        help_text=_("The agency whose rule this is: the agency itself, or its province's"),
+    )
     effective_from = serializers.DateField()
     max_age_male = serializers.IntegerField(
         allow_null=True,
@@ -509,6 +523,22 @@ class AgencyRuleSerializer(serializers.Serializer):
     )
     resident_fixed_waiting_months = serializers.IntegerField(
         allow_null=True, help_text=_("null: the national reading (3)")
+    )
+    resident_repair_floor_months = serializers.IntegerField(
+        allow_null=True,
+        help_text=_(
+            "null: the national reading (after 4 or more years without cover, contributions paid "
+            "back leave a wait of at least 6 months)"
+        ),
+    )
+    transfer_out_days = serializers.IntegerField(
+        allow_null=True, help_text=_("null: the agency's own window")
+    )
+    transfer_in_days = serializers.IntegerField(
+        allow_null=True, help_text=_("null: the agency's own window")
+    )
+    balance_days = serializers.IntegerField(
+        allow_null=True, help_text=_("null: the agency's own window")
     )
     basis = serializers.CharField(allow_blank=True)
 

@@ -68,12 +68,14 @@ from cases.inputs import (
     ID_NUMBER_TEXT_MAX_LENGTH,
     NOTE_MAX_LENGTH,
     REPEAT_REASON_MAX_LENGTH,
+    YEARS_REPAIRED_MAX,
     amount_parse,
     date_parse,
     materials_from_lines,
     materials_parse,
     months_parse,
     note_clean,
+    years_repaired_parse,
 )
 from cases.models import Attachment, CaseEvent, TransferCase
 from cases.presenters import case_open_clock, expected_completion
@@ -521,6 +523,15 @@ class ConfirmTransferInForm(TransitionForm):
             "The months the person already had here in the same insurance type; leave empty for none."
         ),
     )
+    years_repaired = forms.CharField(
+        label=_("Years of contributions paid back"),
+        required=False,
+        validators=[years_repaired_parse],
+        widget=forms.NumberInput(attrs={"min": 0, "max": YEARS_REPAIRED_MAX}),
+        help_text=_(
+            "Resident insurance (缴费修复): each year removes a month of the waiting period."
+        ),
+    )
 
 
 class RequestMaterialsForm(TransitionForm):
@@ -796,6 +807,7 @@ class TransferCaseAdmin(StaffReadOnlyAdmin):
                     "interest",
                     "no_arrears",
                     "months_at_target",
+                    "resident_years_repaired",
                     "balance_received",
                     "balance_paid_out",
                     "missing_materials",

@@ -32,6 +32,10 @@ class ContinuityRules:
     # continuously insured, plus 1 variable month for each further calendar year without cover,
     # with no upper cap.
     resident_fixed_waiting_months: int = 3
+    # Each extra year of contributions paid (缴费修复) removes 1 variable month; after this many
+    # years without cover the repaired total stays at least ``resident_repair_floor_months``.
+    resident_repair_floor_years: int = 4
+    resident_repair_floor_months: int = 6
 
 
 NATIONAL: Final = ContinuityRules()
@@ -80,9 +84,18 @@ def years_without_cover(stopped_on: dt.date, enrolled_on: dt.date) -> int:
     return max(0, last_full_year - first_full_year + 1)
 
 
-def resident_waiting_months(years: int, rules: ContinuityRules = NATIONAL) -> int:
-    """3 months, plus 1 for each further year without cover (5 years: 7), no cap."""
-    return rules.resident_fixed_waiting_months + max(0, years - 1)
+def resident_waiting_months(
+    years: int, rules: ContinuityRules = NATIONAL, *, years_repaired: int = 0
+) -> int:
+    """3 months, plus 1 for each further year without cover (5 years: 7), no cap; each year of
+    contributions paid back removes 1 of the added months, and after 4 or more years without
+    cover the repaired total stays at least 6 (5 years, 3 repaired: 6, not 4)."""
+    added = max(0, years - 1)
+    repaired = min(max(0, years_repaired), added)
+    waiting = rules.resident_fixed_waiting_months + added - repaired
+    if repaired and years >= rules.resident_repair_floor_years:
+        waiting = max(waiting, rules.resident_repair_floor_months)
+    return waiting
 
 
 def continuity_assess(
@@ -91,6 +104,7 @@ def continuity_assess(
     stopped_on: dt.date | None,
     enrolled_on: dt.date | None,
     rules: ContinuityRules = NATIONAL,
+    years_repaired: int = 0,
 ) -> Continuity:
     if stopped_on is None or enrolled_on is None:
         return Continuity(
@@ -146,13 +160,17 @@ def continuity_assess(
         ).format(gap=gap, limit=rules.catch_up_max_gap_months, waiting=waiting)
     else:
         years = years_without_cover(stopped_on, enrolled_on)
-        waiting = resident_waiting_months(years, rules)
+        waiting = resident_waiting_months(years, rules, years_repaired=years_repaired)
         advice = _(
             "The gap is {gap} month(s), {years} full year(s) without cover: resident insurance "
             "has a waiting period of {waiting} month(s) before benefits start ({fixed} fixed, plus "
             "1 for each further year without cover). Each extra year of contributions paid "
             "removes 1 of the added months."
         ).format(gap=gap, years=years, waiting=waiting, fixed=rules.resident_fixed_waiting_months)
+        if years_repaired:
+            advice += " " + _("Contributions paid back for {repaired} year(s) are counted.").format(
+                repaired=years_repaired
+            )
     return Continuity(
         gap_months=gap,
         overlap_months=0,
@@ -172,6 +190,9 @@ def rules_from(rule: Any) -> ContinuityRules:
         resident_fixed_waiting_months=_or(
             rule.resident_fixed_waiting_months, NATIONAL.resident_fixed_waiting_months
         ),
+        resident_repair_floor_months=_or(
+            rule.resident_repair_floor_months, NATIONAL.resident_repair_floor_months
+        ),
     )
 
 
@@ -188,4 +209,5 @@ def case_continuity(case: Any) -> Continuity:
         stopped_on=case.stopped_at_source_on,
         enrolled_on=case.enrolled_at_target_on,
         rules=rules_from(rule),
+        years_repaired=case.resident_years_repaired or 0,
     )

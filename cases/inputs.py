@@ -91,6 +91,10 @@ MSG_PAY_OUT_AMOUNT: Final = _(
 MSG_BALANCE_REQUIRED: Final = _("Enter the personal account balance.")
 MSG_RESIDENT_BALANCE: Final = _("Resident insurance has no personal account: the balance is 0.")
 MSG_AMOUNT_REQUIRED: Final = _("Enter the amount received.")
+MSG_YEARS_REPAIRED: Final = _("Enter the years paid back as a whole number from 0 to 50.")
+MSG_YEARS_REPAIRED_RESIDENT: Final = _(
+    "Years paid back shorten the waiting period of resident insurance only."
+)
 MSG_NO_STATUS_MATCH: Final = _(
     "No case matches this reference and ID number suffix. Check both and try again."
 )
@@ -246,3 +250,14 @@ def id_number_suffix_clean(value: Any) -> str:
 def reference_clean(value: Any) -> str:
     """A case reference as typed: spaces around it dropped, letters upper-cased (YB...)."""
     return str(value or "").strip().upper()
+
+
+YEARS_REPAIRED_MAX: Final = 50
+
+
+def years_repaired_parse(value: Any) -> int:
+    """Years of contributions paid back (缴费修复): a whole number, ASCII digits."""
+    text = str(value).strip() if not isinstance(value, bool) else ""
+    if not re.fullmatch(r"[0-9]{1,2}", text, re.ASCII) or int(text) > YEARS_REPAIRED_MAX:
+        raise _invalid(MSG_YEARS_REPAIRED)
+    return int(text)

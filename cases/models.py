@@ -14,8 +14,8 @@ from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from accounts.permissions import user_acts_for, user_may_credit_balance, user_owns
 from agencies.models import Agency
-from agencies.policies import STAGE_RESPONSIBLE, BalancePolicy, Responsible, Stage
-from agencies.rules import agency_rule_in_force
+from agencies.policies import STAGE_RESPONSIBLE, BalancePolicy, Responsible, Stage, window_for
+from agencies.rules import agency_rule_in_force, agency_rule_in_force_memo
 from cases.inputs import NOTE_MAX_LENGTH
 from cases.states import (
     OPEN_STATES,
@@ -154,6 +154,11 @@ class TransferCase(ConcurrentTransitionMixin, models.Model):
     months_at_target = models.PositiveIntegerField(
         _("months already at the target"), null=True, blank=True
     )
+    # Resident insurance: years of contributions paid back at the target (缴费修复), recorded on
+    # confirming; each removes a month of the waiting period.
+    resident_years_repaired = models.PositiveSmallIntegerField(
+        _("years of contributions paid back"), default=0
+    )
     balance_received = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
     balance_paid_out = models.DecimalField(
         _("balance paid out"), max_digits=14, decimal_places=2, null=True, blank=True
@@ -286,6 +291,16 @@ class TransferCase(ConcurrentTransitionMixin, models.Model):
             return self.to_agency
         return None
 
+    def stage_window(self, stage: str, *, exact: bool = True) -> int | None:
+        """Working days for ``stage``: the responsible agency's rule in force when the case was
+        submitted (a shorter window it sets), else the agency's own, never over the national.
+        ``exact=False`` reads the rule through the per-process memo (reads, not writes)."""
+        agency = self.stage_agency(stage)
+        if agency is None:
+            return window_for(stage, None)
+        lookup = agency_rule_in_force if exact else agency_rule_in_force_memo
+        return window_for(stage, agency, lookup(agency.code, local_date(self.created_at)))
+
     def responsible_agency_code(self, state: str | None = None) -> str | None:
         """The code of the agency whose move it is in ``state`` (default: now); None for the
         applicant's turn or a closed case. Read from the ids: no agency row is fetched."""
@@ -353,8 +368,9 @@ class TransferCase(ConcurrentTransitionMixin, models.Model):
         target=CaseState.TRANSFER_IN_CONFIRMED,
         permission=can_act_for_to_agency,
     )
-    def confirm_transfer_in(self, *, months_at_target: int = 0) -> None:
+    def confirm_transfer_in(self, *, months_at_target: int = 0, years_repaired: int = 0) -> None:
         self.months_at_target = months_at_target
+        self.resident_years_repaired = years_repaired
 
     @transition(
         field=state,

@@ -16,7 +16,7 @@ from typing import Any, Final
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from agencies.policies import STAGE_RESPONSIBLE, Stage, window_for
+from agencies.policies import STAGE_RESPONSIBLE, Stage
 from cases.continuity import DUPLICATE_ENROLMENT, Continuity, case_continuity
 from cases.models import TransferCase
 from cases.services import case_allowed_actions
@@ -212,7 +212,7 @@ def expected_completion(
         stages = [s for s in stages if s != Stage.TRANSFER_IN_CONFIRMED]
     try:
         for stage in stages:
-            days = window_for(stage, case.stage_agency(stage))
+            days = case.stage_window(stage, exact=False)
             if days:
                 start, counted_provisional = calendar.add_working_days(start, days)
                 provisional = provisional or counted_provisional

@@ -569,6 +569,23 @@ ZH = {
     "The request could not be understood. Go back and try again.": "无法识别此请求，请返回后重试。",
     "You may not open this page.": "您无权打开此页面。",
     "The form had expired or your browser did not send its cookie. Go back, reload the page and send it again (cookies must be allowed for this site).": "表单已过期，或浏览器没有发送 Cookie。请返回、刷新页面后重新提交（需要允许本网站使用 Cookie）。",
+    "transfer-out window (working days)": "转出时限（工作日）",
+    "Empty: the agency's own window, at most the national 10.": "留空：采用本机构的时限，最长为全国规定的 10 个工作日。",
+    "transfer-in window (working days)": "转入时限（工作日）",
+    "Empty: the agency's own window, at most the national 5.": "留空：采用本机构的时限，最长为全国规定的 5 个工作日。",
+    "balance window (working days)": "个人账户划转时限（工作日）",
+    "resident waiting period after repair, at least (months)": "缴费修复后居民医保等待期下限（月）",
+    "After 4 or more years without cover, contributions paid back leave at least this wait. Empty: 6.": "断保 4 年及以上的，缴费修复后等待期不少于此月数。留空：6。",
+    "confirm_transfer_in, resident insurance: years of contributions paid back at the target (缴费修复), each removing a month of the waiting period; default 0": "确认转入时填写（居民医保）：在转入地缴费修复的年数，每年减少 1 个月等待期；默认 0",
+    "The agency whose rule this is: the agency itself, or its province's": "规则的制定机构：本机构，或所在省份",
+    "null: the national reading (after 4 or more years without cover, contributions paid back leave a wait of at least 6 months)": "null 表示采用全国口径（断保 4 年及以上的，缴费修复后等待期不少于 6 个月）",
+    "null: the agency's own window": "null 表示采用本机构的时限",
+    "Years of contributions paid back": "缴费修复年数",
+    "Resident insurance (缴费修复): each year removes a month of the waiting period.": "居民医保缴费修复：每修复 1 年减少 1 个月等待期。",
+    "Contributions paid back for {repaired} year(s) are counted.": "已计入缴费修复 {repaired} 年。",
+    "Enter the years paid back as a whole number from 0 to 50.": "请填写 0 到 50 之间的整数年数。",
+    "Years paid back shorten the waiting period of resident insurance only.": "缴费修复只缩短城乡居民医保的等待期。",
+    "years of contributions paid back": "缴费修复年数",
 }
 
 

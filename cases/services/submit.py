@@ -284,7 +284,13 @@ def case_submit(
                     raise
                 case.pk = None
                 case.reference = _new_reference(now)
-        clock_open(case_id=case.pk, stage=Stage.APPLIED, agency=src, started_at=now)
+        clock_open(
+            case_id=case.pk,
+            stage=Stage.APPLIED,
+            agency=src,
+            started_at=now,
+            window_days=case.stage_window(Stage.APPLIED),
+        )
         event_append(
             case=case,
             action=Action.SUBMIT,

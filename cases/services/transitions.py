@@ -25,6 +25,7 @@ from cases.inputs import (
     MSG_REASON_OTHER_NOTE,
     MSG_RECEIVED_AMOUNT,
     MSG_RESIDENT_BALANCE,
+    MSG_YEARS_REPAIRED_RESIDENT,
     amount_parse,
     insurance_date_parse,
     materials_parse,
@@ -32,6 +33,7 @@ from cases.inputs import (
     note_clean,
     reject_reason_clean,
     repeat_reason_clean,
+    years_repaired_parse,
 )
 from cases.models import TransferCase
 from cases.selectors import case_action_ever_permitted
@@ -123,6 +125,14 @@ def _clean_payload(
             before = errors.check("months_at_target", months_parse, before)
             if before is not None:
                 kwargs["months_at_target"] = before
+        # Resident insurance: years of contributions paid back (缴费修复) at the target.
+        repaired = payload.get("years_repaired")
+        if repaired not in (None, ""):
+            repaired = errors.check("years_repaired", years_repaired_parse, repaired)
+            if repaired is not None:
+                if repaired and case.target_insurance_type != InsuranceType.RESIDENT:
+                    errors.add("years_repaired", MSG_YEARS_REPAIRED_RESIDENT)
+                kwargs["years_repaired"] = repaired
     elif action == Action.REQUEST_MATERIALS:
         missing = errors.check(
             "missing_materials", materials_parse, payload.get("missing_materials")
@@ -261,6 +271,8 @@ def _apply(
         window = None
         if action == Action.RESUBMIT_MATERIALS:
             window = _window_after_materials(case)
+        if window is None:
+            window = case.stage_window(stage)
         clock_open(case_id=case.pk, stage=stage, agency=agency, started_at=now, window_days=window)
 
     data: dict[str, Any] = {}

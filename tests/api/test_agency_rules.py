@@ -139,6 +139,7 @@ def test_the_rules_are_published(client_for, personas):
     body = r.json()
     assert body["agency"] == {"code": "430100", "name": "长沙市医疗保障局"}
     assert body["in_force"] == {
+        "set_by": "430100",
         "effective_from": "2026-01-01",
         "max_age_male": 50,
         "max_age_female": 40,
@@ -148,6 +149,10 @@ def test_the_rules_are_published(client_for, personas):
         "catch_up_max_gap_months": None,
         "employee_waiting_months": None,
         "resident_fixed_waiting_months": None,
+        "resident_repair_floor_months": None,
+        "transfer_out_days": None,
+        "transfer_in_days": None,
+        "balance_days": None,
         "basis": "长医保发〔2026〕1号",
     }
     assert [s["effective_from"] for s in body["scheduled"]] == ["2027-01-01"]

@@ -84,6 +84,14 @@ def test_the_image_migrates_serves_and_reports_healthy(image, database):
     # --format docker keeps the HEALTHCHECK (OCI images have no such field).
     assert inspected["Healthcheck"]["Test"] == ["CMD", "python", "deploy/healthcheck.py"]
     assert inspected["Config"]["User"] == "10001:10001"
+    # The signed documents' embedded Chinese font is in the image (production refuses without).
+    font = run(
+        "podman", "run", "--rm", image, "python", "-c",
+        "import pathlib, sys; "
+        "sys.exit(not pathlib.Path('/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc').is_file())",
+        check=False,
+    )  # fmt: skip
+    assert font.returncode == 0, font.stderr
 
     port = free_port()
     env = production_env(database, port)
