@@ -47,6 +47,14 @@ STATUS_WORDS: Final = {
 
 
 @dataclass(frozen=True, slots=True)
+class StepDone:
+    """An action and when it happened: a timeline event, or a stage clock closed by it."""
+
+    action: str
+    at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
 class Step:
     key: str
     label: str
@@ -60,7 +68,9 @@ class Step:
         return str(STATUS_WORDS[self.status])
 
 
-def progress_steps(view: CaseView | StatusView, events: Iterable[CaseEvent] = ()) -> list[Step]:
+def progress_steps(
+    view: CaseView | StatusView, events: Iterable[CaseEvent | StepDone] = ()
+) -> list[Step]:
     """The four steps of ``view``'s case; ``events`` (the timeline) give the dates done. The
     anonymous status page passes none: it shows which step, not when each happened."""
     case = view.case
