@@ -141,6 +141,13 @@ class AgencyRule(models.Model):
         default=True,
         help_text=_("Otherwise the personal account balance is paid out to the person."),
     )
+    resident_keeps_personal_account = models.BooleanField(
+        _("keeps a personal account for employees moving into resident insurance"),
+        default=False,
+        help_text=_(
+            "Then a balance moving from employee to resident insurance is credited, not paid out."
+        ),
+    )
     # Shorter windows (domain.md "Eligibility rules per agency"), empty for the agency's own or
     # the national ones; never longer than the national ones.
     transfer_out_days = models.PositiveSmallIntegerField(

@@ -515,6 +515,12 @@ class AgencyRuleSerializer(serializers.Serializer):
     accepts_balance = serializers.BooleanField(
         help_text=_("false: a transferred balance is paid out to the person")
     )
+    resident_keeps_personal_account = serializers.BooleanField(
+        help_text=_(
+            "true: a balance moving from employee to resident insurance is credited here instead "
+            "of paid out"
+        )
+    )
     catch_up_max_gap_months = serializers.IntegerField(
         allow_null=True, help_text=_("null: the national reading (3)")
     )

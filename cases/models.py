@@ -247,11 +247,14 @@ class TransferCase(ConcurrentTransitionMixin, models.Model):
     @property
     def balance_accepted(self) -> bool:
         """Whether the target credits the balance to a personal account; otherwise it is paid out
-        to the person (个人账户提取): resident insurance keeps no personal account, and an agency's
-        rule in force when the case was submitted may take no balances."""
-        if self.target_insurance_type != InsuranceType.EMPLOYEE:
-            return False
+        to the person (个人账户提取). Resident insurance keeps no personal account, unless the
+        target's rule in force when the case was submitted says it keeps one for people moving in
+        from employee insurance; and that rule may take no balances at all."""
         rule = agency_rule_in_force(self.to_agency_id, local_date(self.created_at))
+        if self.target_insurance_type != InsuranceType.EMPLOYEE and not (
+            rule is not None and rule.resident_keeps_personal_account
+        ):
+            return False
         return rule is None or rule.accepts_balance
 
     @property

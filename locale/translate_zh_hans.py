@@ -586,6 +586,9 @@ ZH = {
     "Enter the years paid back as a whole number from 0 to 50.": "请填写 0 到 50 之间的整数年数。",
     "Years paid back shorten the waiting period of resident insurance only.": "缴费修复只缩短城乡居民医保的等待期。",
     "years of contributions paid back": "缴费修复年数",
+    "keeps a personal account for employees moving into resident insurance": "为由职工医保转入居民医保的人员保留个人账户",
+    "Then a balance moving from employee to resident insurance is credited, not paid out.": "勾选后，由职工医保转入居民医保的个人账户余额划入账户，而不是支付给本人。",
+    "true: a balance moving from employee to resident insurance is credited here instead of paid out": "true 表示由职工医保转入居民医保的余额在本地划入个人账户，而不是支付给本人",
 }
 
 

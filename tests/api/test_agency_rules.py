@@ -146,6 +146,7 @@ def test_the_rules_are_published(client_for, personas):
         "age_limit_scope": "inter_province",
         "insurance_types_accepted": ["employee", "resident"],
         "accepts_balance": True,
+        "resident_keeps_personal_account": False,
         "catch_up_max_gap_months": None,
         "employee_waiting_months": None,
         "resident_fixed_waiting_months": None,

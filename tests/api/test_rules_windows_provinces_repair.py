@@ -176,3 +176,26 @@ def test_years_paid_back_are_for_resident_insurance_only(client_for, calendar_20
     assert list(r.json()["errors"]) == ["years_repaired"]
     case.refresh_from_db()
     assert case.state == "transfer_out_approved"
+
+
+def test_a_target_that_keeps_personal_accounts_for_resident_insurance_credits_the_balance(
+    client_for, personas, calendar_2026
+):
+    rule(personas, "430100", resident_keeps_personal_account=True)
+    case = submit(client_for, target_insurance_type="resident")
+    with time_machine.travel(NOW, tick=False):
+        client_for("cw_out").post(
+            f"/api/v1/cases/{case.reference}/transitions/approve_transfer_out/",
+            {"contribution_months": 24, "personal_account_balance": "800.00"},
+            format="json",
+        )
+        r = client_for("cw_in").post(
+            f"/api/v1/cases/{case.reference}/transitions/confirm_transfer_in/", {}, format="json"
+        )
+        assert r.json()["next_actions"] == ["move_balance"]
+        r = client_for("cw_in").post(
+            f"/api/v1/cases/{case.reference}/transitions/move_balance/",
+            {"amount": "800.00"},
+            format="json",
+        )
+    assert r.json()["balance_outcome"] == {"outcome": "moved", "amount": "800.00"}
