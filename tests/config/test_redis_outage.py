@@ -262,7 +262,10 @@ def test_celery_beat_started_while_redis_is_down_waits(tmp_path: Path) -> None:
         assert beat.poll() is None, log.read_text()[-3000:]
         server.start()
         wait_for(lambda: _holder(server) is not None, "beat to take the lock", timeout=60)
-        assert server.client().zcard("redbeat::schedule") >= 4  # the schedule in config/celery.py
+        # The holder writes the schedule (config/celery.py) entry by entry after taking the lock.
+        wait_for(
+            lambda: server.client().zcard("redbeat::schedule") >= 4, "the schedule", timeout=30
+        )
 
         server.stop()  # the leader loses Redis
         wait_for(lambda: "Redis unreachable (" in log.read_text(), "the tick warning")
@@ -270,7 +273,11 @@ def test_celery_beat_started_while_redis_is_down_waits(tmp_path: Path) -> None:
         assert beat.poll() is None, log.read_text()[-3000:]
         server.start()
         wait_for(lambda: _holder(server) is not None, "beat to take the lock again", timeout=60)
-        assert server.client().zcard("redbeat::schedule") >= 4
+        wait_for(
+            lambda: server.client().zcard("redbeat::schedule") >= 4,
+            "the schedule put back",
+            timeout=30,
+        )
         assert beat.poll() is None
         assert "CRITICAL" not in log.read_text()
     finally:
