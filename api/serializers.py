@@ -171,6 +171,12 @@ class TransitionInputSerializer(serializers.Serializer):
             "target (缴费修复), each removing a month of the waiting period; default 0"
         ),
     )
+    enrolled_at_source_since = AsciiDateField(
+        required=False,
+        help_text=_(
+            "approve_transfer_out; the start of the enrolment period at source (information form)"
+        ),
+    )
     missing_materials = serializers.ListField(
         child=serializers.CharField(max_length=MATERIAL_MAX_LENGTH),
         required=False,
@@ -345,6 +351,9 @@ class InformationFormSerializer(serializers.Serializer):
     interest = YuanField(help_text=_("Declared on the form; recorded apart from the balance"))
     balance_due = YuanField(help_text=_("Balance plus interest: what must arrive, to the fen"))
     stopped_at_source_on = serializers.DateField(allow_null=True)
+    enrolled_at_source_since = serializers.DateField(
+        allow_null=True, help_text=_("Start of the enrolment period at source, where recorded")
+    )
     no_arrears = serializers.BooleanField()
 
 

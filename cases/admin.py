@@ -511,6 +511,13 @@ class ApproveTransferOutForm(TransitionForm):
         widget=forms.DateInput(attrs={"type": "date"}),
         help_text=_("Leave empty to keep the date given at intake."),
     )
+    enrolled_at_source_since = forms.CharField(
+        label=_("Enrolled here since"),
+        required=False,
+        validators=[date_parse],
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("The start of the enrolment period here, for the information form."),
+    )
 
 
 class ConfirmTransferInForm(TransitionForm):
@@ -795,7 +802,14 @@ class TransferCaseAdmin(StaffReadOnlyAdmin):
         ),
         (
             _("Cover"),
-            {"fields": ("stopped_at_source_on", "enrolled_at_target_on", "continuity_advice")},
+            {
+                "fields": (
+                    "enrolled_at_source_since",
+                    "stopped_at_source_on",
+                    "enrolled_at_target_on",
+                    "continuity_advice",
+                )
+            },
         ),
         (
             _("Information form"),

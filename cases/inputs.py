@@ -91,6 +91,9 @@ MSG_PAY_OUT_AMOUNT: Final = _(
 MSG_BALANCE_REQUIRED: Final = _("Enter the personal account balance.")
 MSG_RESIDENT_BALANCE: Final = _("Resident insurance has no personal account: the balance is 0.")
 MSG_AMOUNT_REQUIRED: Final = _("Enter the amount received.")
+MSG_ENROLLED_SINCE_AFTER_STOP: Final = _(
+    "The enrolment at the transfer-out agency cannot start after its cover stopped."
+)
 MSG_YEARS_REPAIRED: Final = _("Enter the years paid back as a whole number from 0 to 50.")
 MSG_YEARS_REPAIRED_RESIDENT: Final = _(
     "Years paid back shorten the waiting period of resident insurance only."

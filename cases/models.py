@@ -134,6 +134,11 @@ class TransferCase(ConcurrentTransitionMixin, models.Model):
     )
 
     stopped_at_source_on = models.DateField(null=True, blank=True)
+    # The start of the enrolment period at source, as the transfer-out agency records it on the
+    # information form (a merge's intake states it: the person is still enrolled there).
+    enrolled_at_source_since = models.DateField(
+        _("enrolled at source since"), null=True, blank=True
+    )
     enrolled_at_target_on = models.DateField(null=True, blank=True)
     note = models.TextField(blank=True, max_length=NOTE_MAX_LENGTH)
 
@@ -332,6 +337,7 @@ class TransferCase(ConcurrentTransitionMixin, models.Model):
         interest: Decimal = Decimal("0.00"),
         no_arrears: bool = True,
         stopped_at_source_on: dt.date | None = None,
+        enrolled_at_source_since: dt.date | None = None,
     ) -> None:
         self.contribution_months = contribution_months
         self.deemed_months = deemed_months
@@ -340,6 +346,8 @@ class TransferCase(ConcurrentTransitionMixin, models.Model):
         self.no_arrears = no_arrears
         if stopped_at_source_on is not None:
             self.stopped_at_source_on = stopped_at_source_on
+        if enrolled_at_source_since is not None:
+            self.enrolled_at_source_since = enrolled_at_source_since
 
     @transition(
         field=state,

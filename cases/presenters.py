@@ -87,6 +87,7 @@ class CaseView:
             "interest": case.interest or Decimal("0.00"),
             "balance_due": case.balance_due,
             "stopped_at_source_on": case.stopped_at_source_on,
+            "enrolled_at_source_since": case.enrolled_at_source_since,
             # Cases approved before the statement was recorded: approving stated it.
             "no_arrears": case.no_arrears is not False,
         }

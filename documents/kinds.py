@@ -58,6 +58,7 @@ def _common(case: TransferCase) -> dict[str, Any]:
         "from_agency": f"{case.from_agency.name}（{case.from_agency.code}）",
         "to_agency": f"{case.to_agency.name}（{case.to_agency.code}）",
         "stopped_at_source_on": _day(case.stopped_at_source_on),
+        "enrolled_at_source_since": _day(case.enrolled_at_source_since),
     }
 
 
@@ -135,6 +136,7 @@ SPECS: Final[dict[str, KindSpec]] = {
             ("身份证号码", "id_number"),
             ("险种", "insurance_type"),
             ("转出地经办机构", "from_agency"),
+            ("转出地参保起始日期", "enrolled_at_source_since"),
             ("转出地停保日期", "stopped_at_source_on"),
             ("实际缴费月数", "contribution_months"),
             ("视同缴费月数", "deemed_months"),
@@ -167,6 +169,7 @@ SPECS: Final[dict[str, KindSpec]] = {
             ("身份证号码", "id_number"),
             ("险种", "insurance_type"),
             ("参保地经办机构", "from_agency"),
+            ("参保起始日期", "enrolled_at_source_since"),
             ("停保日期", "stopped_at_source_on"),
             ("实际缴费月数", "contribution_months"),
             ("视同缴费月数", "deemed_months"),

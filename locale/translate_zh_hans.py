@@ -589,6 +589,12 @@ ZH = {
     "keeps a personal account for employees moving into resident insurance": "为由职工医保转入居民医保的人员保留个人账户",
     "Then a balance moving from employee to resident insurance is credited, not paid out.": "勾选后，由职工医保转入居民医保的个人账户余额划入账户，而不是支付给本人。",
     "true: a balance moving from employee to resident insurance is credited here instead of paid out": "true 表示由职工医保转入居民医保的余额在本地划入个人账户，而不是支付给本人",
+    "approve_transfer_out; the start of the enrolment period at source (information form)": "转出审核时填写：在转出地参保的起始日期（信息表）",
+    "Start of the enrolment period at source, where recorded": "转出地参保起始日期（已记录时）",
+    "Enrolled here since": "本地参保起始日期",
+    "The start of the enrolment period here, for the information form.": "本地参保期间的起始日期，填入信息表。",
+    "The enrolment at the transfer-out agency cannot start after its cover stopped.": "转出地参保起始日期不能晚于停保日期。",
+    "enrolled at source since": "转出地参保起始日期",
 }
 
 

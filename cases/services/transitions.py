@@ -19,6 +19,7 @@ from cases.errors import ActionForbidden, StaleCase, TransitionNotAllowed, Unkno
 from cases.inputs import (
     MSG_AMOUNT_REQUIRED,
     MSG_BALANCE_REQUIRED,
+    MSG_ENROLLED_SINCE_AFTER_STOP,
     MSG_NO_ARREARS,
     MSG_NO_ARREARS_FLAG,
     MSG_PAY_OUT_AMOUNT,
@@ -118,6 +119,18 @@ def _clean_payload(
         )
         if stopped is not None:
             kwargs["stopped_at_source_on"] = stopped
+        # The enrolment period at source starts here (the information form's "enrolled since").
+        since = errors.check(
+            "enrolled_at_source_since",
+            insurance_date_parse,
+            payload.get("enrolled_at_source_since"),
+            today=today,
+        )
+        if since is not None:
+            end = stopped or case.stopped_at_source_on
+            if end is not None and since > end:
+                errors.add("enrolled_at_source_since", MSG_ENROLLED_SINCE_AFTER_STOP)
+            kwargs["enrolled_at_source_since"] = since
     elif action == Action.CONFIRM_TRANSFER_IN:
         # The months the person already had at the target (same insurance type); none sent: 0.
         before = payload.get("months_at_target")

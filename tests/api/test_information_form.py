@@ -60,6 +60,7 @@ def test_the_information_form_is_recorded_and_shown(client_for, calendar_2026):
         "interest": "12.34",
         "balance_due": "1012.34",
         "stopped_at_source_on": "2026-10-31",
+        "enrolled_at_source_since": None,
         "no_arrears": True,
     }
     assert r.json()["balance_outcome"] is None
@@ -172,3 +173,25 @@ def test_confirming_without_months_at_the_target_counts_none(client_for, calenda
     r = act(client_for, "cw_in", case, "confirm_transfer_in", {})
     # Employee months do not become resident years: only what was there already counts.
     assert r.json()["information_form"]["cumulative_at_target"] == 0
+
+
+def test_the_form_records_when_the_enrolment_at_source_began(client_for, calendar_2026):
+    case = submit(client_for)
+    r = act(
+        client_for,
+        "cw_out",
+        case,
+        "approve_transfer_out",
+        {**FORM, "enrolled_at_source_since": "2026-11-01"},  # after the stop on 2026-10-31
+    )
+    assert r.status_code == 400
+    assert list(r.json()["errors"]) == ["enrolled_at_source_since"]
+    r = act(
+        client_for,
+        "cw_out",
+        case,
+        "approve_transfer_out",
+        {**FORM, "enrolled_at_source_since": "2018-03-01"},
+    )
+    assert r.status_code == 200, r.content
+    assert r.json()["information_form"]["enrolled_at_source_since"] == "2018-03-01"
