@@ -9,6 +9,8 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse
 
 from api import exceptions as api_errors
+from cases.services.attachments import body_too_large, too_large
+from core.problems import problem_response
 from portal import views as pages
 
 # Paths whose clients are programs.
@@ -77,3 +79,24 @@ def _is_technical(response: HttpResponse) -> bool:
     if getattr(response, "streaming", False):
         return False
     return b"<title>Page not found at" in response.content or b"technical_404" in response.content
+
+
+class UploadSizeMiddleware:
+    """A form body that says it is larger than any allowed upload is refused before anything reads
+    it: CSRF's check reads a page's form (files spooled to disk) before the view runs. 413, as
+    problem details for programs, a page in words for people."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if (
+            request.method == "POST"
+            and request.META.get("CONTENT_TYPE", "").startswith("multipart/form-data")
+            and body_too_large(request.META.get("CONTENT_LENGTH"))
+        ):
+            message = too_large().message
+            if for_programs(request):
+                return problem_response(status=413, code="request_too_large", detail=message)
+            return pages.error_page(request, status=413, message=message)
+        return self.get_response(request)

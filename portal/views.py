@@ -29,9 +29,7 @@ from cases.services import case_transition
 from cases.services.attachments import (
     attachment_add,
     attachment_get,
-    body_too_large,
     max_megabytes,
-    too_large,
 )
 from cases.states import Action
 from core.errors import DomainError, InvalidInput
@@ -213,10 +211,7 @@ def case_upload(request: HttpRequest, reference: str) -> HttpResponse:
     elsewhere = _applicant_only(request)
     if elsewhere is not None:
         return elsewhere
-    # Said before the body is read (the service would refuse it after storing it to disk).
-    if body_too_large(request.META.get("CONTENT_LENGTH")):
-        messages.error(request, too_large().message)
-        return _back(reference)
+    # A body declared too large never gets here (config.errors.UploadSizeMiddleware).
     case = _my_case(request, reference)
     limited = _throttled(request, UploadThrottle())
     if limited is not None:
@@ -359,8 +354,11 @@ MSG_CSRF = gettext_lazy(
 )
 
 
-def error_page(request: HttpRequest, *, status: int, csrf: bool = False) -> HttpResponse:
-    message = MSG_CSRF if csrf else (MSG_FORBIDDEN if status == 403 else MSG_BAD_REQUEST)
+def error_page(
+    request: HttpRequest, *, status: int, csrf: bool = False, message: str = ""
+) -> HttpResponse:
+    if not message:
+        message = MSG_CSRF if csrf else (MSG_FORBIDDEN if status == 403 else MSG_BAD_REQUEST)
     return render(request, "portal/error.html", {"message": message}, status=status)
 
 

@@ -33,9 +33,7 @@ from cases.downloads import attachment_response
 from cases.services.attachments import (
     attachment_add,
     attachment_get,
-    body_too_large,
     max_megabytes,
-    too_large,
 )
 from core.throttling import UploadThrottle
 
@@ -90,9 +88,7 @@ class CaseAttachmentsView(APIView):
         ),
     )
     def post(self, request: Request, reference: str) -> Response:
-        # Refused before the body is read when it says it is too large.
-        if body_too_large(request.META.get("CONTENT_LENGTH")):
-            raise too_large()
+        # A body declared too large never gets here (config.errors.UploadSizeMiddleware).
         case = _visible_case(request, reference)
 
         def create() -> tuple[int, dict, dict[str, str]]:

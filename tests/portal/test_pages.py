@@ -355,8 +355,8 @@ def test_an_upload_declared_too_large_is_refused_before_it_is_read(
     r = client.post(
         f"/me/cases/{case.reference}/attachments/",
         {"label": "离职证明", "file": SimpleUploadedFile("big.pdf", PDF + b"0" * 200_000)},
-        follow=True,
     )
+    assert r.status_code == 413
     assert Attachment.objects.count() == 0
     assert "附件最大" in r.content.decode()
 
@@ -370,3 +370,32 @@ def test_a_form_without_its_csrf_token_gets_a_page_in_words(personas, case_in_st
     assert "表单已过期" in r.content.decode()
     api = client.post("/api/v1/status-lookup/", {}, content_type="application/json")
     assert api["Content-Type"] == "application/problem+json"
+
+
+def test_a_too_large_upload_is_refused_before_the_csrf_check_reads_it(
+    personas, case_in_state, settings, monkeypatch
+):
+    """Nothing reads the body: not the CSRF check (which would spool the files to disk), not the
+    view."""
+    from django.http import HttpRequest
+
+    settings.ATTACHMENT_MAX_BYTES = 1024
+    case = case_in_state("materials_requested")
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(personas["applicant"])
+
+    def no_reading(self):
+        raise AssertionError("the body was read")
+
+    monkeypatch.setattr(HttpRequest, "_load_post_and_files", no_reading)
+    r = client.post(
+        f"/me/cases/{case.reference}/attachments/",
+        {"label": "离职证明", "file": SimpleUploadedFile("big.pdf", PDF + b"0" * 200_000)},
+    )
+    assert r.status_code == 413
+    assert "附件最大" in r.content.decode()
+    api = client.post(
+        f"/api/v1/cases/{case.reference}/attachments/",
+        {"label": "离职证明", "file": SimpleUploadedFile("big.pdf", PDF + b"0" * 200_000)},
+    )
+    assert (api.status_code, api.json()["code"]) == (413, "request_too_large")
