@@ -41,16 +41,25 @@ class User(AbstractUser):
     provincial platform's reach to every agency of the agency's province.
     """
 
-    role = models.CharField(max_length=20, choices=Role.choices, default=Role.APPLICANT)
-    real_name = models.CharField(max_length=NAME_MAX_LENGTH, blank=True)
-    id_number_encrypted = models.TextField(blank=True, editable=False)
-    id_number_digest = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
-    id_number_masked = models.CharField(max_length=18, blank=True, editable=False)
-    phone = models.CharField(max_length=20, blank=True)
-    agency = models.ForeignKey(
-        "agencies.Agency", on_delete=models.PROTECT, null=True, blank=True, related_name="staff"
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.APPLICANT)
+    real_name = models.CharField(_("real name"), max_length=NAME_MAX_LENGTH, blank=True)
+    id_number_encrypted = models.TextField(_("ID number (encrypted)"), blank=True, editable=False)
+    id_number_digest = models.CharField(
+        _("ID number digest"), max_length=64, blank=True, db_index=True, editable=False
     )
-    province_wide = models.BooleanField(default=False)
+    id_number_masked = models.CharField(
+        _("ID number (masked)"), max_length=18, blank=True, editable=False
+    )
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    agency = models.ForeignKey(
+        "agencies.Agency",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="staff",
+        verbose_name=_("agency"),
+    )
+    province_wide = models.BooleanField(_("province-wide"), default=False)
 
     objects = AccountManager()
 
@@ -68,7 +77,8 @@ class User(AbstractUser):
         ]
 
     def __str__(self) -> str:
-        return self.username
+        # A person is named by their name where the account has one (pages, the admin's fields).
+        return self.real_name or self.username
 
     def set_id_number(self, number: str) -> None:
         self.id_number_encrypted = id_number_encrypt(number)

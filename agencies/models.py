@@ -33,34 +33,44 @@ class AgencyLevel(models.TextChoices):
 class Agency(models.Model):
     """A medical insurance agency, identified by its pooling area's GB/T 2260 code."""
 
-    code = models.CharField(max_length=6, primary_key=True, validators=[agency_code_validator])
-    name = models.CharField(max_length=60)
-    province_code = models.CharField(max_length=6)
-    province_name = models.CharField(max_length=30)
-    level = models.CharField(max_length=12, choices=AgencyLevel.choices)
+    code = models.CharField(
+        _("code"), max_length=6, primary_key=True, validators=[agency_code_validator]
+    )
+    name = models.CharField(_("name"), max_length=60)
+    province_code = models.CharField(_("province code"), max_length=6)
+    province_name = models.CharField(_("province"), max_length=30)
+    level = models.CharField(_("level"), max_length=12, choices=AgencyLevel.choices)
     transfer_out_days = models.PositiveSmallIntegerField(
+        _("transfer-out window (working days)"),
         default=NATIONAL_TRANSFER_OUT_DAYS,
         validators=[MinValueValidator(1), MaxValueValidator(NATIONAL_TRANSFER_OUT_DAYS)],
     )
     transfer_in_days = models.PositiveSmallIntegerField(
+        _("transfer-in window (working days)"),
         default=NATIONAL_TRANSFER_IN_DAYS,
         validators=[MinValueValidator(1), MaxValueValidator(NATIONAL_TRANSFER_IN_DAYS)],
     )
     balance_days = models.PositiveSmallIntegerField(
+        _("balance window (working days)"),
         default=NATIONAL_BALANCE_DAYS,
         validators=[MinValueValidator(1), MaxValueValidator(NATIONAL_BALANCE_DAYS)],
     )
     balance_policy = models.CharField(
-        max_length=10, choices=BalancePolicy.choices, default=BalancePolicy.TRANSFER
+        _("balance policy"),
+        max_length=10,
+        choices=BalancePolicy.choices,
+        default=BalancePolicy.TRANSFER,
     )
     escalation_days = models.PositiveSmallIntegerField(
-        default=DEFAULT_ESCALATION_DAYS, validators=[MinValueValidator(1)]
+        _("escalation after (working days)"),
+        default=DEFAULT_ESCALATION_DAYS,
+        validators=[MinValueValidator(1)],
     )
-    is_active = models.BooleanField(default=True)
+    is_active = models.BooleanField(_("active"), default=True)
     # The agency's own system, told of its cases' state changes and SLA alerts (notifications
     # channel "webhook"): a JSON POST signed with HMAC-SHA256 over the timestamp and the body.
-    webhook_url = models.URLField(blank=True, max_length=500)
-    webhook_secret = models.CharField(blank=True, max_length=200)
+    webhook_url = models.URLField(_("webhook URL"), blank=True, max_length=500)
+    webhook_secret = models.CharField(_("webhook secret"), blank=True, max_length=200)
 
     class Meta:
         ordering = ["code"]
@@ -242,11 +252,20 @@ class AgencyRuleChange(models.Model):
     deleted). Written by ``agencies.rules`` in the change's own transaction."""
 
     rule = models.ForeignKey(
-        AgencyRule, on_delete=models.SET_NULL, null=True, blank=True, related_name="changes"
+        AgencyRule,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="changes",
+        verbose_name=_("rule"),
     )
     agency_code = models.CharField(_("agency"), max_length=6)
     changed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        verbose_name=_("changed by (account)"),
     )
     changed_by_name = models.CharField(_("changed by"), max_length=150)
     changed_at = models.DateTimeField(_("changed at"))

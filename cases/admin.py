@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
 from django.db.models import (
     BooleanField,
     Case,
@@ -82,6 +82,7 @@ from cases.presenters import case_open_clock, expected_completion
 from cases.selectors import case_queryset_for, case_side_filter
 from cases.services import case_allowed_actions, case_assign, case_transition
 from cases.states import USER_ACTIONS, Action, CaseState, RejectReason, choice_label
+from cases.timeline import event_actor, event_details
 from core.errors import DomainError, InvalidInput
 from core.identity import id_number_digest, id_number_validate, phone_mask
 from core.throttling import IdLookupThrottle
@@ -291,6 +292,28 @@ class AgencyRuleAdmin(admin.ModelAdmin):
             agency_rule_delete(rule=rule, actor=request.user, now=timezone.now())
 
 
+def _rule_in_words(snapshot: dict[str, Any] | None) -> str:
+    """A recorded rule as "label: value" lines, with the rule's own labels (never its keys)."""
+    if not snapshot:
+        return "—"
+    lines = []
+    for key, value in snapshot.items():
+        try:
+            field = AgencyRule._meta.get_field(key)
+        except FieldDoesNotExist:
+            continue  # a field since removed: its old value says nothing now
+        if isinstance(value, bool):
+            shown = gettext("yes") if value else gettext("no")
+        elif value is None or value == "":
+            shown = "—"
+        elif field.choices:
+            shown = str(dict(field.flatchoices).get(value, value))
+        else:
+            shown = str(value)
+        lines.append(f"{field.verbose_name}：{shown}")
+    return "；".join(lines)
+
+
 class StaffReadOnlyAdmin(admin.ModelAdmin):
     """Seen by case staff (which rows: ``get_queryset``), changed by nobody through the admin."""
 
@@ -314,17 +337,31 @@ class StaffReadOnlyAdmin(admin.ModelAdmin):
 class AgencyRuleChangeAdmin(StaffReadOnlyAdmin):
     """The audit of rule changes: read only."""
 
-    list_display = ("changed_at", "agency_code", "changed_by_name", "before", "after")
+    list_display = ("changed_at", "agency_code", "changed_by_words", "before_words", "after_words")
     search_fields = ("=agency_code",)
     search_help_text = _("Agency code (exact)")
     show_facets = admin.ShowFacets.NEVER
     fields = readonly_fields = (
         "changed_at",
         "agency_code",
-        "changed_by_name",
-        "before",
-        "after",
+        "changed_by_words",
+        "before_words",
+        "after_words",
     )
+
+    @admin.display(description=_("changed by"), ordering="changed_by_name")
+    def changed_by_words(self, change: AgencyRuleChange) -> str:
+        return (
+            gettext("The system") if change.changed_by_name == "system" else change.changed_by_name
+        )
+
+    @admin.display(description=_("before"))
+    def before_words(self, change: AgencyRuleChange) -> str:
+        return _rule_in_words(change.before)
+
+    @admin.display(description=_("after"))
+    def after_words(self, change: AgencyRuleChange) -> str:
+        return _rule_in_words(change.after)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         queryset = super().get_queryset(request)
@@ -652,12 +689,16 @@ class StageClockInline(_ReadOnlyInline):
         "due_at",
         "provisional",
         "completed_at",
-        "closed_by",
+        "closed_by_label",
         "breached_at",
     )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[StageClock]:
         return super().get_queryset(request).select_related("agency")
+
+    @admin.display(description=_("closed by"))
+    def closed_by_label(self, clock: StageClock) -> str:
+        return choice_label(Action, clock.closed_by) if clock.closed_by else ""
 
 
 class AttachmentInline(_ReadOnlyInline):
@@ -688,15 +729,13 @@ class CaseEventInline(_ReadOnlyInline):
         "action_label",
         "from_state_label",
         "to_state_label",
-        "actor",
-        "actor_role",
+        "actor_words",
         "reason_label",
-        "note",
-        "data",
+        "details_words",
     )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[CaseEvent]:
-        return super().get_queryset(request).select_related("actor").order_by("at", "id")
+        return super().get_queryset(request).select_related("actor__agency").order_by("at", "id")
 
     @admin.display(description=_("action"))
     def action_label(self, event: CaseEvent) -> str:
@@ -713,6 +752,17 @@ class CaseEventInline(_ReadOnlyInline):
     @admin.display(description=_("reason"))
     def reason_label(self, event: CaseEvent) -> str:
         return choice_label(RejectReason, event.reason_code)
+
+    @admin.display(description=_("by"))
+    def actor_words(self, event: CaseEvent) -> str:
+        # The person's name where the account has one, and the agency or role.
+        who = event_actor(event)
+        name = getattr(event.actor, "real_name", "") if event.actor else ""
+        return f"{name}（{who}）" if name and name != who else who
+
+    @admin.display(description=_("details"))
+    def details_words(self, event: CaseEvent) -> str:
+        return "；".join(event_details(event))
 
 
 def _error_text(exc: DomainError) -> str:

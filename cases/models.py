@@ -86,30 +86,48 @@ class TransferCase(ConcurrentTransitionMixin, models.Model):
     close clocks, write events and notifications.
     """
 
-    reference = models.CharField(max_length=20, unique=True, editable=False)
+    reference = models.CharField(_("reference"), max_length=20, unique=True, editable=False)
     state = FSMField(
-        default=CaseState.APPLIED, choices=CaseState.choices, protected=True, max_length=30
+        _("state"),
+        default=CaseState.APPLIED,
+        choices=CaseState.choices,
+        protected=True,
+        max_length=30,
     )
-    version = models.PositiveIntegerField(default=1, editable=False)
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
 
-    insurance_type = models.CharField(max_length=10, choices=InsuranceType.choices)
+    insurance_type = models.CharField(
+        _("insurance type"), max_length=10, choices=InsuranceType.choices
+    )
     # The type the person joins at the target (a cross-type move when it differs; domain.md).
     target_insurance_type = models.CharField(
         _("insurance type at the target"), max_length=10, choices=InsuranceType.choices
     )
-    from_agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="cases_out")
-    to_agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="cases_in")
-    scope = models.CharField(max_length=16, choices=Scope.choices, editable=False)
+    from_agency = models.ForeignKey(
+        Agency,
+        on_delete=models.PROTECT,
+        related_name="cases_out",
+        verbose_name=_("transfer-out agency"),
+    )
+    to_agency = models.ForeignKey(
+        Agency,
+        on_delete=models.PROTECT,
+        related_name="cases_in",
+        verbose_name=_("transfer-in agency"),
+    )
+    scope = models.CharField(_("scope"), max_length=16, choices=Scope.choices, editable=False)
     # The two leading digits of each agency code, so province-wide views are an index probe.
-    from_province = models.CharField(max_length=2, editable=False)
-    to_province = models.CharField(max_length=2, editable=False)
-    channel = models.CharField(max_length=16, choices=Channel.choices)
+    from_province = models.CharField(_("transfer-out province"), max_length=2, editable=False)
+    to_province = models.CharField(_("transfer-in province"), max_length=2, editable=False)
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
 
-    applicant_name = models.CharField(max_length=NAME_MAX_LENGTH)
-    id_number_encrypted = models.TextField(editable=False)
-    id_number_digest = models.CharField(max_length=64, db_index=True, editable=False)
-    id_number_masked = models.CharField(max_length=18, editable=False)
-    phone = models.CharField(max_length=20, blank=True)
+    applicant_name = models.CharField(_("applicant's name"), max_length=NAME_MAX_LENGTH)
+    id_number_encrypted = models.TextField(_("ID number (encrypted)"), editable=False)
+    id_number_digest = models.CharField(
+        _("ID number digest"), max_length=64, db_index=True, editable=False
+    )
+    id_number_masked = models.CharField(_("ID number (masked)"), max_length=18, editable=False)
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
     applicant = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -117,6 +135,7 @@ class TransferCase(ConcurrentTransitionMixin, models.Model):
         blank=True,
         related_name="own_cases",
         help_text=_("The applicant's own account, when they applied themselves"),
+        verbose_name=_("applicant's account"),
     )
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -124,6 +143,7 @@ class TransferCase(ConcurrentTransitionMixin, models.Model):
         null=True,
         blank=True,
         related_name="submitted_cases",
+        verbose_name=_("submitted by"),
     )
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -131,24 +151,27 @@ class TransferCase(ConcurrentTransitionMixin, models.Model):
         null=True,
         blank=True,
         related_name="assigned_cases",
+        verbose_name=_("assignee"),
     )
 
-    stopped_at_source_on = models.DateField(null=True, blank=True)
+    stopped_at_source_on = models.DateField(_("cover stopped at source on"), null=True, blank=True)
     # The start of the enrolment period at source, as the transfer-out agency records it on the
     # information form (a merge's intake states it: the person is still enrolled there).
     enrolled_at_source_since = models.DateField(
         _("enrolled at source since"), null=True, blank=True
     )
-    enrolled_at_target_on = models.DateField(null=True, blank=True)
-    note = models.TextField(blank=True, max_length=NOTE_MAX_LENGTH)
+    enrolled_at_target_on = models.DateField(_("enrolled at target on"), null=True, blank=True)
+    note = models.TextField(_("note"), blank=True, max_length=NOTE_MAX_LENGTH)
 
     # The information form (参保人员基本医疗保险信息表), filled in at transfer-out approval: months
     # actually paid (实际缴费月数), deemed months (视同缴费月数), the balance and the interest the
     # transfer-out agency declared on it (recorded apart), and its statement of no arrears.
-    contribution_months = models.PositiveIntegerField(null=True, blank=True)
+    contribution_months = models.PositiveIntegerField(
+        _("contribution months"), null=True, blank=True
+    )
     deemed_months = models.PositiveIntegerField(_("deemed months"), null=True, blank=True)
     personal_account_balance = models.DecimalField(
-        max_digits=14, decimal_places=2, null=True, blank=True
+        _("personal account balance"), max_digits=14, decimal_places=2, null=True, blank=True
     )
     interest = models.DecimalField(
         _("interest declared"), max_digits=14, decimal_places=2, null=True, blank=True
@@ -164,27 +187,32 @@ class TransferCase(ConcurrentTransitionMixin, models.Model):
     resident_years_repaired = models.PositiveSmallIntegerField(
         _("years of contributions paid back"), default=0
     )
-    balance_received = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    balance_received = models.DecimalField(
+        _("balance received"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
     balance_paid_out = models.DecimalField(
         _("balance paid out"), max_digits=14, decimal_places=2, null=True, blank=True
     )
-    missing_materials = models.JSONField(default=list, blank=True)
+    missing_materials = models.JSONField(_("missing materials"), default=list, blank=True)
     # 一次性告知: how many times materials were asked for; every request after the first is a
     # repeat, counted against the agency (domain.md "Materials: one notice, once").
     materials_requests = models.PositiveSmallIntegerField(
         _("materials requests"), default=0, editable=False
     )
-    reject_reason = models.CharField(max_length=30, choices=RejectReason.choices, blank=True)
+    reject_reason = models.CharField(
+        _("reason for rejection"), max_length=30, choices=RejectReason.choices, blank=True
+    )
 
-    created_at = models.DateTimeField()
-    updated_at = models.DateTimeField()
-    closed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(_("submitted at"))
+    updated_at = models.DateTimeField(_("updated at"))
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
 
     objects = TransferCaseQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]
         verbose_name = _("transfer case")
+        verbose_name_plural = _("transfer cases")
         constraints = [
             models.CheckConstraint(
                 name="case_agencies_differ", condition=~Q(from_agency=F("to_agency"))
@@ -445,18 +473,27 @@ class CaseEventQuerySet(models.QuerySet):
 class CaseEvent(models.Model):
     """One entry of a case's audit timeline. Never updated, never deleted."""
 
-    case = models.ForeignKey(TransferCase, on_delete=models.PROTECT, related_name="events")
-    action = models.CharField(max_length=40)
-    from_state = models.CharField(max_length=30, blank=True)
-    to_state = models.CharField(max_length=30, blank=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    case = models.ForeignKey(
+        TransferCase, on_delete=models.PROTECT, related_name="events", verbose_name=_("case")
     )
-    actor_role = models.CharField(max_length=20, help_text=_("Role at the time, or 'system'"))
-    at = models.DateTimeField()
-    note = models.TextField(blank=True)
-    reason_code = models.CharField(max_length=30, blank=True)
-    data = models.JSONField(default=dict, blank=True)
+    action = models.CharField(_("action"), max_length=40)
+    from_state = models.CharField(_("from state"), max_length=30, blank=True)
+    to_state = models.CharField(_("to state"), max_length=30, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    actor_role = models.CharField(
+        _("role"), max_length=20, help_text=_("Role at the time; the system's own entries say so")
+    )
+    at = models.DateTimeField(_("at"))
+    note = models.TextField(_("note"), blank=True)
+    reason_code = models.CharField(_("reason"), max_length=30, blank=True)
+    data = models.JSONField(_("details"), default=dict, blank=True)
 
     objects = CaseEventQuerySet.as_manager()
 
@@ -466,7 +503,7 @@ class CaseEvent(models.Model):
         indexes = [models.Index(fields=["case", "at"], name="event_case_at")]
 
     def __str__(self) -> str:
-        return f"{self.action} {self.from_state}->{self.to_state}"
+        return self.action_label
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None and not self._state.adding:
@@ -495,13 +532,15 @@ class IdempotencyRecord(models.Model):
     another request is refused.
     """
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    key = models.CharField(max_length=200)
-    fingerprint = models.CharField(max_length=64)
-    status_code = models.PositiveSmallIntegerField()
-    response_body = models.JSONField()
-    response_headers = models.JSONField(default=dict)
-    created_at = models.DateTimeField()
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("user")
+    )
+    key = models.CharField(_("key"), max_length=200)
+    fingerprint = models.CharField(_("fingerprint"), max_length=64)
+    status_code = models.PositiveSmallIntegerField(_("status code"))
+    response_body = models.JSONField(_("response body"))
+    response_headers = models.JSONField(_("response headers"), default=dict)
+    created_at = models.DateTimeField(_("submitted at"))
 
     class Meta:
         verbose_name = _("idempotency record")
@@ -518,14 +557,20 @@ class Attachment(models.Model):
     """A file of the case's materials (PDF, JPEG or PNG by content), stored through Django's storage
     API under a random name; reached only through the API, by those who may see the case."""
 
-    case = models.ForeignKey(TransferCase, on_delete=models.PROTECT, related_name="attachments")
+    case = models.ForeignKey(
+        TransferCase, on_delete=models.PROTECT, related_name="attachments", verbose_name=_("case")
+    )
     label = models.CharField(_("label"), max_length=100)
     content_type = models.CharField(_("file type"), max_length=40)
     size = models.PositiveIntegerField(_("size (bytes)"))
     sha256 = models.CharField("SHA-256", max_length=64)
-    storage_name = models.CharField(max_length=200, unique=True, editable=False)
+    storage_name = models.CharField(_("stored as"), max_length=200, unique=True, editable=False)
     uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("uploaded by"),
     )
     uploaded_at = models.DateTimeField(_("uploaded at"))
 

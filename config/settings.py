@@ -102,7 +102,8 @@ AUTH_USER_MODEL = "accounts.User"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # Project-wide overrides of other apps' templates (the admin's search form).
+        "DIRS": [BASE_DIR / "overrides"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [

@@ -19,7 +19,10 @@ class IssuedDocument(models.Model):
     number = models.CharField(_("document number"), max_length=40, unique=True)
     kind = models.CharField(_("kind"), max_length=30, choices=DocumentKind.choices)
     case = models.ForeignKey(
-        "cases.TransferCase", on_delete=models.PROTECT, related_name="documents"
+        "cases.TransferCase",
+        on_delete=models.PROTECT,
+        related_name="documents",
+        verbose_name=_("case"),
     )
     issuer = models.ForeignKey(
         "agencies.Agency", on_delete=models.PROTECT, related_name="+", verbose_name=_("issuer")
@@ -27,10 +30,10 @@ class IssuedDocument(models.Model):
     issued_at = models.DateTimeField(_("issued at"))
     # The facts printed (no ID number: see the module's docstring), and their digest, which is
     # compared with the case's facts now to tell a document still valid from a superseded one.
-    data = models.JSONField()
-    data_digest = models.CharField(max_length=64)
+    data = models.JSONField(_("facts printed"))
+    data_digest = models.CharField(_("facts digest"), max_length=64)
     sha256 = models.CharField("SHA-256", max_length=64)
-    storage_name = models.CharField(max_length=200, blank=True, editable=False)
+    storage_name = models.CharField(_("stored as"), max_length=200, blank=True, editable=False)
     superseded_at = models.DateTimeField(_("superseded at"), null=True, blank=True)
 
     class Meta:

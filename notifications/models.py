@@ -30,31 +30,39 @@ class Notification(models.Model):
     then marks it sent; a claim whose worker died runs out and the sweeper re-sends the row.
     """
 
-    dedup_key = models.CharField(max_length=200, unique=True)
-    kind = models.CharField(max_length=40)
-    channel = models.CharField(max_length=10, choices=ChannelName.choices)
+    dedup_key = models.CharField(_("deduplication key"), max_length=200, unique=True)
+    kind = models.CharField(_("kind"), max_length=40)
+    channel = models.CharField(_("channel"), max_length=10, choices=ChannelName.choices)
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
         null=True,
         blank=True,
         related_name="notifications",
+        verbose_name=_("recipient"),
     )
-    address = models.CharField(max_length=500, blank=True, help_text=_("Email, phone or URL"))
-    subject = models.CharField(max_length=200, blank=True)
-    body = models.TextField(blank=True)
-    payload = models.JSONField(default=dict, blank=True)
+    address = models.CharField(
+        _("address"), max_length=500, blank=True, help_text=_("Email, phone or URL")
+    )
+    subject = models.CharField(_("subject"), max_length=200, blank=True)
+    body = models.TextField(_("text"), blank=True)
+    payload = models.JSONField(_("details"), default=dict, blank=True)
     subject_ref = models.CharField(
-        max_length=40, blank=True, help_text=_("What it is about, e.g. a case reference")
+        _("about"),
+        max_length=40,
+        blank=True,
+        help_text=_("What it is about, e.g. a case reference"),
     )
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    last_error = models.TextField(blank=True)
-    claimed_until = models.DateTimeField(null=True, blank=True)
-    swept_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField()
-    sent_at = models.DateTimeField(null=True, blank=True)
-    read_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    claimed_until = models.DateTimeField(_("claimed until"), null=True, blank=True)
+    swept_at = models.DateTimeField(_("swept at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"))
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -25,10 +25,10 @@ class CalendarSource(models.TextChoices):
 class CalendarYear(models.Model):
     """A year whose official schedule is loaded. Deadlines reaching past these are provisional."""
 
-    year = models.PositiveSmallIntegerField(primary_key=True)
-    source = models.CharField(max_length=20, choices=CalendarSource.choices)
-    loaded_at = models.DateTimeField(auto_now=True)
-    note = models.CharField(max_length=200, blank=True)
+    year = models.PositiveSmallIntegerField(_("year"), primary_key=True)
+    source = models.CharField(_("source"), max_length=20, choices=CalendarSource.choices)
+    loaded_at = models.DateTimeField(_("loaded at"), auto_now=True)
+    note = models.CharField(_("note"), max_length=200, blank=True)
 
     class Meta:
         ordering = ["year"]
@@ -41,13 +41,15 @@ class CalendarYear(models.Model):
 class CalendarDay(models.Model):
     """One day of a published year. Every day of a loaded year has a row."""
 
-    date = models.DateField(primary_key=True)
-    is_workday = models.BooleanField()
-    kind = models.CharField(max_length=10, choices=DayKind.choices)
-    name = models.CharField(max_length=50, blank=True, help_text=_("Holiday name, if any"))
-    source = models.CharField(max_length=20, choices=CalendarSource.choices)
-    note = models.CharField(max_length=200, blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    date = models.DateField(_("date"), primary_key=True)
+    is_workday = models.BooleanField(_("working day"))
+    kind = models.CharField(_("kind of day"), max_length=10, choices=DayKind.choices)
+    name = models.CharField(
+        _("name"), max_length=50, blank=True, help_text=_("Holiday name, if any")
+    )
+    source = models.CharField(_("source"), max_length=20, choices=CalendarSource.choices)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         ordering = ["date"]
@@ -71,7 +73,7 @@ class CalendarRevision(models.Model):
     """A single row bumped on every calendar change, so processes know to reload their cache."""
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
-    revision = models.PositiveBigIntegerField(default=0)
+    revision = models.PositiveBigIntegerField(_("revision"), default=0)
 
     def __str__(self) -> str:
         return f"calendar revision {self.revision}"
@@ -80,29 +82,47 @@ class CalendarRevision(models.Model):
 class StageClock(models.Model):
     """One stage instance of one case: when it started, when it is due, when it ended."""
 
-    case = models.ForeignKey("cases.TransferCase", on_delete=models.CASCADE, related_name="clocks")
-    stage = models.CharField(max_length=30, choices=Stage.choices)
-    responsible = models.CharField(max_length=20, choices=Responsible.choices)
-    agency = models.ForeignKey(
-        "agencies.Agency", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    case = models.ForeignKey(
+        "cases.TransferCase",
+        on_delete=models.CASCADE,
+        related_name="clocks",
+        verbose_name=_("case"),
     )
-    window_days = models.PositiveSmallIntegerField(null=True, blank=True)
-    started_at = models.DateTimeField()
-    due_at = models.DateTimeField(null=True, blank=True)
-    completed_at = models.DateTimeField(null=True, blank=True)
-    closed_by = models.CharField(max_length=40, blank=True, help_text=_("The action that ended it"))
-    breached_at = models.DateTimeField(null=True, blank=True)
-    provisional = models.BooleanField(default=False)
+    stage = models.CharField(_("stage"), max_length=30, choices=Stage.choices)
+    responsible = models.CharField(_("responsible"), max_length=20, choices=Responsible.choices)
+    agency = models.ForeignKey(
+        "agencies.Agency",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("agency"),
+    )
+    window_days = models.PositiveSmallIntegerField(_("working days allowed"), null=True, blank=True)
+    started_at = models.DateTimeField(_("started at"))
+    due_at = models.DateTimeField(_("due at"), null=True, blank=True)
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+    closed_by = models.CharField(
+        _("closed by"), max_length=40, blank=True, help_text=_("The action that ended it")
+    )
+    breached_at = models.DateTimeField(_("overdue since"), null=True, blank=True)
+    provisional = models.BooleanField(_("provisional"), default=False)
     # Instants the SLA scan acts at, fixed when the clock opens (and moved by clocks_recompute),
     # so each of its queries is an index probe instead of working-day arithmetic over open rows.
     # See workflow/services.py (clock_instants) and workflow/claims.py.
-    warn_at = models.DateTimeField(null=True, blank=True, help_text=_("Due-soon warning"))
-    escalate_at = models.DateTimeField(null=True, blank=True, help_text=_("Escalation"))
-    remind_at = models.DateTimeField(null=True, blank=True, help_text=_("Materials reminder"))
+    warn_at = models.DateTimeField(
+        _("warn at"), null=True, blank=True, help_text=_("Due-soon warning")
+    )
+    escalate_at = models.DateTimeField(
+        _("escalate at"), null=True, blank=True, help_text=_("Escalation")
+    )
+    remind_at = models.DateTimeField(
+        _("remind at"), null=True, blank=True, help_text=_("Materials reminder")
+    )
     # Claim markers: set by the scan's conditional update; a set marker means "done once".
-    warned_at = models.DateTimeField(null=True, blank=True)
-    escalated_at = models.DateTimeField(null=True, blank=True)
-    reminded_at = models.DateTimeField(null=True, blank=True)
+    warned_at = models.DateTimeField(_("warned at"), null=True, blank=True)
+    escalated_at = models.DateTimeField(_("escalated at"), null=True, blank=True)
+    reminded_at = models.DateTimeField(_("reminded at"), null=True, blank=True)
 
     class Meta:
         ordering = ["started_at", "id"]
@@ -165,7 +185,7 @@ class StageClock(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.stage} clock of case {self.case_id}"
+        return str(self.get_stage_display())
 
     @property
     def is_open(self) -> bool:

@@ -1,0 +1,59 @@
+"""A timeline entry in words, the same on every face (the applicant's pages, the admin): who did it
+as a person may know it, and the facts it carries as sentences — never a code, an account name or
+raw data."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from accounts.models import Role
+from cases.models import CaseEvent
+from cases.states import Action, RejectReason, choice_label
+
+
+def yuan(value: Decimal | str | None) -> str:
+    """¥1,234.56, whatever the language."""
+    if value in (None, ""):
+        return ""
+    return f"¥{Decimal(value):,.2f}"
+
+
+def event_actor(event: CaseEvent, *, for_applicant: bool = False) -> str:
+    """Who did it: the applicant ("you" to themselves), an agency by name, or the system."""
+    if event.actor_role == Role.APPLICANT:
+        return _("You") if for_applicant else str(Role.APPLICANT.label)
+    actor = event.actor
+    agency = getattr(actor, "agency", None) if actor is not None else None
+    if agency is not None:
+        return agency.name
+    if event.actor_role == "system" or actor is None:
+        return _("The system")
+    return choice_label(Role, event.actor_role) if event.actor_role in Role.values else _("Staff")
+
+
+def event_details(event: CaseEvent) -> list[str]:
+    """The facts an entry carries, each as a sentence."""
+    data: dict[str, Any] = event.data or {}
+    lines: list[str] = []
+    if event.action == Action.REQUEST_MATERIALS:
+        missing = data.get("missing_materials") or []
+        if missing:
+            lines.append(_("Missing: {items}").format(items="、".join(missing)))
+        if data.get("repeat_reason"):
+            lines.append(_("Why again: {reason}").format(reason=data["repeat_reason"]))
+    elif event.action == Action.REJECT and event.reason_code in RejectReason.values:
+        lines.append(_("Reason: {reason}").format(reason=RejectReason(event.reason_code).label))
+    elif event.action == Action.ATTACH and data.get("label"):
+        lines.append(_("File: {label}").format(label=data["label"]))
+    elif event.action in (Action.MOVE_BALANCE, Action.PAY_OUT_BALANCE) and data.get("amount"):
+        lines.append(_("Amount: {amount}").format(amount=yuan(data["amount"])))
+    elif (
+        event.action == Action.APPROVE_TRANSFER_OUT and data.get("contribution_months") is not None
+    ):
+        lines.append(_("Contribution months: {months}").format(months=data["contribution_months"]))
+    if event.note:
+        lines.append(_("Note: {note}").format(note=event.note))
+    return lines

@@ -1,0 +1,73 @@
+"""The admin in zh-Hans, as case staff see it (issue 12 item 4): no English word or raw code on any
+page a caseworker or a supervisor opens — field labels, filters, the timeline, the rule audit,
+yes/no icons, Django's own hidden headers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+
+import pytest
+
+from agencies.models import AgencyRule
+from agencies.rules import agency_rule_save
+from documents.services import document_issue
+from tests.browser.conftest import foreign_words, screenshot
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def admin_sign_in(page, username: str, password: str) -> None:
+    page.goto("/admin/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("input[type=submit]")
+    page.wait_for_url("**/admin/")
+
+
+@pytest.mark.parametrize("persona", ["cw_out", "supervisor"])
+def test_the_admin_pages_of_case_staff_are_chinese_throughout(
+    open_page, personas, case_in_state, persona
+):
+    approved = case_in_state("transfer_out_approved")
+    # pyHanko signs through asyncio.run(): not in this thread, where Playwright's loop runs.
+    issuing = threading.Thread(
+        target=document_issue,
+        kwargs={"case": approved, "kind": "information-form", "now": dt.datetime.now(dt.UTC)},
+    )
+    issuing.start()
+    issuing.join()
+    applied = case_in_state("applied", insurance_type="resident")
+    agency_rule_save(
+        rule=AgencyRule(agency_id="440300", effective_from=dt.date(2026, 1, 1), max_age_male=50),
+        actor=None,
+        now=dt.datetime(2026, 11, 24, tzinfo=dt.UTC),
+        seed=True,
+    )
+    user = personas[persona]
+    page = open_page(width=1440)
+    admin_sign_in(page, user.username, f"pw-{user.username}")
+    pages = [
+        "/admin/",
+        "/admin/cases/transfercase/",
+        f"/admin/cases/transfercase/{approved.pk}/change/",
+        f"/admin/cases/transfercase/{applied.pk}/change/",
+        f"/admin/cases/transfercase/{applied.pk}/transition/approve_transfer_out/",
+        f"/admin/cases/transfercase/{applied.pk}/transition/request_materials/",
+        f"/admin/cases/transfercase/{applied.pk}/transition/reject/",
+        "/admin/agencies/agency/",
+        "/admin/agencies/agencyrule/",
+        "/admin/agencies/agencyrulechange/",
+        "/admin/documents/issueddocument/",
+        "/admin/password_change/",
+    ]
+    found = {}
+    for path in pages:
+        response = page.goto(path)
+        assert response.status == 200, path
+        # The signed-in account's own name is what they typed to sign in, not a label.
+        words = [w for w in foreign_words(page) if w != user.username]
+        if words:
+            found[path] = sorted(set(words))
+    screenshot(page, f"admin-{persona}-zh-1440")
+    assert found == {}
