@@ -65,8 +65,8 @@ class WindowPolicy:
 def window_for(stage: str, agency: WindowPolicy | None, rule: Any = None) -> int | None:
     """Working days allowed for ``stage`` at ``agency``, or None for a stage with no agency window.
 
-    ``rule`` is the agency's rule in force for the case (``agencies.rules``): a window it sets
-    wins over the agency's own; never longer than the national one."""
+    ``rule`` is the agency's rule in force for the case (``agencies.rules``): the shortest of the
+    rule's window, the agency's own and the national one."""
     national = NATIONAL_WINDOWS.get(Stage(stage))
     if national is None:
         return None
@@ -75,7 +75,10 @@ def window_for(stage: str, agency: WindowPolicy | None, rule: Any = None) -> int
         Stage.TRANSFER_OUT_APPROVED: "transfer_in_days",
         Stage.TRANSFER_IN_CONFIRMED: "balance_days",
     }[Stage(stage)]
-    local = getattr(rule, field, None) if rule is not None else None
-    if local is None and agency is not None:
-        local = getattr(agency, field)
-    return min(local, national) if local else national
+    # A rule and the agency's own setting only ever shorten the national window.
+    candidates = [national]
+    if rule is not None and getattr(rule, field, None):
+        candidates.append(getattr(rule, field))
+    if agency is not None and getattr(agency, field, None):
+        candidates.append(getattr(agency, field))
+    return min(candidates)

@@ -35,6 +35,11 @@ RULE_FIELDS: Final = (
     "catch_up_max_gap_months",
     "employee_waiting_months",
     "resident_fixed_waiting_months",
+    "resident_repair_floor_months",
+    "resident_keeps_personal_account",
+    "transfer_out_days",
+    "transfer_in_days",
+    "balance_days",
     "basis",
 )
 MAX_AGE_MALE: Final = "max_age_male"

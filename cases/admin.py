@@ -82,7 +82,7 @@ from cases.presenters import case_open_clock, expected_completion
 from cases.selectors import case_queryset_for, case_side_filter
 from cases.services import case_allowed_actions, case_assign, case_transition
 from cases.states import USER_ACTIONS, Action, CaseState, RejectReason, choice_label
-from cases.timeline import event_actor, event_details
+from cases.timeline import event_actor, event_facts
 from core.errors import DomainError, InvalidInput
 from core.identity import id_number_digest, id_number_validate, phone_mask
 from core.throttling import IdLookupThrottle
@@ -762,7 +762,7 @@ class CaseEventInline(_ReadOnlyInline):
 
     @admin.display(description=_("details"))
     def details_words(self, event: CaseEvent) -> str:
-        return "；".join(event_details(event))
+        return "；".join(event_facts(event))
 
 
 def _error_text(exc: DomainError) -> str:

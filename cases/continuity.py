@@ -91,10 +91,12 @@ def resident_waiting_months(
     contributions paid back removes 1 of the added months, and after 4 or more years without
     cover the repaired total stays at least 6 (5 years, 3 repaired: 6, not 4)."""
     added = max(0, years - 1)
+    unrepaired = rules.resident_fixed_waiting_months + added
     repaired = min(max(0, years_repaired), added)
-    waiting = rules.resident_fixed_waiting_months + added - repaired
+    waiting = unrepaired - repaired
     if repaired and years >= rules.resident_repair_floor_years:
-        waiting = max(waiting, rules.resident_repair_floor_months)
+        # The floor limits what repair removes; it never makes the wait longer than without.
+        waiting = max(waiting, min(rules.resident_repair_floor_months, unrepaired))
     return waiting
 
 

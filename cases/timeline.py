@@ -5,13 +5,16 @@ raw data."""
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import Any, Final
 
+from django.core.exceptions import FieldDoesNotExist
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import Role
-from cases.models import CaseEvent
-from cases.states import Action, RejectReason, choice_label
+from agencies.policies import Stage
+from cases.models import CaseEvent, TransferCase
+from cases.states import Action, Channel, InsuranceType, RejectReason, choice_label
 
 
 def yuan(value: Decimal | str | None) -> str:
@@ -56,4 +59,54 @@ def event_details(event: CaseEvent) -> list[str]:
         lines.append(_("Contribution months: {months}").format(months=data["contribution_months"]))
     if event.note:
         lines.append(_("Note: {note}").format(note=event.note))
+    return lines
+
+
+# What an entry's data keys mean, where they are not the case's own fields (those are labelled
+# by the field). Staff see every fact an entry recorded; applicants see the sentences above.
+_DATA_LABELS: Final = {
+    "years_repaired": gettext_lazy("years of contributions paid back"),
+    "amount": gettext_lazy("amount"),
+    "old_due_at": gettext_lazy("due before"),
+    "new_due_at": gettext_lazy("due now"),
+    "assignee": gettext_lazy("assignee"),
+    "previous": gettext_lazy("assigned before"),
+    "attachment": gettext_lazy("attachment"),
+    "content_type": gettext_lazy("file type"),
+    "label": gettext_lazy("label"),
+}
+_SHOWN_AS_SENTENCES: Final = {"missing_materials", "repeat_reason", "label", "amount"}
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, list):
+        return "、".join(str(v) for v in value)
+    return str(value)
+
+
+def event_facts(event: CaseEvent) -> list[str]:
+    """For staff: the sentences, then every other fact the entry recorded, labelled."""
+    lines = event_details(event)
+    for key, value in (event.data or {}).items():
+        if key in _SHOWN_AS_SENTENCES and lines:
+            continue
+        if key in ("stage",):
+            value = choice_label(Stage, value)
+            label = _("stage")
+        elif key == "channel":
+            value, label = choice_label(Channel, value), _("channel")
+        elif key == "target_insurance_type":
+            value, label = choice_label(InsuranceType, value), _("insurance type at the target")
+        elif key in _DATA_LABELS:
+            label = str(_DATA_LABELS[key])
+        else:
+            try:
+                label = str(TransferCase._meta.get_field(key).verbose_name)
+            except FieldDoesNotExist:
+                continue  # an internal key with no meaning for a person
+        lines.append(f"{label}：{_value(value)}")
     return lines

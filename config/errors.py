@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from api import exceptions as api_errors
 from cases.services.attachments import body_too_large, too_large
@@ -92,11 +94,19 @@ class UploadSizeMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if (
             request.method == "POST"
-            and request.META.get("CONTENT_TYPE", "").startswith("multipart/form-data")
+            and request.META.get("CONTENT_TYPE", "").strip().lower().startswith("multipart/")
             and body_too_large(request.META.get("CONTENT_LENGTH"))
         ):
             message = too_large().message
             if for_programs(request):
                 return problem_response(status=413, code="request_too_large", detail=message)
-            return pages.error_page(request, status=413, message=message)
+            # A person is sent back to the page the form was on, with the reason, as for any
+            # other refused upload.
+            messages.error(request, message)
+            back = request.META.get("HTTP_REFERER", "")
+            if not url_has_allowed_host_and_scheme(
+                back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+            ):
+                back = "/"
+            return HttpResponseRedirect(back)
         return self.get_response(request)

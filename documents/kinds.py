@@ -58,7 +58,6 @@ def _common(case: TransferCase) -> dict[str, Any]:
         "from_agency": f"{case.from_agency.name}（{case.from_agency.code}）",
         "to_agency": f"{case.to_agency.name}（{case.to_agency.code}）",
         "stopped_at_source_on": _day(case.stopped_at_source_on),
-        "enrolled_at_source_since": _day(case.enrolled_at_source_since),
     }
 
 
@@ -67,6 +66,7 @@ def information_form_facts(case: TransferCase) -> dict[str, Any]:
     caseworker, approved_on = _approval(case)
     return {
         **_common(case),
+        "enrolled_at_source_since": _day(case.enrolled_at_source_since),
         "contribution_months": str(case.contribution_months),
         "deemed_months": str(case.deemed_months or 0),
         "cumulative_months": str(case.cumulative_months),
@@ -84,6 +84,7 @@ def information_form_facts(case: TransferCase) -> dict[str, Any]:
 def insurance_certificate_facts(case: TransferCase) -> dict[str, Any]:
     return {
         **_common(case),
+        "enrolled_at_source_since": _day(case.enrolled_at_source_since),
         "contribution_months": str(case.contribution_months),
         "deemed_months": str(case.deemed_months or 0),
         "cumulative_months": str(case.cumulative_months),

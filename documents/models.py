@@ -17,7 +17,7 @@ class DocumentKind(models.TextChoices):
 
 class IssuedDocument(models.Model):
     number = models.CharField(_("document number"), max_length=40, unique=True)
-    kind = models.CharField(_("kind"), max_length=30, choices=DocumentKind.choices)
+    kind = models.CharField(_("document kind"), max_length=30, choices=DocumentKind.choices)
     case = models.ForeignKey(
         "cases.TransferCase",
         on_delete=models.PROTECT,

@@ -694,6 +694,12 @@ ZH = {
     "Role at the time; the system's own entries say so": "操作时的角色；系统自动记录的条目注明为系统",
     "Contribution months: {months}": "缴费月数：{months}",
     "transfer cases": "转移接续案件",
+    "document kind": "文件类型",
+    "notification kind": "通知类型",
+    "amount": "金额",
+    "due before": "原到期时间",
+    "due now": "现到期时间",
+    "assigned before": "原经办人",
 }
 
 

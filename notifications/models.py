@@ -31,7 +31,7 @@ class Notification(models.Model):
     """
 
     dedup_key = models.CharField(_("deduplication key"), max_length=200, unique=True)
-    kind = models.CharField(_("kind"), max_length=40)
+    kind = models.CharField(_("notification kind"), max_length=40)
     channel = models.CharField(_("channel"), max_length=10, choices=ChannelName.choices)
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL,

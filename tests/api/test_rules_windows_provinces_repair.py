@@ -199,3 +199,54 @@ def test_a_target_that_keeps_personal_accounts_for_resident_insurance_credits_th
             format="json",
         )
     assert r.json()["balance_outcome"] == {"outcome": "moved", "amount": "800.00"}
+
+
+def test_repair_never_makes_the_wait_longer_than_without_it():
+    from cases.continuity import ContinuityRules
+
+    short = ContinuityRules(resident_fixed_waiting_months=1)
+    # 4 years without cover: 1 + 3 = 4 months; one year repaired would be 3, the floor of 6
+    # stops at the unrepaired 4.
+    assert resident_waiting_months(4, short, years_repaired=1) == 4
+    high_floor = ContinuityRules(resident_repair_floor_months=12)
+    assert resident_waiting_months(5, high_floor, years_repaired=1) == 7
+
+
+def test_a_rule_window_never_lengthens_the_agencys_own(client_for, personas, calendar_2026):
+    from agencies.models import Agency
+
+    Agency.objects.filter(code="440300").update(transfer_out_days=5)
+    rule(personas, "440000", transfer_out_days=8)  # the province allows 8: Shenzhen keeps 5
+    case = submit(client_for)
+    assert due_days(case) == 5
+
+
+def test_changes_of_the_new_rule_fields_are_audited(personas):
+    from agencies.models import AgencyRuleChange
+
+    saved = agency_rule_save(
+        rule=AgencyRule(
+            agency_id="430100",
+            effective_from=dt.date(2027, 1, 1),
+            transfer_in_days=3,
+            resident_keeps_personal_account=True,
+            resident_repair_floor_months=5,
+        ),
+        actor=personas["supervisor"],
+        now=NOW,
+    )
+    change = AgencyRuleChange.objects.get(rule=saved)
+    assert change.after["transfer_in_days"] == 3
+    assert change.after["resident_keeps_personal_account"] is True
+    assert change.after["resident_repair_floor_months"] == 5
+
+
+def test_staff_see_every_fact_an_approval_recorded(client_for, personas, case_in_state):
+    from django.test import Client
+
+    case = case_in_state("transfer_out_approved")
+    staff = Client()
+    staff.force_login(personas["cw_out"])
+    html = staff.get(f"/admin/cases/transfercase/{case.pk}/change/").content.decode()
+    assert "缴费月数：60" in html
+    assert "个人账户余额：1234.56" in html
