@@ -61,15 +61,22 @@ def _common(case: TransferCase) -> dict[str, Any]:
     }
 
 
+def _months(case: TransferCase) -> dict[str, Any]:
+    """The enrolment at source and its months, as both of the source agency's documents say."""
+    return {
+        "enrolled_at_source_since": _day(case.enrolled_at_source_since),
+        "contribution_months": str(case.contribution_months),
+        "deemed_months": str(case.deemed_months or 0),
+        "cumulative_months": str(case.cumulative_months),
+    }
+
+
 def information_form_facts(case: TransferCase) -> dict[str, Any]:
     continuity = case_continuity(case)
     caseworker, approved_on = _approval(case)
     return {
         **_common(case),
-        "enrolled_at_source_since": _day(case.enrolled_at_source_since),
-        "contribution_months": str(case.contribution_months),
-        "deemed_months": str(case.deemed_months or 0),
-        "cumulative_months": str(case.cumulative_months),
+        **_months(case),
         "overlap_months": str(continuity.overlap_months),
         "gap_months": "—" if continuity.gap_months is None else str(continuity.gap_months),
         "personal_account_balance": _yuan(case.personal_account_balance),
@@ -84,10 +91,7 @@ def information_form_facts(case: TransferCase) -> dict[str, Any]:
 def insurance_certificate_facts(case: TransferCase) -> dict[str, Any]:
     return {
         **_common(case),
-        "enrolled_at_source_since": _day(case.enrolled_at_source_since),
-        "contribution_months": str(case.contribution_months),
-        "deemed_months": str(case.deemed_months or 0),
-        "cumulative_months": str(case.cumulative_months),
+        **_months(case),
     }
 
 
@@ -122,6 +126,19 @@ def _alive(case: TransferCase) -> bool:
     return case.state not in (CaseState.REJECTED, CaseState.WITHDRAWN)
 
 
+# The rows every document opens with, and the months both agency statements carry.
+_PERSON_ROWS: Final = (
+    ("业务编号", "reference"),
+    ("姓名", "name"),
+    ("性别", "sex"),
+    ("身份证号码", "id_number"),
+)
+_MONTH_ROWS: Final = (
+    ("实际缴费月数", "contribution_months"),
+    ("视同缴费月数", "deemed_months"),
+    ("累计缴费月数", "cumulative_months"),
+)
+
 SPECS: Final[dict[str, KindSpec]] = {
     DocumentKind.INFORMATION_FORM: KindSpec(
         kind=DocumentKind.INFORMATION_FORM,
@@ -131,17 +148,12 @@ SPECS: Final[dict[str, KindSpec]] = {
         available=_approved,
         facts=information_form_facts,
         rows=(
-            ("业务编号", "reference"),
-            ("姓名", "name"),
-            ("性别", "sex"),
-            ("身份证号码", "id_number"),
+            *_PERSON_ROWS,
             ("险种", "insurance_type"),
             ("转出地经办机构", "from_agency"),
             ("转出地参保起始日期", "enrolled_at_source_since"),
             ("转出地停保日期", "stopped_at_source_on"),
-            ("实际缴费月数", "contribution_months"),
-            ("视同缴费月数", "deemed_months"),
-            ("累计缴费月数", "cumulative_months"),
+            *_MONTH_ROWS,
             ("重复参保月数", "overlap_months"),
             ("中断月数", "gap_months"),
             ("个人账户余额", "personal_account_balance"),
@@ -164,17 +176,12 @@ SPECS: Final[dict[str, KindSpec]] = {
         available=_approved,
         facts=insurance_certificate_facts,
         rows=(
-            ("业务编号", "reference"),
-            ("姓名", "name"),
-            ("性别", "sex"),
-            ("身份证号码", "id_number"),
+            *_PERSON_ROWS,
             ("险种", "insurance_type"),
             ("参保地经办机构", "from_agency"),
             ("参保起始日期", "enrolled_at_source_since"),
             ("停保日期", "stopped_at_source_on"),
-            ("实际缴费月数", "contribution_months"),
-            ("视同缴费月数", "deemed_months"),
-            ("累计缴费月数", "cumulative_months"),
+            *_MONTH_ROWS,
         ),
         full_id_number=False,
         closing="兹证明上述人员在本统筹地区参加基本医疗保险，情况如上。",
@@ -187,10 +194,7 @@ SPECS: Final[dict[str, KindSpec]] = {
         available=_alive,
         facts=contact_letter_facts,
         rows=(
-            ("业务编号", "reference"),
-            ("姓名", "name"),
-            ("性别", "sex"),
-            ("身份证号码", "id_number"),
+            *_PERSON_ROWS,
             ("转出地经办机构", "from_agency"),
             ("转出地停保日期", "stopped_at_source_on"),
             ("转入地经办机构", "to_agency"),
