@@ -53,6 +53,14 @@ def is_case_staff(user: Any) -> bool:
     )
 
 
+def user_may_use_desk(user: Any) -> bool:
+    """May work in the staff workbench: a caseworker or supervisor of an agency, or an
+    administrator (the admin site's ``is_staff`` flag is not needed: the workbench is not it)."""
+    return is_administrator(user) or (
+        _signed_in(user) and _role(user) in STAFF_ROLES and bool(getattr(user, "agency_id", None))
+    )
+
+
 def user_covers_agency(user: Any, agency_code: str | None) -> bool:
     """Whether this staff or platform account acts for the agency with ``agency_code``."""
     if not agency_code or _role(user) not in AGENCY_ROLES or not getattr(user, "agency_id", None):
@@ -129,6 +137,18 @@ def assignee_eligible(assignee: Any, agency_code: str | None) -> bool:
 def assignees_for(agency_code: str) -> QuerySet[User]:
     """Everyone ``assignee_eligible`` for the agency's cases, as a query (the assign form)."""
     return User.objects.filter(is_active=True, role__in=STAFF_ROLES, agency_id=agency_code)
+
+
+def assignees_within(user: Any) -> QuerySet[User]:
+    """Everyone a supervisor may hand cases to: the staff of their agency (of their province,
+    province-wide). Each assignment is still checked by ``assignee_eligible`` for its case."""
+    reach = _agency_reach(user) if _role(user) == Role.SUPERVISOR else None
+    if reach is None:
+        return User.objects.none()
+    staff = User.objects.filter(is_active=True, role__in=STAFF_ROLES)
+    if reach.province:
+        return staff.filter(agency_id__startswith=reach.province)
+    return staff.filter(agency_id=reach.agency_code)
 
 
 def user_may_edit_windows(user: Any, agency_code: str) -> bool:

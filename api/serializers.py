@@ -16,6 +16,7 @@ from functools import cache
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
@@ -32,17 +33,24 @@ from api.fields import AsciiDateField, AsciiIntegerField
 from cases.continuity import ADVICE_CODES
 from cases.inputs import (
     AMOUNT_TEXT_MAX_LENGTH,
+    ASSIGNEE_FILTERS,
     CONTRIBUTION_MONTHS_MAX,
+    DUE_WITHIN_MAX,
     ID_NUMBER_TEXT_MAX_LENGTH,
     ID_SUFFIX_PATTERN,
     MATERIAL_MAX_LENGTH,
     MATERIALS_MAX_ITEMS,
+    MSG_DATE_RANGE,
     MSG_ID_SUFFIX,
     NOTE_MAX_LENGTH,
     REFERENCE_MAX_LENGTH,
     REPEAT_REASON_MAX_LENGTH,
+    SLA_FIRST_DAY,
+    SLA_LAST_DAY,
+    TURN_FILTERS,
     YEARS_REPAIRED_MAX,
     reference_clean,
+    stats_range_clean,
 )
 from cases.presenters import FINDING_CODES
 from cases.services.attachments import LABEL_MAX_LENGTH as ATTACHMENT_LABEL_MAX_LENGTH
@@ -62,13 +70,6 @@ from workflow.calendar import local_date
 
 USER_ACTION_CHOICES = [(str(a.value), a.label) for a in USER_ACTIONS]
 ORDERINGS = ("due_at", "-due_at", "created_at", "-created_at")
-SLA_FIRST_DAY = dt.date(1900, 1, 1)
-SLA_LAST_DAY = dt.date(9998, 12, 31)
-MSG_DATE_RANGE = _("Use a date from 1900-01-01 to 9998-12-31.")
-MSG_DATE_ORDER = _("date_from is after date_to.")
-SLA_DEFAULT_DAYS = 30
-SLA_MAX_DAYS = 366
-MSG_RANGE_TOO_LONG = _("The range is at most 366 days.")
 
 
 # --- input ----------------------------------------------------------------------------------------
@@ -233,10 +234,27 @@ class CaseListQuerySerializer(serializers.Serializer):
         choices=[("true", "true"), ("false", "false")], required=False
     )
     due_before = AsciiDateField(required=False)
+    due_within = AsciiIntegerField(
+        min_value=1,
+        max_value=DUE_WITHIN_MAX,
+        required=False,
+        help_text=_("Due by the end of the Nth working day after today (overdue included)"),
+    )
     insurance_type = serializers.ChoiceField(choices=InsuranceType.choices, required=False)
+    scope = serializers.ChoiceField(choices=Scope.choices, required=False)
     from_agency = serializers.CharField(max_length=6, required=False)
     to_agency = serializers.CharField(max_length=6, required=False)
     reference = serializers.CharField(max_length=20, required=False)
+    assignee = serializers.ChoiceField(
+        choices=[(v, v) for v in ASSIGNEE_FILTERS],
+        required=False,
+        help_text=_("me: assigned to you; nobody: unassigned"),
+    )
+    turn = serializers.ChoiceField(
+        choices=[(v, v) for v in TURN_FILTERS],
+        required=False,
+        help_text=_("mine: the open stage is your agency's to act on"),
+    )
     ordering = serializers.ChoiceField(
         choices=[(o, o) for o in ORDERINGS],
         required=False,
@@ -266,19 +284,13 @@ class SlaStatsQuerySerializer(serializers.Serializer):
     date_to = AsciiDateField(required=False, help_text=_("Default: today"))
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        """The range asked for, its defaults filled in first, so the limits hold for every range
-        (a ``date_from`` alone is checked against today, the default end)."""
-        for name in ("date_from", "date_to"):
-            day = attrs.get(name)
-            # The range is widened by a day and defaulted 30 days back: keep clear of date.min/max.
-            if day is not None and not (SLA_FIRST_DAY <= day <= SLA_LAST_DAY):
-                raise serializers.ValidationError({name: [MSG_DATE_RANGE]})
-        end = attrs.get("date_to") or local_date(timezone.now())
-        start = attrs.get("date_from") or end - dt.timedelta(days=SLA_DEFAULT_DAYS)
-        if start > end:
-            raise serializers.ValidationError({"date_from": [MSG_DATE_ORDER]})
-        if (end - start).days > SLA_MAX_DAYS:
-            raise serializers.ValidationError({"date_to": [MSG_RANGE_TOO_LONG]})
+        """The range asked for, its defaults filled in (the rule of ``cases.inputs``)."""
+        try:
+            start, end = stats_range_clean(
+                attrs.get("date_from"), attrs.get("date_to"), today=local_date(timezone.now())
+            )
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.message_dict) from None
         return {"date_from": start, "date_to": end}
 
 

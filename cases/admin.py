@@ -46,7 +46,6 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from accounts.permissions import (
-    assignees_for,
     is_case_staff,
     is_staff_administrator,
     user_may_assign,
@@ -56,46 +55,31 @@ from accounts.permissions import (
 from agencies.models import Agency, AgencyRule, AgencyRuleChange
 from agencies.rules import agency_rule_delete, agency_rule_save, rule_change_problem
 from cases.continuity import case_continuity
-from cases.errors import (
-    MSG_ACTION_FORBIDDEN,
-    MSG_TRANSITION_NOT_ALLOWED,
-    ActionForbidden,
-    TransitionNotAllowed,
-)
-from cases.inputs import (
-    AMOUNT_TEXT_MAX_LENGTH,
-    CONTRIBUTION_MONTHS_MAX,
-    ID_NUMBER_TEXT_MAX_LENGTH,
-    NOTE_MAX_LENGTH,
-    REPEAT_REASON_MAX_LENGTH,
-    YEARS_REPAIRED_MAX,
-    amount_parse,
-    date_parse,
-    materials_from_lines,
-    materials_parse,
-    months_parse,
-    note_clean,
-    years_repaired_parse,
+from cases.forms import (
+    MSG_ID_LOOKUP_NONE,
+    MSG_ID_LOOKUP_THROTTLED,
+    AssignForm,
+    IdNumberLookupForm,
+    action_refusal,
+    assigned_text,
+    refusal_text,
+    transition_done_text,
+    transition_form_for,
 )
 from cases.models import Attachment, CaseEvent, TransferCase
 from cases.presenters import case_open_clock, expected_completion
-from cases.selectors import case_queryset_for, case_side_filter
+from cases.selectors import case_find_by_id_number, case_queryset_for, case_side_filter
 from cases.services import case_allowed_actions, case_assign, case_transition
 from cases.states import USER_ACTIONS, Action, CaseState, RejectReason, choice_label
-from cases.timeline import event_actor, event_facts
+from cases.timeline import event_actor_named, event_facts
 from core.errors import DomainError, InvalidInput
-from core.identity import id_number_digest, id_number_validate, phone_mask
+from core.identity import phone_mask
 from core.throttling import IdLookupThrottle
 from workflow.calendar import end_of_day, get_calendar, local_date
 from workflow.models import StageClock
 
 logger = logging.getLogger(__name__)
 
-MSG_TRANSITION_DONE = _("{action}: done. The case is now “{state}”.")
-MSG_ASSIGNED = _("The case is now assigned to {assignee}.")
-MSG_UNASSIGNED = _("The case is no longer assigned to anyone.")
-MSG_ID_LOOKUP_NONE = _("No case you can see has this ID number.")
-MSG_ID_LOOKUP_THROTTLED = _("Too many ID number lookups; try again later.")
 MSG_DAYS_OVERDUE = _("overdue by {days} working day(s)")
 
 # Windows an agency's supervisor may shorten for their own agency; everything else is the
@@ -479,182 +463,6 @@ class IdNumberFilter(admin.SimpleListFilter):
         return queryset.filter(id_number_digest=value)
 
 
-# --- forms behind the action buttons ------------------------------------------------------------
-
-
-class TransitionForm(forms.Form):
-    """The fields every action takes; ``version`` is the one the user saw (optimistic check)."""
-
-    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
-    # The limit is the rule's (one message); the browser is told it too.
-    note = forms.CharField(
-        label=_("Note"),
-        required=False,
-        validators=[note_clean],
-        widget=forms.Textarea(attrs={"rows": 3, "cols": 60, "maxlength": NOTE_MAX_LENGTH}),
-    )
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        # The action's own fields first, the free-text note last.
-        self.order_fields([name for name in self.fields if name != "note"] + ["note"])
-
-    def payload(self) -> dict[str, Any]:
-        """The action's body for ``case_transition``; the service validates it again."""
-        return {k: v for k, v in self.cleaned_data.items() if k != "version"}
-
-
-class ApproveTransferOutForm(TransitionForm):
-    # Text, not IntegerField: Django's would read "１２" as 12 before the rule sees it.
-    contribution_months = forms.CharField(
-        label=_("Contribution months"),
-        validators=[months_parse],
-        widget=forms.NumberInput(attrs={"min": 0, "max": CONTRIBUTION_MONTHS_MAX}),
-    )
-    personal_account_balance = forms.CharField(
-        label=_("Personal account balance (yuan)"),
-        required=False,
-        validators=[amount_parse],
-        widget=forms.TextInput(attrs={"maxlength": AMOUNT_TEXT_MAX_LENGTH}),
-        help_text=_("Leave empty for resident insurance (no personal account)."),
-    )
-    deemed_months = forms.CharField(
-        label=_("Deemed contribution months"),
-        required=False,
-        validators=[months_parse],
-        widget=forms.NumberInput(attrs={"min": 0, "max": CONTRIBUTION_MONTHS_MAX}),
-        help_text=_("视同缴费月数; leave empty for none."),
-    )
-    interest = forms.CharField(
-        label=_("Interest included (yuan)"),
-        required=False,
-        validators=[amount_parse],
-        widget=forms.TextInput(attrs={"maxlength": AMOUNT_TEXT_MAX_LENGTH}),
-        help_text=_(
-            "Declared on the information form; the transfer-in agency must receive the balance plus this."
-        ),
-    )
-    no_arrears = forms.BooleanField(
-        label=_("No contributions in arrears"),
-        required=False,
-        initial=True,
-        help_text=_("With arrears, reject the application with the reason 'arrears' instead."),
-    )
-    # Text through the rule's own parser (Django's DateField would read full-width digits).
-    stopped_at_source_on = forms.CharField(
-        label=_("Actual stop date at source"),
-        required=False,
-        validators=[date_parse],
-        widget=forms.DateInput(attrs={"type": "date"}),
-        help_text=_("Leave empty to keep the date given at intake."),
-    )
-    enrolled_at_source_since = forms.CharField(
-        label=_("Enrolled here since"),
-        required=False,
-        validators=[date_parse],
-        widget=forms.DateInput(attrs={"type": "date"}),
-        help_text=_("The start of the enrolment period here, for the information form."),
-    )
-
-
-class ConfirmTransferInForm(TransitionForm):
-    months_at_target = forms.CharField(
-        label=_("Months already at the target"),
-        required=False,
-        validators=[months_parse],
-        widget=forms.NumberInput(attrs={"min": 0, "max": CONTRIBUTION_MONTHS_MAX}),
-        help_text=_(
-            "The months the person already had here in the same insurance type; leave empty for none."
-        ),
-    )
-    years_repaired = forms.CharField(
-        label=_("Years of contributions paid back"),
-        required=False,
-        validators=[years_repaired_parse],
-        widget=forms.NumberInput(attrs={"min": 0, "max": YEARS_REPAIRED_MAX}),
-        help_text=_(
-            "Resident insurance (缴费修复): each year removes a month of the waiting period."
-        ),
-    )
-
-
-class RequestMaterialsForm(TransitionForm):
-    missing_materials = forms.CharField(
-        label=_("Missing materials"),
-        widget=forms.Textarea(attrs={"rows": 4, "cols": 60}),
-        help_text=_("One item per line, everything at once (一次性告知)."),
-    )
-
-    repeat_reason = forms.CharField(
-        label=_("Why ask again"),
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 2, "cols": 60, "maxlength": REPEAT_REASON_MAX_LENGTH}),
-        help_text=_(
-            "Only when materials were already requested once: what is wrong with the resubmitted "
-            "materials themselves. A repeat request never restarts the deadline."
-        ),
-    )
-
-    def clean_missing_materials(self) -> list[str]:
-        return materials_parse(materials_from_lines(self.cleaned_data["missing_materials"]))
-
-
-class MoveBalanceForm(TransitionForm):
-    amount = forms.CharField(
-        label=_("Amount received (yuan)"),
-        validators=[amount_parse],
-        widget=forms.TextInput(attrs={"maxlength": AMOUNT_TEXT_MAX_LENGTH}),
-    )
-
-
-class PayOutBalanceForm(TransitionForm):
-    amount = forms.CharField(
-        label=_("Amount paid to the person (yuan)"),
-        validators=[amount_parse],
-        widget=forms.TextInput(attrs={"maxlength": AMOUNT_TEXT_MAX_LENGTH}),
-    )
-
-
-class RejectForm(TransitionForm):
-    reason_code = forms.ChoiceField(label=_("Reason"), choices=RejectReason.choices)
-
-
-TRANSITION_FORMS: dict[str, type[TransitionForm]] = {
-    Action.APPROVE_TRANSFER_OUT: ApproveTransferOutForm,
-    Action.REQUEST_MATERIALS: RequestMaterialsForm,
-    Action.CONFIRM_TRANSFER_IN: ConfirmTransferInForm,
-    Action.MOVE_BALANCE: MoveBalanceForm,
-    Action.PAY_OUT_BALANCE: PayOutBalanceForm,
-    Action.REJECT: RejectForm,
-}
-
-
-class AssignForm(forms.Form):
-    assignee = forms.ModelChoiceField(
-        label=_("Assign to"),
-        queryset=User.objects.none(),
-        required=False,
-        empty_label=_("(nobody)"),
-    )
-
-    def __init__(self, *args: Any, agency_code: str, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        field = self.fields["assignee"]
-        field.queryset = assignees_for(agency_code).order_by("username")
-        field.label_from_instance = lambda u: f"{u.real_name or u.username} ({u.username})"
-
-
-class IdNumberLookupForm(forms.Form):
-    id_number = forms.CharField(
-        label=_("ID number"),
-        max_length=ID_NUMBER_TEXT_MAX_LENGTH,
-        widget=forms.TextInput(attrs={"autocomplete": "off"}),
-    )
-
-    def clean_id_number(self) -> str:
-        return id_number_validate(self.cleaned_data["id_number"])
-
-
 # --- inlines: the case's clocks and timeline, read-only -----------------------------------------
 
 
@@ -755,26 +563,11 @@ class CaseEventInline(_ReadOnlyInline):
 
     @admin.display(description=_("by"))
     def actor_words(self, event: CaseEvent) -> str:
-        # The person's name where the account has one, and the agency or role.
-        who = event_actor(event)
-        name = getattr(event.actor, "real_name", "") if event.actor else ""
-        return f"{name}（{who}）" if name and name != who else who
+        return event_actor_named(event)
 
     @admin.display(description=_("details"))
     def details_words(self, event: CaseEvent) -> str:
         return "；".join(event_facts(event))
-
-
-def _error_text(exc: DomainError) -> str:
-    """A service's refusal in the admin's words: labels where the API's message has codes."""
-    if isinstance(exc, TransitionNotAllowed):
-        return str(MSG_TRANSITION_NOT_ALLOWED).format(
-            state=choice_label(CaseState, exc.state), action=choice_label(Action, exc.action)
-        )
-    if isinstance(exc, ActionForbidden):
-        # Only submitting (never done here) refuses with a text of its own.
-        return str(MSG_ACTION_FORBIDDEN).format(action=choice_label(Action, exc.action))
-    return str(exc.message)
 
 
 # --- transfer cases -----------------------------------------------------------------------------
@@ -1071,7 +864,7 @@ class TransferCaseAdmin(StaffReadOnlyAdmin):
         case = self._case_or_404(request, object_id)
         if action not in USER_ACTIONS:
             raise Http404(gettext("No such action."))
-        form_class = TRANSITION_FORMS.get(action, TransitionForm)
+        form_class = transition_form_for(action)
         if request.method == "POST":
             form = form_class(request.POST)
             if form.is_valid():
@@ -1089,19 +882,13 @@ class TransferCaseAdmin(StaffReadOnlyAdmin):
                             form.add_error(field if field in form.fields else None, error)
                 except DomainError as exc:
                     # Stale, forbidden or no longer possible: show the case as it is now.
-                    self.message_user(request, _error_text(exc), messages.ERROR)
+                    self.message_user(request, refusal_text(exc), messages.ERROR)
                     return redirect(self._change_url(case))
                 else:
-                    self.message_user(
-                        request,
-                        str(MSG_TRANSITION_DONE).format(
-                            action=choice_label(Action, action), state=case.get_state_display()
-                        ),
-                        messages.SUCCESS,
-                    )
+                    self.message_user(request, transition_done_text(action, case), messages.SUCCESS)
                     return redirect(self._change_url(case))
         else:
-            refusal = self._refusal(request, case, action)
+            refusal = action_refusal(case=case, user=request.user, action=action)
             if refusal:
                 self.message_user(request, refusal, messages.ERROR)
                 return redirect(self._change_url(case))
@@ -1117,16 +904,6 @@ class TransferCaseAdmin(StaffReadOnlyAdmin):
             expected_balance=case.balance_due
             if action in (Action.MOVE_BALANCE, Action.PAY_OUT_BALANCE)
             else None,
-        )
-
-    def _refusal(self, request: HttpRequest, case: TransferCase, action: str) -> str:
-        """Why the user cannot take ``action`` now, or "" if they can."""
-        if action in case_allowed_actions(case=case, user=request.user):
-            return ""
-        if action in {t.name for t in case.get_available_state_transitions()}:
-            return _error_text(ActionForbidden(action))
-        return _error_text(
-            TransitionNotAllowed(state=case.state, action=action, allowed_actions=[])
         )
 
     def take_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
@@ -1157,15 +934,9 @@ class TransferCaseAdmin(StaffReadOnlyAdmin):
                 for error in errors:
                     self.message_user(request, error, messages.ERROR)
         except DomainError as exc:
-            self.message_user(request, _error_text(exc), messages.ERROR)
+            self.message_user(request, refusal_text(exc), messages.ERROR)
         else:
-            if assignee is None:
-                self.message_user(request, MSG_UNASSIGNED, messages.SUCCESS)
-            else:
-                name = assignee.real_name or assignee.username
-                self.message_user(
-                    request, str(MSG_ASSIGNED).format(assignee=name), messages.SUCCESS
-                )
+            self.message_user(request, assigned_text(assignee), messages.SUCCESS)
         return redirect(self._change_url(case))
 
     def id_lookup_view(self, request: HttpRequest) -> HttpResponse:
@@ -1188,16 +959,8 @@ class TransferCaseAdmin(StaffReadOnlyAdmin):
             for error in form.errors.get("id_number", []):
                 self.message_user(request, error, messages.ERROR)
             return redirect(changelist_url)
-        digest = id_number_digest(form.cleaned_data["id_number"])
-        found = list(
-            self.get_queryset(request)
-            .filter(id_number_digest=digest)
-            .values_list("pk", flat=True)[:2]
-        )
-        # The audit trail of who looked whom up: the digest's head identifies the person to an
-        # operator holding the key, the number itself never reaches a log.
-        logger.info(
-            "admin id lookup user=%s digest=%s found=%d", request.user.pk, digest[:12], len(found)
+        digest, found = case_find_by_id_number(
+            user=request.user, id_number=form.cleaned_data["id_number"], face="admin"
         )
         if not found:
             self.message_user(request, MSG_ID_LOOKUP_NONE, messages.WARNING)

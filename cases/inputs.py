@@ -40,6 +40,17 @@ ID_NUMBER_TEXT_MAX_LENGTH: Final = 32
 # The status lookup: a case reference (YB + 14 digits; a little room) and the ID number's last 6.
 REFERENCE_MAX_LENGTH: Final = 20
 ID_SUFFIX_PATTERN: Final = r"^[0-9]{5}[0-9Xx]$"
+# The queue's "due within N working days" filter: a month and a half of working days at most.
+DUE_WITHIN_MAX: Final = 30
+# The queue's filters that take a word, not a value: whose case, and whose move it is.
+ASSIGNEE_FILTERS: Final = ("me", "nobody")
+TURN_FILTERS: Final = ("mine",)
+# The statistics' date range: compared as Asia/Shanghai instants (a day either side), so clear of
+# date.min and date.max; 30 days back by default, a year and a day at most.
+SLA_FIRST_DAY: Final = dt.date(1900, 1, 1)
+SLA_LAST_DAY: Final = dt.date(9998, 12, 31)
+SLA_DEFAULT_DAYS: Final = 30
+SLA_MAX_DAYS: Final = 366
 # Basic medical insurance for urban employees started with 国发〔1998〕44号.
 EARLIEST_INSURANCE_DATE: Final = dt.date(1998, 12, 1)
 
@@ -102,6 +113,9 @@ MSG_NO_STATUS_MATCH: Final = _(
     "No case matches this reference and ID number suffix. Check both and try again."
 )
 MSG_ID_SUFFIX: Final = _("Enter the last 6 characters of the ID number: digits, the last may be X.")
+MSG_DATE_RANGE: Final = _("Use a date from 1900-01-01 to 9998-12-31.")
+MSG_DATE_ORDER: Final = _("date_from is after date_to.")
+MSG_RANGE_TOO_LONG: Final = _("The range is at most 366 days.")
 
 
 RULE_CODE: Final = "rule"
@@ -264,3 +278,21 @@ def years_repaired_parse(value: Any) -> int:
     if not re.fullmatch(r"[0-9]{1,2}", text, re.ASCII) or int(text) > YEARS_REPAIRED_MAX:
         raise _invalid(MSG_YEARS_REPAIRED)
     return int(text)
+
+
+def stats_range_clean(
+    date_from: dt.date | None, date_to: dt.date | None, *, today: dt.date
+) -> tuple[dt.date, dt.date]:
+    """The statistics' range asked for, its defaults filled in first, so the limits hold for
+    every range (a ``date_from`` alone is checked against today, the default end). Errors are
+    keyed by field (``ValidationError.message_dict``)."""
+    for name, day in (("date_from", date_from), ("date_to", date_to)):
+        if day is not None and not (SLA_FIRST_DAY <= day <= SLA_LAST_DAY):
+            raise ValidationError({name: [MSG_DATE_RANGE]}, code=RULE_CODE)
+    end = date_to or today
+    start = date_from or end - dt.timedelta(days=SLA_DEFAULT_DAYS)
+    if start > end:
+        raise ValidationError({"date_from": [MSG_DATE_ORDER]}, code=RULE_CODE)
+    if (end - start).days > SLA_MAX_DAYS:
+        raise ValidationError({"date_to": [MSG_RANGE_TOO_LONG]}, code=RULE_CODE)
+    return start, end

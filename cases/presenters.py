@@ -24,6 +24,7 @@ from cases.states import BalanceOutcome, CaseState
 from core.identity import name_mask, phone_mask
 from workflow.calendar import WorkingDayCalendar, get_calendar, local_date
 from workflow.models import StageClock
+from workflow.services import due_soon_days
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,8 +49,41 @@ class StageView:
     overdue_since: dt.datetime | None
     provisional: bool
 
+    @property
+    def urgency(self) -> str:
+        """``overdue``, ``due_soon`` (the share of the window the SLA scan warns at) or
+        ``on_time``; ``none`` when no deadline runs (the applicant's turn)."""
+        if self.due_at is None or self.working_days_left is None:
+            return URGENCY_NONE
+        if self.overdue:
+            return URGENCY_OVERDUE
+        if self.working_days_allowed and self.working_days_left <= due_soon_days(
+            self.working_days_allowed
+        ):
+            return URGENCY_DUE_SOON
+        return URGENCY_ON_TIME
+
+    @property
+    def urgency_words(self) -> str:
+        """The badge's words: what the colour says, for everyone."""
+        left = self.working_days_left
+        if self.urgency == URGENCY_OVERDUE:
+            return _("Overdue by {days} working day(s)").format(days=-(left or 0))
+        if self.urgency == URGENCY_DUE_SOON:
+            if left == 0:
+                return _("Due today")
+            return _("Due soon: {days} working day(s) left").format(days=left)
+        if self.urgency == URGENCY_ON_TIME:
+            return _("On time: {days} working day(s) left").format(days=left)
+        return _("No deadline running")
+
 
 FINDING_CODES: Final = (DUPLICATE_ENROLMENT,)
+
+URGENCY_OVERDUE: Final = "overdue"
+URGENCY_DUE_SOON: Final = "due_soon"
+URGENCY_ON_TIME: Final = "on_time"
+URGENCY_NONE: Final = "none"
 
 
 @dataclass(frozen=True, slots=True)

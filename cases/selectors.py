@@ -5,12 +5,14 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import hmac
+import logging
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
 from django.db.models import (
     Count,
+    Exists,
     F,
     FilteredRelation,
     OuterRef,
@@ -33,9 +35,11 @@ from agencies.models import Agency
 from agencies.policies import Stage
 from cases.models import CaseEvent, TransferCase
 from cases.states import Action
-from core.identity import id_number_decrypt, id_number_encrypt
-from workflow.calendar import SHANGHAI
+from core.identity import id_number_decrypt, id_number_digest, id_number_encrypt
+from workflow.calendar import SHANGHAI, end_of_day, get_calendar, local_date
 from workflow.models import StageClock
+
+logger = logging.getLogger(__name__)
 
 
 def reach_filter(reach: Reach | None) -> Q | None:
@@ -170,7 +174,9 @@ def case_list_for(
     instant, ``NO_DEADLINE`` when none) and with the open clock prefetched as ``open_clocks``.
 
     Filters (all optional): state, side (out/in), overdue (bool), due_before (date, Asia/Shanghai),
-    insurance_type, from_agency, to_agency, reference.
+    due_within (working days: due by the end of the Nth working day after today), insurance_type,
+    scope, from_agency, to_agency, reference, id_number_digest, assignee ("me" or "nobody"), turn ("mine": the open
+    stage is the user's agency's to act on).
     """
     open_due = StageClock.objects.filter(case=OuterRef("pk"), completed_at__isnull=True).values(
         "due_at"
@@ -187,7 +193,7 @@ def case_list_for(
             )
         )
     )
-    for field in ("state", "insurance_type", "reference"):
+    for field in ("state", "insurance_type", "scope", "reference", "id_number_digest"):
         if filters.get(field):
             qs = qs.filter(**{field: filters[field]})
     for field in ("from_agency", "to_agency"):
@@ -202,7 +208,47 @@ def case_list_for(
     if filters.get("due_before"):
         day: dt.date = filters["due_before"]
         qs = qs.filter(urgency__lt=dt.datetime.combine(day, dt.time.min, tzinfo=SHANGHAI))
+    if filters.get("due_within"):
+        last_day, _provisional = get_calendar().add_working_days(
+            local_date(now), filters["due_within"]
+        )
+        qs = qs.filter(urgency__lte=end_of_day(last_day))
+    if filters.get("assignee") == "me":
+        qs = qs.filter(assignee_id=getattr(user, "pk", None))
+    elif filters.get("assignee") == "nobody":
+        qs = qs.filter(assignee__isnull=True)
+    if filters.get("turn") == "mine":
+        qs = qs.filter(case_turn_filter(user))
     return qs
+
+
+def case_turn_filter(user: Any) -> Q | Exists:
+    """Cases whose open stage is for the agency (or, province-wide, an agency of the province)
+    the user acts for: the work waiting on them. Nothing for anybody else."""
+    reach = user_side_reach(user)
+    if reach is None:
+        return Q(pk__in=[])
+    clocks = StageClock.objects.filter(case=OuterRef("pk"), completed_at__isnull=True)
+    if reach.province:
+        clocks = clocks.filter(agency_id__startswith=reach.province)
+    else:
+        clocks = clocks.filter(agency_id=reach.agency_code)
+    return Exists(clocks)
+
+
+def case_find_by_id_number(*, user: Any, id_number: str, face: str) -> tuple[str, list[int]]:
+    """A person's cases that ``user`` may see, by their full (validated) ID number: the number's
+    keyed digest and up to two case ids (one: open it; two: list them by the digest).
+
+    Every lookup is logged, the audit trail of who looked whom up: the digest's head identifies
+    the person to an operator holding the key; the number itself never reaches a log.
+    """
+    digest = id_number_digest(id_number)
+    found = list(
+        case_queryset_for(user).filter(id_number_digest=digest).values_list("pk", flat=True)[:2]
+    )
+    logger.info("%s id lookup user=%s digest=%s found=%d", face, user.pk, digest[:12], len(found))
+    return digest, found
 
 
 # --- anonymous status lookup ----------------------------------------------------------------------

@@ -11,7 +11,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from accounts.models import Role
+from accounts.models import Role, User
 from agencies.policies import Stage
 from cases.models import CaseEvent, TransferCase
 from cases.states import Action, Channel, InsuranceType, RejectReason, choice_label
@@ -35,6 +35,14 @@ def event_actor(event: CaseEvent, *, for_applicant: bool = False) -> str:
     if event.actor_role == "system" or actor is None:
         return _("The system")
     return choice_label(Role, event.actor_role) if event.actor_role in Role.values else _("Staff")
+
+
+def event_actor_named(event: CaseEvent) -> str:
+    """For staff: the agency (or role) that acted, with the person's name where the account has
+    one."""
+    who = event_actor(event)
+    name = getattr(event.actor, "real_name", "") if event.actor else ""
+    return f"{name}（{who}）" if name and name != who else who
 
 
 def event_details(event: CaseEvent) -> list[str]:
@@ -88,6 +96,15 @@ def _value(value: Any) -> str:
     return str(value)
 
 
+def _person(user_id: Any) -> str:
+    if not isinstance(user_id, int):
+        return _("nobody")
+    person = User.objects.filter(pk=user_id).values_list("real_name", "username").first()
+    if person is None:
+        return _("a former account")
+    return person[0] or person[1]
+
+
 def event_facts(event: CaseEvent) -> list[str]:
     """For staff: the sentences, then every other fact the entry recorded, labelled."""
     lines = event_details(event)
@@ -97,6 +114,9 @@ def event_facts(event: CaseEvent) -> list[str]:
         if key in ("stage",):
             value = choice_label(Stage, value)
             label = _("stage")
+        elif key in ("assignee", "previous"):
+            # An account id means nothing to a person: the name they know the colleague by.
+            label, value = str(_DATA_LABELS[key]), _person(value)
         elif key == "channel":
             value, label = choice_label(Channel, value), _("channel")
         elif key == "target_insurance_type":

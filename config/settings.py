@@ -62,9 +62,11 @@ INSTALLED_APPS = [
     "cases",
     "workflow",
     "notifications",
-    # Signed documents, and the applicant pages
+    # Signed documents, the applicant pages, the staff workbench
     "documents",
     "portal",
+    "desk",
+    "django_htmx",
     # REST API
     "rest_framework",
     "rest_framework_simplejwt.token_blacklist",
@@ -87,6 +89,8 @@ MIDDLEWARE = [
     # Neither reads the body; the upload check below needs the user and the messages.
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # request.htmx: the workbench answers an in-place update with the part that changed.
+    "django_htmx.middleware.HtmxMiddleware",
     # Before CSRF's check, which reads a form's body (uploads included).
     "config.errors.UploadSizeMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

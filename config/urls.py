@@ -30,6 +30,7 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("", include("django_prometheus.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("desk/", include("desk.urls")),
     path("", include("portal.urls")),
 ]
 

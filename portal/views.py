@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import Role
+from accounts.permissions import is_staff_administrator, user_may_use_desk
 from cases.downloads import attachment_response
 from cases.errors import ActionForbidden, StaleCase, TransitionNotAllowed
 from cases.inputs import MSG_NO_STATUS_MATCH
@@ -126,19 +127,26 @@ class SignInView(auth_views.LoginView):
         return super().post(request, *args, **kwargs)
 
     def get_default_redirect_url(self) -> str:
-        user = self.request.user
-        if getattr(user, "role", None) == Role.APPLICANT:
-            return reverse("portal:me")
-        return reverse("admin:index")
+        """Where each person works: applicants their cases, agency staff the workbench's queue
+        (the most urgent case first), administrators the admin."""
+        return _home_of(self.request.user)
 
 
 signout = auth_views.LogoutView.as_view(next_page="portal:home")
 
 
+def _home_of(user: Any) -> str:
+    if getattr(user, "role", None) == Role.APPLICANT:
+        return reverse("portal:me")
+    if user_may_use_desk(user) and not is_staff_administrator(user):
+        return reverse("desk:queue")
+    return reverse("admin:index")
+
+
 def _applicant_only(request: HttpRequest) -> HttpResponse | None:
     if request.user.role != Role.APPLICANT:
         messages.info(request, str(MSG_STAFF_ELSEWHERE))
-        return redirect("admin:index")
+        return redirect(_home_of(request.user))
     return None
 
 

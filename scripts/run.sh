@@ -39,6 +39,9 @@ fi
 log "manage.py dev_pki"
 uvr python manage.py dev_pki
 
+# htmx and ECharts for the workbench and the dashboard, pinned (package-lock.json), served by us.
+bash scripts/assets.sh || die "could not install the front-end assets (Node.js and npm needed)"
+
 # gunicorn serves no static files itself; WhiteNoise serves them from STATIC_ROOT (staticfiles/).
 log "manage.py collectstatic"
 uvr python manage.py collectstatic --noinput --verbosity 0

@@ -270,11 +270,8 @@ fc-list :lang=zh 2>/dev/null | grep -q . || apt_install fonts-noto-cjk ||
     die "no TrueType Chinese font for the documents (apt-get install fonts-wqy-zenhei)"
 command -v pdfsig >/dev/null 2>&1 || apt_install poppler-utils ||
     die "no poppler-utils for the PDF tests (apt-get install poppler-utils)"
-if [ ! -f node_modules/axe-core/axe.min.js ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-    command -v npm >/dev/null 2>&1 || apt_install npm || die "no npm to install axe-core"
-    log "npm ci (axe-core for the browser tests)"
-    npm ci --no-audit --no-fund --loglevel=error || die "npm ci failed"
-fi
+# htmx and ECharts, served by the pages, and axe-core for the browser tests (npm ci, pinned).
+bash scripts/assets.sh || die "could not install the front-end assets"
 export YIBAO_CHROMIUM="${YIBAO_CHROMIUM:-$(command -v chromium)}"
 export DATABASE_URL REDIS_URL
 export DJANGO_ENV=test

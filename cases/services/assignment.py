@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
 from django.db import transaction
 from django.utils import timezone
@@ -14,7 +15,7 @@ from cases.errors import ActionForbidden, TransitionNotAllowed
 from cases.models import TransferCase
 from cases.services.events import event_append
 from cases.states import Action
-from core.errors import InvalidInput
+from core.errors import DomainError, InvalidInput
 
 MSG_ASSIGNEE_NOT_ELIGIBLE = _("Assign the case to a caseworker of the agency whose move it is.")
 
@@ -37,6 +38,9 @@ def case_assign(
         if assignee is not None and not assignee_eligible(assignee, agency_code):
             raise InvalidInput({"assignee": [str(MSG_ASSIGNEE_NOT_ELIGIBLE)]})
         previous = case.assignee_id
+        if previous == (assignee.pk if assignee else None):
+            # Already so (a retried request, a second click): nothing to record.
+            return case
         case.assignee = assignee
         case.version += 1
         case.updated_at = now
@@ -50,3 +54,34 @@ def case_assign(
             data={"assignee": assignee.pk if assignee else None, "previous": previous},
         )
     return case
+
+
+def cases_assign(
+    *,
+    cases: Iterable[TransferCase],
+    assignee: User | None,
+    actor: User,
+    now: dt.datetime | None = None,
+) -> list[TransferCase]:
+    """``case_assign`` for several cases at once (the workbench's bulk assign): all of them or,
+    when one is refused, none. The refusal names the case (``AssignmentRefused``)."""
+    now = now or timezone.now()
+    done = []
+    with transaction.atomic():
+        for case in cases:
+            try:
+                done.append(case_assign(case=case, assignee=assignee, actor=actor, now=now))
+            except DomainError as exc:
+                raise AssignmentRefused(reference=case.reference, cause=exc) from exc
+    return done
+
+
+class AssignmentRefused(DomainError):
+    """One case of a bulk assignment was refused: nothing was assigned."""
+
+    code = "assignment_refused"
+
+    def __init__(self, *, reference: str, cause: DomainError) -> None:
+        self.reference = reference
+        self.cause = cause
+        super().__init__(cause.message)

@@ -163,7 +163,7 @@ def test_due_before_at_the_ends_of_the_calendar_is_a_field_error(client_for, sub
 
 def test_an_sla_range_with_one_end_is_held_to_the_limit(client_for):
     """Only ``date_from``: the range runs to today, and may not span more than 366 days."""
-    from api.serializers import MSG_RANGE_TOO_LONG
+    from cases.inputs import MSG_RANGE_TOO_LONG
 
     client = client_for("supervisor")
     r = client.get("/api/v1/stats/sla/", {"date_from": "1900-01-01"})

@@ -15,7 +15,7 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
 
 from api.serializers import CaseSubmitInputSerializer, TransitionInputSerializer
-from cases.admin import ApproveTransferOutForm, MoveBalanceForm, RequestMaterialsForm
+from cases.forms import ApproveTransferOutForm, MoveBalanceForm, RequestMaterialsForm
 from cases.inputs import (
     AMOUNT_TEXT_MAX_LENGTH,
     CONTRIBUTION_MONTHS_MAX,

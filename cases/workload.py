@@ -1,0 +1,181 @@
+"""Reads of the work open now, for supervisors: how late the open stages are (ageing), each
+caseworker's load, and what falls due on each of the next working days.
+
+Scoped like ``sla_stats`` (the agencies ``user_supervises``), and read from the open stage clocks
+only: the partial index on open clocks bounds the cost by what is open, never by the history.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Final
+
+from django.db.models import Count, Q
+from django.db.models.functions import TruncDate
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Role, User
+from accounts.permissions import caseworkers_of, user_supervises
+from agencies.models import Agency
+from agencies.policies import Stage
+from workflow.calendar import SHANGHAI, end_of_day, get_calendar, local_date
+from workflow.models import StageClock
+
+# How late an open stage is, in working days past its deadline: (code, label, most days late).
+AGEING_BUCKETS: Final = (
+    ("on_time", _("Not yet due"), 0),
+    ("late_1_2", _("1–2 working days late"), 2),
+    ("late_3_5", _("3–5 working days late"), 5),
+    ("late_6_10", _("6–10 working days late"), 10),
+    ("late_over_10", _("More than 10 working days late"), None),
+)
+DUE_AHEAD_DAYS: Final = 10
+
+
+def _open_clocks_for(user: Any) -> Any:
+    """Open agency stages in the agencies ``user`` supervises (none for anybody else)."""
+    reach = user_supervises(user)
+    clocks = StageClock.objects.filter(
+        completed_at__isnull=True, agency__isnull=False, due_at__isnull=False
+    )
+    if reach is None:
+        return clocks.none()
+    if reach.everything:
+        return clocks
+    if reach.province:
+        return clocks.filter(agency_id__startswith=reach.province)
+    return clocks.filter(agency_id=reach.agency_code)
+
+
+def _working_days_back(today: dt.date, n: int) -> dt.date:
+    """The working day ``n`` working days before ``today`` (today counts when it is one)."""
+    calendar = get_calendar()
+    day, seen = today, 0
+    while True:
+        if calendar.is_workday(day):
+            if seen == n:
+                return day
+            seen += 1
+        day -= dt.timedelta(days=1)
+
+
+def ageing(*, user: Any, now: dt.datetime) -> list[dict[str, Any]]:
+    """Open stages per stage and bucket of lateness; a stage is ``late_1_2`` once its deadline
+    (the end of a working day) has passed and at most 2 working days have ended since."""
+    today = local_date(now)
+    bounds: dict[str, Q] = {"on_time": Q(due_at__gte=now)}
+    upper = now
+    for code, _label, most in AGEING_BUCKETS[1:]:
+        if most is None:
+            bounds[code] = Q(due_at__lt=upper)
+            break
+        # Late by at most ``most`` working days (as ``working_days_left`` counts them): due on or
+        # after the working day ``most`` working days back.
+        lower = end_of_day(_working_days_back(today, most))
+        bounds[code] = Q(due_at__lt=upper, due_at__gte=lower)
+        upper = lower
+    counts = (
+        _open_clocks_for(user)
+        .values("stage")
+        .annotate(**{code: Count("id", filter=q) for code, q in bounds.items()})
+    )
+    by_stage = {row["stage"]: row for row in counts}
+    rows = []
+    for stage in (Stage.APPLIED, Stage.TRANSFER_OUT_APPROVED, Stage.TRANSFER_IN_CONFIRMED):
+        row = by_stage.get(stage, {})
+        rows.append(
+            {
+                "stage": str(stage),
+                "stage_label": str(stage.label),
+                **{code: row.get(code, 0) for code, _l, _m in AGEING_BUCKETS},
+            }
+        )
+    return rows
+
+
+def caseworker_load(*, user: Any, now: dt.datetime) -> list[dict[str, Any]]:
+    """Each caseworker's open stages and how many are overdue (the supervised agencies' active
+    caseworkers, those with none included), then the unassigned ones; most overdue first."""
+    counts = {
+        row["case__assignee_id"]: row
+        for row in _open_clocks_for(user)
+        .values("case__assignee_id")
+        .annotate(open=Count("id"), overdue=Count("id", filter=Q(due_at__lt=now)))
+    }
+    reach = user_supervises(user)
+    if reach is None:
+        return []
+    if reach.everything:
+        people = User.objects.filter(is_active=True, role=Role.CASEWORKER)
+    elif reach.province:
+        people = User.objects.filter(
+            is_active=True, role=Role.CASEWORKER, agency_id__startswith=reach.province
+        )
+    else:
+        people = caseworkers_of({reach.agency_code})
+    assignee_ids = [pk for pk in counts if pk is not None]
+    people = User.objects.filter(Q(pk__in=people.values("pk")) | Q(pk__in=assignee_ids))
+    rows = []
+    for person in people.select_related("agency").order_by("username"):
+        row = counts.get(person.pk, {})
+        rows.append(
+            {
+                "assignee": {
+                    "username": person.username,
+                    "name": person.real_name or person.username,
+                    "agency": person.agency_id or "",
+                },
+                "open": row.get("open", 0),
+                "overdue": row.get("overdue", 0),
+            }
+        )
+    rows.sort(key=lambda r: (-r["overdue"], -r["open"], r["assignee"]["username"]))
+    nobody = counts.get(None, {})
+    rows.append(
+        {"assignee": None, "open": nobody.get("open", 0), "overdue": nobody.get("overdue", 0)}
+    )
+    return rows
+
+
+def due_ahead(*, user: Any, now: dt.datetime) -> list[dict[str, Any]]:
+    """How many open stages fall due on each of the next ``DUE_AHEAD_DAYS`` working days, today
+    first when it is one (a deadline is the end of a working day, Asia/Shanghai)."""
+    calendar = get_calendar()
+    day = calendar.next_workday_on_or_after(local_date(now))
+    days = [day]
+    while len(days) < DUE_AHEAD_DAYS:
+        day, _provisional = calendar.add_working_days(day, 1)
+        days.append(day)
+    start = dt.datetime.combine(days[0], dt.time.min, tzinfo=SHANGHAI)
+    counts = dict(
+        _open_clocks_for(user)
+        .filter(due_at__gte=max(start, now), due_at__lte=end_of_day(days[-1]))
+        .annotate(day=TruncDate("due_at", tzinfo=SHANGHAI))
+        .values("day")
+        .annotate(n=Count("id"))
+        .values_list("day", "n")
+    )
+    return [{"day": d, "due": counts.get(d, 0)} for d in days]
+
+
+def workload_stats(*, user: Any, now: dt.datetime) -> dict[str, Any]:
+    """The open work of the agencies ``user`` supervises, as ``GET /stats/workload/`` shows it."""
+    return {
+        "as_of": now,
+        "ageing": ageing(user=user, now=now),
+        "caseworkers": caseworker_load(user=user, now=now),
+        "due_ahead": due_ahead(user=user, now=now),
+        "agencies": _agency_names(user),
+    }
+
+
+def _agency_names(user: Any) -> dict[str, str]:
+    reach = user_supervises(user)
+    if reach is None:
+        return {}
+    agencies = Agency.objects.all()
+    if reach.province:
+        agencies = agencies.filter(code__startswith=reach.province)
+    elif not reach.everything:
+        agencies = agencies.filter(code=reach.agency_code)
+    return dict(agencies.values_list("code", "name")[:500])

@@ -1,0 +1,33 @@
+"""Template filters of the workbench: a timeline entry as staff read it (every fact, labelled) and
+amounts, both from ``cases.timeline``, the one home the applicant pages and the admin use too."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django import template
+
+from cases import timeline
+from cases.models import CaseEvent
+
+register = template.Library()
+
+
+@register.filter
+def yuan(value: Decimal | str | None) -> str:
+    return timeline.yuan(value)
+
+
+@register.filter
+def staff_actor(event: CaseEvent) -> str:
+    return timeline.event_actor_named(event)
+
+
+@register.filter
+def staff_facts(event: CaseEvent) -> list[str]:
+    return timeline.event_facts(event)
+
+
+@register.filter
+def percent(rate: float | None) -> str:
+    return "—" if rate is None else f"{rate * 100:.1f}%"
