@@ -39,8 +39,6 @@ from core.identity import id_number_decrypt, id_number_digest, id_number_encrypt
 from workflow.calendar import SHANGHAI, end_of_day, get_calendar, local_date
 from workflow.models import StageClock
 
-logger = logging.getLogger(__name__)
-
 
 def reach_filter(reach: Reach | None) -> Q | None:
     """A ``Reach`` (accounts.permissions decides it) as a filter on cases; None for none."""
@@ -244,10 +242,11 @@ def case_find_by_id_number(*, user: Any, id_number: str, face: str) -> tuple[str
     the person to an operator holding the key; the number itself never reaches a log.
     """
     digest = id_number_digest(id_number)
+    audit = logging.getLogger(f"cases.{face}")  # each face's audit trail under its own name
     found = list(
         case_queryset_for(user).filter(id_number_digest=digest).values_list("pk", flat=True)[:2]
     )
-    logger.info("%s id lookup user=%s digest=%s found=%d", face, user.pk, digest[:12], len(found))
+    audit.info("%s id lookup user=%s digest=%s found=%d", face, user.pk, digest[:12], len(found))
     return digest, found
 
 

@@ -41,6 +41,9 @@ def event_actor_named(event: CaseEvent) -> str:
     """For staff: the agency (or role) that acted, with the person's name where the account has
     one."""
     who = event_actor(event)
+    if event.actor_role == Role.APPLICANT:
+        # The applicant's name is masked on every staff page; the timeline does not undo it.
+        return who
     name = getattr(event.actor, "real_name", "") if event.actor else ""
     return f"{name}（{who}）" if name and name != who else who
 

@@ -9,6 +9,7 @@ outside the user's reach and one that does not exist are the same 404 page.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from functools import wraps
 from typing import Any
 from urllib.parse import urlencode
@@ -65,6 +66,8 @@ from documents.pki import DocumentsUnavailable
 from documents.services import DocumentNotAvailable, document_issue, documents_list
 from workflow.calendar import local_date
 from workflow.models import StageClock
+
+logger = logging.getLogger("cases.desk")  # the lookups' audit trail (case_find_by_id_number)
 
 PAGE_SIZE = 50
 
@@ -171,6 +174,7 @@ def find_person(request: HttpRequest) -> HttpResponse:
     back = reverse("desk:queue")
     throttle = IdLookupThrottle()
     if not throttle.allow_request(request, None):
+        logger.warning("desk id lookup throttled user=%s", request.user.pk)
         messages.error(request, str(MSG_ID_LOOKUP_THROTTLED))
         return redirect(back)
     form = IdNumberLookupForm(request.POST)
