@@ -628,6 +628,23 @@ class SlaStatsSerializer(serializers.Serializer):
     rows = SlaRowSerializer(many=True)
 
 
+class SlaSeriesRowSerializer(serializers.Serializer):
+    day = serializers.DateField(help_text=_("Asia/Shanghai date of completion"))
+    stage = serializers.ChoiceField(choices=Stage.choices)
+    completed = serializers.IntegerField()
+    on_time = serializers.IntegerField()
+    on_time_rate = serializers.FloatField(allow_null=True)
+
+
+# The daily SLA series, rendered from ``cases.selectors.sla_series``.
+class SlaSeriesSerializer(serializers.Serializer):
+    date_from = serializers.DateField()
+    date_to = serializers.DateField()
+    rows = SlaSeriesRowSerializer(
+        many=True, help_text=_("One row per day and stage with a completed stage, oldest first")
+    )
+
+
 class ProblemSerializer(serializers.Serializer):
     """RFC 9457 problem details."""
 

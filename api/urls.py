@@ -54,6 +54,7 @@ urlpatterns = [
     path("agencies/<str:code>/", agencies.AgencyDetailView.as_view(), name="agency-detail"),
     path("agencies/<str:code>/rules/", agencies.AgencyRulesView.as_view(), name="agency-rules"),
     path("stats/sla/", stats.SlaStatsView.as_view(), name="stats-sla"),
+    path("stats/sla/series/", stats.SlaSeriesView.as_view(), name="stats-sla-series"),
     path("notifications/", inbox.NotificationListView.as_view(), name="notification-list"),
     path(
         "notifications/<int:id>/read/",

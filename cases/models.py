@@ -581,3 +581,33 @@ class Attachment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.label}"
+
+
+class RepeatRequestTally(models.Model):
+    """Repeat requests for materials (一次性告知: every request after a case's first) per
+    Asia/Shanghai day and transfer-out agency.
+
+    Kept by ``cases.services.transitions`` in the transaction of the request, so the supervisor
+    statistics read a row per day instead of every materials event ever appended (quality.md P9).
+    """
+
+    day = models.DateField(_("day"), help_text=_("Asia/Shanghai date of the request"))
+    agency = models.ForeignKey(
+        Agency,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("transfer-out agency"),
+    )
+    repeats = models.PositiveIntegerField(_("repeat requests"), default=0)
+
+    class Meta:
+        ordering = ["day", "agency"]
+        verbose_name = _("repeat materials request tally")
+        verbose_name_plural = _("repeat materials request tallies")
+        constraints = [
+            # The key of the upsert (core.rollup): one row per day and agency.
+            models.UniqueConstraint(fields=["day", "agency"], name="repeattally_key"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.agency_id}"

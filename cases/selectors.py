@@ -20,6 +20,7 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    Sum,
     Value,
 )
 from django.db.models.functions import Coalesce
@@ -33,11 +34,10 @@ from accounts.permissions import (
 )
 from agencies.models import Agency
 from agencies.policies import Stage
-from cases.models import CaseEvent, TransferCase
-from cases.states import Action
+from cases.models import CaseEvent, RepeatRequestTally, TransferCase
 from core.identity import id_number_decrypt, id_number_digest, id_number_encrypt
 from workflow.calendar import SHANGHAI, end_of_day, get_calendar, local_date
-from workflow.models import StageClock
+from workflow.models import StageClock, StageTally
 
 
 def reach_filter(reach: Reach | None) -> Q | None:
@@ -318,42 +318,38 @@ def sla_stats(
     open and overdue counts now, per stage and agency, for the agencies ``user`` oversees.
 
     On time: completed at or before the stage's due instant. Stages with no agency window (the
-    applicant's turn) are not counted.
+    applicant's turn) are not counted; nor is a clock stopped by a request for materials (counting
+    it, on time as it usually is, would let each request improve the agency's on-time rate).
+
+    Completed and repeat counts come from the daily roll-ups kept with each transition
+    (``workflow.models.StageTally``, ``cases.models.RepeatRequestTally``): a few rows per day and
+    agency, whatever the history (quality.md P9). Open and overdue are counted on the open clocks
+    (the ``clock_open_agency_stage`` partial index), which is what is open, not what ever was.
     """
     scope = _supervised_scope(user, "agency")
-    clocks = StageClock.objects.filter(agency__isnull=False, due_at__isnull=False)
-    clocks = clocks.filter(scope) if scope is not None else clocks.none()
-    event_scope = _supervised_scope(user, "case__from_agency")
-    start = dt.datetime.combine(date_from, dt.time.min, tzinfo=SHANGHAI)
-    end = dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time.min, tzinfo=SHANGHAI)
+    days = Q(day__gte=date_from, day__lte=date_to)
+    if scope is None:
+        tallies = StageTally.objects.none()
+        repeat_tallies = RepeatRequestTally.objects.none()
+        clocks = StageClock.objects.none()
+    else:
+        tallies = StageTally.objects.filter(scope, days)
+        repeat_tallies = RepeatRequestTally.objects.filter(scope, days)
+        clocks = StageClock.objects.filter(scope, agency__isnull=False, due_at__isnull=False)
     completed = (
-        # A clock stopped by a request for materials is not a completed stage: counting it (on
-        # time, as it usually is) would let each request improve the agency's on-time rate.
-        clocks.filter(completed_at__gte=start, completed_at__lt=end)
-        .exclude(closed_by=Action.REQUEST_MATERIALS)
-        .values("stage", "agency_id")
-        .annotate(
-            completed=Count("id"), on_time=Count("id", filter=Q(completed_at__lte=F("due_at")))
-        )
+        tallies.values("stage", "agency_id")
+        .annotate(completed=Sum("completed"), on_time=Sum("on_time"))
+        .order_by()
     )
     open_now = (
         clocks.filter(completed_at__isnull=True)
         .values("stage", "agency_id")
         .annotate(open=Count("id"), overdue=Count("id", filter=Q(due_at__lt=now)))
+        .order_by()
     )
     # 一次性告知: every materials request after a case's first is a repeat, counted against the
     # transfer-out agency whose stage it is (the only stage that asks for materials).
-    repeats = (
-        CaseEvent.objects.filter(
-            event_scope if event_scope is not None else Q(pk__in=[]),
-            action=Action.REQUEST_MATERIALS,
-            data__has_key="repeat_reason",
-            at__gte=start,
-            at__lt=end,
-        )
-        .values("case__from_agency_id")
-        .annotate(repeats=Count("id"))
-    )
+    repeats = repeat_tallies.values("agency_id").annotate(repeats=Sum("repeats")).order_by()
     rows: dict[tuple[str, str], dict[str, Any]] = {}
 
     def row(stage: str, agency_id: str) -> dict[str, Any]:
@@ -375,7 +371,7 @@ def sla_stats(
     for r in open_now:
         row(r["stage"], r["agency_id"]).update(open=r["open"], overdue=r["overdue"])
     for r in repeats:
-        row(Stage.APPLIED, r["case__from_agency_id"])["repeat_materials_requests"] = r["repeats"]
+        row(Stage.APPLIED, r["agency_id"])["repeat_materials_requests"] = r["repeats"]
     names = dict(Agency.objects.filter(code__in={a for _s, a in rows}).values_list("code", "name"))
     result = []
     for (_stage, agency_id), r in sorted(rows.items()):
@@ -390,3 +386,28 @@ def sla_stats(
         round(totals["on_time"] / totals["completed"], 4) if totals["completed"] else None
     )
     return {"date_from": date_from, "date_to": date_to, "totals": totals, "rows": result}
+
+
+def sla_series(*, user: Any, date_from: dt.date, date_to: dt.date) -> list[dict[str, Any]]:
+    """Stages completed per Asia/Shanghai day and stage in [date_from, date_to], summed over the
+    agencies ``user`` oversees (scoped as ``sla_stats``), with how many on time: one row per day and
+    stage that had a completion, by day then stage. Read from ``StageTally`` alone."""
+    scope = _supervised_scope(user, "agency")
+    if scope is None:
+        return []
+    rows = (
+        StageTally.objects.filter(scope, day__gte=date_from, day__lte=date_to)
+        .values("day", "stage")
+        .annotate(completed=Sum("completed"), on_time=Sum("on_time"))
+        .order_by("day", "stage")
+    )
+    return [
+        {
+            "day": r["day"],
+            "stage": r["stage"],
+            "completed": r["completed"],
+            "on_time": r["on_time"],
+            "on_time_rate": round(r["on_time"] / r["completed"], 4) if r["completed"] else None,
+        }
+        for r in rows
+    ]

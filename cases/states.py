@@ -81,6 +81,11 @@ USER_ACTIONS: Final = (
     Action.WITHDRAW,
 )
 
+# Actions that stop a stage's clock without completing the stage: the supervisor statistics do not
+# count them (a request for materials, on time as it usually is, would otherwise improve the
+# agency's on-time rate with every request).
+STOPS_WITHOUT_COMPLETING: Final = frozenset({Action.REQUEST_MATERIALS})
+
 
 class RejectReason(models.TextChoices):
     NOT_STOPPED_AT_SOURCE = "not_stopped_at_source", _("Not stopped at the transfer-out agency")

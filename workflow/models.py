@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from agencies.policies import Responsible, Stage
@@ -176,6 +176,13 @@ class StageClock(models.Model):
                 name="clock_open_breached",
                 condition=Q(completed_at__isnull=True, breached_at__isnull=False),
             ),
+            # The supervisor statistics' open and overdue counts per agency and stage: bounded by
+            # what is open, not by every clock the agency ever had (quality.md P9).
+            models.Index(
+                fields=["agency", "stage", "due_at"],
+                name="clock_open_agency_stage",
+                condition=Q(completed_at__isnull=True, agency__isnull=False, due_at__isnull=False),
+            ),
             # recompute_deadlines after a calendar import: open provisional clocks only.
             models.Index(
                 fields=["due_at"],
@@ -190,3 +197,40 @@ class StageClock(models.Model):
     @property
     def is_open(self) -> bool:
         return self.completed_at is None
+
+
+class StageTally(models.Model):
+    """Stages completed per Asia/Shanghai day, stage and agency, and how many of them on time.
+
+    Kept by ``workflow.services.clock_close`` in the transaction that completes each clock, so the
+    supervisor statistics read a few rows per day instead of every clock ever completed (quality.md
+    P9). Counted: clocks with an agency and a deadline that the caller says completed the stage;
+    on time: completed at or before the deadline (a completed clock's deadline never moves:
+    ``clocks_recompute`` only writes open ones).
+    """
+
+    day = models.DateField(_("day"), help_text=_("Asia/Shanghai date of completion"))
+    stage = models.CharField(_("stage"), max_length=30, choices=Stage.choices)
+    agency = models.ForeignKey(
+        "agencies.Agency",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("agency"),
+    )
+    completed = models.PositiveIntegerField(_("completed"), default=0)
+    on_time = models.PositiveIntegerField(_("on time"), default=0)
+
+    class Meta:
+        ordering = ["day", "stage", "agency"]
+        verbose_name = _("stage tally")
+        verbose_name_plural = _("stage tallies")
+        constraints = [
+            # The key of the upsert (core.rollup): one row per day, stage and agency.
+            models.UniqueConstraint(fields=["day", "stage", "agency"], name="stagetally_key"),
+            models.CheckConstraint(
+                name="stagetally_on_time_le_completed", condition=Q(on_time__lte=F("completed"))
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.stage} {self.agency_id}"

@@ -15,6 +15,7 @@ from agencies.policies import (
     WindowPolicy,
     window_for,
 )
+from core.rollup import rollup_add
 from workflow.calendar import (
     SHANGHAI,
     WorkingDayCalendar,
@@ -22,7 +23,7 @@ from workflow.calendar import (
     get_calendar,
     local_date,
 )
-from workflow.models import StageClock
+from workflow.models import StageClock, StageTally
 
 # A stage is "due soon" once at most this share of its window is left (and at least 1 working day).
 DUE_SOON_SHARE = 0.2
@@ -150,10 +151,41 @@ def clock_hold(*, case_id: int) -> None:
     )
 
 
-def clock_close(*, case_id: int, at: dt.datetime, closed_by: str) -> int:
-    """Close the case's open clock; returns how many rows closed (0 or 1)."""
-    return StageClock.objects.filter(case_id=case_id, completed_at__isnull=True).update(
+def clock_close(
+    *, case_id: int, at: dt.datetime, closed_by: str, completes_stage: bool = True
+) -> int:
+    """Close the case's open clock; returns how many rows closed (0 or 1).
+
+    ``completes_stage``: whether ``closed_by`` finished the stage (the caller knows what its
+    actions mean; a clock merely stopped, such as by a request for materials, is not a completed
+    stage). A completed clock with an agency and a deadline is added to the day's ``StageTally``
+    in the same transaction, so the roll-up never disagrees with the clocks.
+    """
+    # Locked already when the caller held it (clock_hold); the lock keeps the values read here
+    # those of the row closed below.
+    row = (
+        StageClock.objects.select_for_update()
+        .filter(case_id=case_id, completed_at__isnull=True)
+        .values_list("id", "stage", "agency_id", "due_at")
+        .first()
+    )
+    if row is None:
+        return 0
+    clock_id, stage, agency_id, due_at = row
+    closed = StageClock.objects.filter(pk=clock_id, completed_at__isnull=True).update(
         completed_at=at, closed_by=closed_by
+    )
+    if closed and completes_stage and agency_id is not None and due_at is not None:
+        stage_tally_add(day=local_date(at), stage=stage, agency_id=agency_id, on_time=at <= due_at)
+    return closed
+
+
+def stage_tally_add(*, day: dt.date, stage: str, agency_id: str, on_time: bool) -> None:
+    """Count one completed stage in the day's tally (one atomic upsert; see core.rollup)."""
+    rollup_add(
+        StageTally,
+        keys={"day": day, "stage": stage, "agency_id": agency_id},
+        add={"completed": 1, "on_time": int(on_time)},
     )
 
 
@@ -263,8 +295,15 @@ def clocks_recompute(
             clock.escalated_at = None
         pending.append(clock)
         if len(pending) >= batch_size:
-            StageClock.objects.bulk_update(pending, fields)
+            _write_open(pending, fields)
             pending.clear()
     if pending:
-        StageClock.objects.bulk_update(pending, fields)
+        _write_open(pending, fields)
     return changes
+
+
+def _write_open(clocks: list[StageClock], fields: list[str]) -> None:
+    # Only clocks still open: one completed since it was read keeps the deadline it was completed
+    # against, which its StageTally row counted on time or late (a transition holds the row lock
+    # while it closes it, and the UPDATE re-checks the condition after that lock is released).
+    StageClock.objects.filter(completed_at__isnull=True).bulk_update(clocks, fields)

@@ -23,6 +23,7 @@ from api.schema import (
 )
 from api.serializers import render
 from cases.selectors import (
+    sla_series,
     sla_stats,
 )
 
@@ -42,3 +43,21 @@ class SlaStatsView(APIView):
         query.is_valid(raise_exception=True)
         stats = sla_stats(user=request.user, now=timezone.now(), **query.validated_data)
         return Response(render(s.SlaStatsSerializer, stats), status=status.HTTP_200_OK)
+
+
+class SlaSeriesView(APIView):
+    @extend_schema(
+        tags=["stats"],
+        parameters=[s.SlaStatsQuerySerializer],
+        responses=doc({200: s.SlaSeriesSerializer, 400: P400, 403: P403, **COMMON}),
+    )
+    def get(self, request: Request) -> Response:
+        """For supervisors: stages completed per day and stage in the range, and how many on time,
+        summed over their agency (or province); days without a completed stage are left out."""
+        if not user_may_see_sla_stats(request.user):
+            raise PermissionDenied(_("Only supervisors see SLA statistics."))
+        query = s.SlaStatsQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        rows = sla_series(user=request.user, **query.validated_data)
+        body = {**query.validated_data, "rows": rows}
+        return Response(render(s.SlaSeriesSerializer, body), status=status.HTTP_200_OK)

@@ -36,11 +36,12 @@ from cases.inputs import (
     repeat_reason_clean,
     years_repaired_parse,
 )
-from cases.models import TransferCase
+from cases.models import RepeatRequestTally, TransferCase
 from cases.selectors import case_action_ever_permitted
 from cases.services.events import event_append
 from cases.states import (
     STATE_STAGE,
+    STOPS_WITHOUT_COMPLETING,
     TERMINAL_STATES,
     USER_ACTIONS,
     Action,
@@ -49,6 +50,7 @@ from cases.states import (
     RejectReason,
 )
 from core.errors import FieldErrors
+from core.rollup import rollup_add
 from workflow.calendar import local_date
 from workflow.models import StageClock
 from workflow.services import clock_close, clock_hold, clock_open, clock_remaining_days
@@ -277,7 +279,12 @@ def _apply(
     except ConcurrentTransition:
         raise StaleCase() from None
 
-    clock_close(case_id=case.pk, at=now, closed_by=action)
+    clock_close(
+        case_id=case.pk,
+        at=now,
+        closed_by=action,
+        completes_stage=action not in STOPS_WITHOUT_COMPLETING,
+    )
     stage = STATE_STAGE.get(CaseState(case.state))
     if stage is not None:
         agency = case.stage_agency(stage)
@@ -303,6 +310,14 @@ def _apply(
         reason_code=str(kwargs.get("reason_code") or ""),
         data=data,
     )
+    if action == Action.REQUEST_MATERIALS and "repeat_reason" in data:
+        # The same test as the statistics made on the events (a repeat carries its reason), in the
+        # same transaction: the roll-up counts exactly the repeat events there are.
+        rollup_add(
+            RepeatRequestTally,
+            keys={"day": local_date(now), "agency_id": case.from_agency_id},
+            add={"repeats": 1},
+        )
 
 
 def _window_after_materials(case: TransferCase) -> int | None:
