@@ -1,7 +1,7 @@
 # Developer entry points. Everything installs what it needs: uv (with pip, when missing) and the
 # project's environment (.venv, from uv.lock). See README.md.
 #
-#   make run                       the service with demo data on http://127.0.0.1:8000/
+#   make run [PORT=8001]           the service with demo data on http://127.0.0.1:8000/
 #   make test [ARGS="-k foo -x"]   lint + migration check + the pytest suite on PostgreSQL and Redis
 
 SHELL := /bin/bash
@@ -11,6 +11,7 @@ SHELL := /bin/bash
 IN_ENV := bash scripts/uv-run.sh
 ARGS ?=
 PROCFILE ?= Procfile
+PORT ?= 8000
 BENCH ?= bench/*.py
 
 .PHONY: help sync test run migrate lint fmt bench drill clean clean-all
@@ -24,8 +25,8 @@ sync: ## create or update .venv from uv.lock (dev tools included)
 test: ## ruff, migration check and the whole pytest suite on PostgreSQL + Redis (ARGS= for pytest)
 	@bash scripts/test.sh $(ARGS)
 
-run: ## migrate, load demo data, start the Procfile's processes (web on 127.0.0.1:8000)
-	@PROCFILE="$(PROCFILE)" bash scripts/run.sh
+run: ## migrate, load demo data, start the Procfile's processes (web on 127.0.0.1:8000; PORT=8001 for another)
+	@PROCFILE="$(PROCFILE)" PORT="$(PORT)" bash scripts/run.sh
 
 migrate: ## apply migrations (SQLite in var/db.sqlite3 unless DATABASE_URL is set)
 	@mkdir -p var

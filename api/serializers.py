@@ -645,6 +645,42 @@ class SlaSeriesSerializer(serializers.Serializer):
     )
 
 
+class AgeingRowSerializer(serializers.Serializer):
+    stage = serializers.ChoiceField(choices=Stage.choices)
+    on_time = serializers.IntegerField(help_text=_("Open, not yet due"))
+    late_1_2 = serializers.IntegerField(help_text=_("1 to 2 working days past the deadline"))
+    late_3_5 = serializers.IntegerField(help_text=_("3 to 5 working days past the deadline"))
+    late_6_10 = serializers.IntegerField(help_text=_("6 to 10 working days past the deadline"))
+    late_over_10 = serializers.IntegerField(help_text=_("More than 10 working days late"))
+
+
+class LoadAssigneeSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    name = serializers.CharField()
+    agency = serializers.CharField()
+
+
+class LoadRowSerializer(serializers.Serializer):
+    assignee = LoadAssigneeSerializer(allow_null=True, help_text=_("null: the unassigned stages"))
+    open = serializers.IntegerField()
+    overdue = serializers.IntegerField()
+
+
+class DueAheadRowSerializer(serializers.Serializer):
+    day = serializers.DateField(help_text=_("A working day, Asia/Shanghai"))
+    due = serializers.IntegerField(help_text=_("Open stages whose deadline is the end of this day"))
+
+
+# The open work now, rendered from ``cases.workload.workload_stats``.
+class WorkloadSerializer(serializers.Serializer):
+    as_of = serializers.DateTimeField()
+    ageing = AgeingRowSerializer(many=True)
+    caseworkers = LoadRowSerializer(
+        many=True, help_text=_("Most overdue first; the last row is the unassigned stages")
+    )
+    due_ahead = DueAheadRowSerializer(many=True, help_text=_("The next 10 working days"))
+
+
 class ProblemSerializer(serializers.Serializer):
     """RFC 9457 problem details."""
 

@@ -55,6 +55,7 @@ urlpatterns = [
     path("agencies/<str:code>/rules/", agencies.AgencyRulesView.as_view(), name="agency-rules"),
     path("stats/sla/", stats.SlaStatsView.as_view(), name="stats-sla"),
     path("stats/sla/series/", stats.SlaSeriesView.as_view(), name="stats-sla-series"),
+    path("stats/workload/", stats.WorkloadView.as_view(), name="stats-workload"),
     path("notifications/", inbox.NotificationListView.as_view(), name="notification-list"),
     path(
         "notifications/<int:id>/read/",

@@ -16,7 +16,6 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role, User
 from accounts.permissions import caseworkers_of, user_supervises
-from agencies.models import Agency
 from agencies.policies import Stage
 from workflow.calendar import SHANGHAI, end_of_day, get_calendar, local_date
 from workflow.models import StageClock
@@ -165,17 +164,5 @@ def workload_stats(*, user: Any, now: dt.datetime) -> dict[str, Any]:
         "ageing": ageing(user=user, now=now),
         "caseworkers": caseworker_load(user=user, now=now),
         "due_ahead": due_ahead(user=user, now=now),
-        "agencies": _agency_names(user),
     }
 
-
-def _agency_names(user: Any) -> dict[str, str]:
-    reach = user_supervises(user)
-    if reach is None:
-        return {}
-    agencies = Agency.objects.all()
-    if reach.province:
-        agencies = agencies.filter(code__startswith=reach.province)
-    elif not reach.everything:
-        agencies = agencies.filter(code=reach.agency_code)
-    return dict(agencies.values_list("code", "name")[:500])

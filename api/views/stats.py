@@ -26,6 +26,7 @@ from cases.selectors import (
     sla_series,
     sla_stats,
 )
+from cases.workload import workload_stats
 
 
 class SlaStatsView(APIView):
@@ -61,3 +62,18 @@ class SlaSeriesView(APIView):
         rows = sla_series(user=request.user, **query.validated_data)
         body = {**query.validated_data, "rows": rows}
         return Response(render(s.SlaSeriesSerializer, body), status=status.HTTP_200_OK)
+
+
+class WorkloadView(APIView):
+    @extend_schema(
+        tags=["stats"],
+        responses=doc({200: s.WorkloadSerializer, 403: P403, **COMMON}),
+    )
+    def get(self, request: Request) -> Response:
+        """For supervisors: the open stages of their agency (or province) now, by lateness
+        (working days past the deadline), per caseworker, and falling due on each of the next
+        10 working days (the dashboard's figures)."""
+        if not user_may_see_sla_stats(request.user):
+            raise PermissionDenied(_("Only supervisors see SLA statistics."))
+        body = workload_stats(user=request.user, now=timezone.now())
+        return Response(render(s.WorkloadSerializer, body), status=status.HTTP_200_OK)
