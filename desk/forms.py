@@ -90,6 +90,8 @@ class BulkAssignForm(forms.Form):
     )
 
     def __init__(self, *args: Any, references: list[str], people: Any, **kwargs: Any) -> None:
+        # Its own ids: the queue's filter form on the same page has an "assignee" too.
+        kwargs.setdefault("auto_id", "bulk_%s")
         super().__init__(*args, **kwargs)
         self.fields["references"].choices = [(r, r) for r in references]
         field = self.fields["assignee"]

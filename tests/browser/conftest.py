@@ -121,8 +121,10 @@ def axe_violations(page: Page) -> list[dict[str, Any]]:
 
 # Words a zh-Hans page may hold in Latin letters: the case reference's prefix, file formats, units.
 # ... and document numbers (XXB, CBP, LXH + digits) and "SHA-256".
-# ... and the national platform's own name, "国家医保服务平台 App".
-ALLOWED_LATIN = {"YB", "PDF", "JPEG", "PNG", "MB", "X", "XXB", "CBP", "LXH", "SHA", "APP"}
+# ... and the national platform's own name, "国家医保服务平台 App"; the exports' file formats.
+ALLOWED_LATIN = {
+    *("YB", "PDF", "JPEG", "PNG", "MB", "X", "XXB", "CBP", "LXH", "SHA", "APP", "CSV", "XLSX"),
+}
 _TEXTS_JS = """() => {
   const out = [];
   const skip = (el) => el.closest('[lang]:not([lang^="zh"])') || el.closest('script, style');
