@@ -1,0 +1,154 @@
+"""The supervisor dashboard and its exports (issue 12 item 2), and ``GET /stats/workload/``: who
+may open them, the range's rules (the API's), each table the same numbers as the API, CSV and XLSX
+files that say what the page says. The charts in a real browser: tests/browser/test_desk.py."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+
+import pytest
+import time_machine
+from django.test import Client
+from django.utils import translation
+from openpyxl import load_workbook
+
+from cases.inputs import MSG_DATE_ORDER, MSG_RANGE_TOO_LONG
+from cases.services import Applicant, case_assign
+from tests.conftest import make_id_number
+from workflow.calendar import SHANGHAI
+
+pytestmark = pytest.mark.django_db
+
+NOW = dt.datetime(2026, 12, 1, 10, 0, tzinfo=SHANGHAI)
+RANGE = "date_from=2026-11-01&date_to=2026-12-01"
+
+
+def signed_in(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def history(calendar_2026, personas, submit_case, case_in_state):
+    """A completed move, one in Changsha's hands, and two open Shenzhen stages, one of them a
+    month late and held by the Shenzhen caseworker."""
+    case_in_state("balance_moved")
+    late = submit_case(
+        actor=personas["cw_out"],
+        applicant=Applicant(
+            name="王五", id_number=make_id_number("440306", "19800101", 5), phone=""
+        ),
+        now=dt.datetime(2026, 10, 20, 9, 0, tzinfo=SHANGHAI),
+        stopped_at_source_on=dt.date(2026, 10, 1),
+        enrolled_at_target_on=dt.date(2026, 10, 2),
+    )
+    case_assign(case=late, assignee=personas["cw_out"], actor=personas["cw_out"])
+    submit_case(
+        actor=personas["cw_out"],
+        applicant=Applicant(
+            name="赵六", id_number=make_id_number("440306", "19800101", 6), phone=""
+        ),
+        now=dt.datetime(2026, 11, 30, 9, 0, tzinfo=SHANGHAI),
+    )
+    return late
+
+
+def test_only_supervisors_open_the_dashboard_and_the_workload(personas, history):
+    for who in ("cw_out", "applicant"):
+        client = signed_in(personas[who])
+        assert client.get("/desk/dashboard/").status_code == 403, who
+        assert client.get("/desk/dashboard/stages.csv").status_code == 403, who
+        assert client.get("/api/v1/stats/workload/").status_code == 403, who
+    assert signed_in(personas["supervisor"]).get("/desk/dashboard/").status_code == 200
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_workload_counts_lateness_people_and_the_days_ahead(personas, history):
+    body = signed_in(personas["supervisor"]).get("/api/v1/stats/workload/").json()
+    applied = next(r for r in body["ageing"] if r["stage"] == "applied")
+    # Due 2026-11-03 (10 working days from 10-20), 20 working days late on 12-01; the other due
+    # 12-14, not yet due.
+    assert (applied["on_time"], applied["late_over_10"]) == (1, 1)
+    assert applied["late_1_2"] == applied["late_3_5"] == applied["late_6_10"] == 0
+    load = {r["assignee"]["username"] if r["assignee"] else None: r for r in body["caseworkers"]}
+    assert (load["sz_cw"]["open"], load["sz_cw"]["overdue"]) == (1, 1)
+    assert (load[None]["open"], load[None]["overdue"]) == (1, 0)
+    assert body["caseworkers"][-1]["assignee"] is None
+    days = [r["day"] for r in body["due_ahead"]]
+    assert days[0] == "2026-12-01"
+    assert len(days) == 10
+    assert "2026-12-05" not in days  # a Saturday
+    assert {r["day"]: r["due"] for r in body["due_ahead"]}["2026-12-14"] == 1
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_dashboard_tables_are_the_apis_numbers(personas, history):
+    client = signed_in(personas["supervisor"])
+    html = client.get(f"/desk/dashboard/?{RANGE}").content.decode()
+    stats = client.get(f"/api/v1/stats/sla/?{RANGE}").json()
+    assert stats["totals"]["completed"] == 1  # Shenzhen's approval; the rest was Changsha's
+    for row in stats["rows"]:
+        assert f"<td>{row['completed']}</td><td>{row['on_time']}</td>" in html
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_bad_range_is_said_and_the_default_shown(personas, history):
+    client = signed_in(personas["supervisor"])
+    r = client.get("/desk/dashboard/?date_from=2026-12-01&date_to=2025-01-01")
+    assert r.status_code == 400
+    with translation.override("zh-hans"):
+        assert str(MSG_DATE_ORDER) in r.content.decode()
+    r = client.get("/desk/dashboard/?date_from=2024-01-01&date_to=2026-12-01")
+    assert r.status_code == 400
+    with translation.override("zh-hans"):
+        assert str(MSG_RANGE_TOO_LONG) in r.content.decode()
+    assert client.get("/desk/dashboard/all.xlsx?date_from=nonsense").status_code == 404
+
+
+@time_machine.travel(NOW, tick=False)
+def test_csv_and_xlsx_say_what_the_page_says(personas, history):
+    client = signed_in(personas["supervisor"])
+    stats = client.get(f"/api/v1/stats/sla/?{RANGE}").json()
+    r = client.get(f"/desk/dashboard/stages.csv?{RANGE}")
+    assert r.status_code == 200
+    assert r["Content-Type"] == "text/csv; charset=utf-8"
+    assert r["Cache-Control"] == "private, no-store"
+    text = r.content.decode("utf-8")
+    assert text.startswith("\ufeff")
+    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    assert rows[0][:4] == ["环节", "经办机构", "经办机构代码", "已办结"]
+    assert [[int(c) for c in row[3:5]] for row in rows[1:]] == [
+        [r["completed"], r["on_time"]] for r in stats["rows"]
+    ]
+    book = load_workbook(io.BytesIO(client.get(f"/desk/dashboard/all.xlsx?{RANGE}").content))
+    assert book.sheetnames == [
+        "各环节、各经办机构按期情况",
+        "每日按期情况",
+        "在办环节超期情况",
+        "经办人员工作量",
+        "即将到期",
+    ]
+    sheet = book["各环节、各经办机构按期情况"]
+    values = [list(row) for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert [[row[3], row[4]] for row in values] == [
+        [r["completed"], r["on_time"]] for r in stats["rows"]
+    ]
+    workload = client.get("/api/v1/stats/workload/").json()
+    people = [list(row) for row in book["经办人员工作量"].iter_rows(min_row=2, values_only=True)]
+    assert [[row[1], row[2]] for row in people] == [
+        [r["open"], r["overdue"]] for r in workload["caseworkers"]
+    ]
+    assert client.get(f"/desk/dashboard/nonsense.csv?{RANGE}").status_code == 404
+    assert client.get(f"/desk/dashboard/stages.pdf?{RANGE}").status_code == 404
+
+
+def test_a_cell_that_would_run_as_a_formula_is_written_as_text():
+    from desk.exports import _cell
+
+    assert _cell("=HYPERLINK(1)") == "'=HYPERLINK(1)"
+    assert _cell("-1") == "'-1"
+    assert _cell("深圳市医疗保障局") == "深圳市医疗保障局"
+    assert _cell(3) == 3
