@@ -165,4 +165,3 @@ def workload_stats(*, user: Any, now: dt.datetime) -> dict[str, Any]:
         "caseworkers": caseworker_load(user=user, now=now),
         "due_ahead": due_ahead(user=user, now=now),
     }
-
