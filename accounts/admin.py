@@ -13,6 +13,7 @@ from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.contrib.auth.models import Group
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
@@ -51,7 +52,16 @@ class UserCreateForm(_RoleChecksMixin, AdminUserCreationForm):
 
 
 class UserEditForm(_RoleChecksMixin, UserChangeForm):
-    pass
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if "password" in self.fields:
+            # Django's summary of the stored hash, its machine data marked as such.
+            self.fields["password"].widget.template_name = "accounts/read_only_password_hash.html"
+
+
+# Roles, not groups, say what an account may do: the groups' page (a list of Django's per-model
+# permission rows, in English) is not offered.
+admin.site.unregister(Group)
 
 
 @admin.register(User)
@@ -91,10 +101,9 @@ class UserAdmin(DjangoUserAdmin):
             },
         ),
         (_("Role and agency"), {"fields": ("role", "agency", "province_wide")}),
-        (
-            _("Permissions"),
-            {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
-        ),
+        # What an account may do is its role's (accounts.permissions), not Django's per-model
+        # permission rows or groups: those are not offered.
+        (_("Permissions"), {"fields": ("is_active", "is_staff", "is_superuser")}),
         (_("Important dates"), {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = (
@@ -121,7 +130,7 @@ class UserAdmin(DjangoUserAdmin):
         fields = tuple(super().get_readonly_fields(request, obj))
         if not request.user.is_superuser:
             # An administrator role manages accounts but cannot mint superusers or grant rows.
-            fields += ("is_superuser", "groups", "user_permissions")
+            fields += ("is_superuser",)
         return fields
 
     def has_module_permission(self, request: HttpRequest) -> bool:

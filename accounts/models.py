@@ -64,6 +64,8 @@ class User(AbstractUser):
     objects = AccountManager()
 
     class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
         constraints = [
             models.CheckConstraint(
                 name="agency_roles_have_agency",

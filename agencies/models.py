@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from agencies.policies import (
@@ -278,4 +279,13 @@ class AgencyRuleChange(models.Model):
         verbose_name_plural = _("agency rule changes")
 
     def __str__(self) -> str:
-        return f"{self.agency_code} {self.changed_at.isoformat()} {self.changed_by_name}"
+        # A title people read (the admin's page title and breadcrumbs): agency, local time, who.
+        when = timezone.localtime(self.changed_at).strftime("%Y-%m-%d %H:%M")
+        person = self.changed_by
+        if person is not None and person.real_name:
+            who = person.real_name
+        elif self.changed_by_name in ("", "system"):
+            who = str(_("the system"))
+        else:
+            who = self.changed_by_name
+        return f"{self.agency_code} {when} {who}"

@@ -9,6 +9,9 @@ Seeds the PostgreSQL database ``bench_api`` like bench/bench_api.py (1,000 cases
 - P10: ``POST /status/`` (the HTML page, with its CSRF cookie and token, as a browser sends it)
   and ``POST /api/v1/status-lookup/`` (JSON) for the same case, runs alternating; the ratio of
   their medians.
+- P10 (staff): ``GET /desk/?show=all`` (the workbench's queue, HTML, 50 cases, signed in with a
+  session cookie as a browser is) and ``GET /api/v1/cases/?page_size=50`` (JSON, the same
+  caseworker's token) over the same 1,000 cases, runs alternating; the ratio of their medians.
 - P11: in one process on the same database (bench/_pages_p11.py): approve N cases, then for each
   issue its information form (render, sign, store) and fetch it again (the stored bytes).
 Prints a JSON summary (docs/performance.md quotes it); progress goes to stderr.
@@ -24,6 +27,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -36,12 +40,19 @@ from bench.bench_api import (
     REPORT_LUA,
     ROOT,
     Server,
+    fetch,
     log,
     seed,
     server_env,
+    wrk,
 )
 
 SUFFIX = "31002X"  # bench/_api_seed.py: every seeded case carries this ID number
+
+GET_COOKIE_LUA = """
+local cookie = os.getenv("BENCH_COOKIE")
+if cookie ~= nil and cookie ~= "" then wrk.headers["Cookie"] = cookie end
+"""
 
 POST_LUA = """
 wrk.method = "POST"
@@ -82,6 +93,71 @@ def wrk_post(
     if result["errors"]:
         raise RuntimeError(f"{path}: {result['errors']} errors")
     return result
+
+
+def session_cookie(username: str, password: str) -> str:
+    """Sign in through /signin/ as a browser does; the session and CSRF cookies it ends with."""
+    cookie, token = csrf_pair()
+    body = f"csrfmiddlewaretoken={token}&username={username}&password={password}".encode()
+    request = urllib.request.Request(  # noqa: S310 - our own server
+        BASE + "/signin/",
+        data=body,
+        headers={"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"},
+    )
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args: object, **kwargs: object) -> None:
+            return None
+
+    opener = urllib.request.build_opener(NoRedirect)
+    try:
+        opener.open(request, timeout=5)
+    except urllib.error.HTTPError as answer:  # the 302 after signing in
+        cookies = [c.split(";", 1)[0] for c in answer.headers.get_all("Set-Cookie") or []]
+        session = next(c for c in cookies if c.startswith("sessionid="))
+        return f"{cookie}; {session}"
+    raise RuntimeError("signing in did not redirect")
+
+
+def queue_p10(seeded: dict, args: argparse.Namespace) -> dict:
+    """The workbench's queue against the JSON list of the same cases, same run."""
+    cookie = session_cookie("bench_cw", "bench-password")
+    page_path, api_path = "/desk/?show=all", "/api/v1/cases/?page_size=50"
+    request = urllib.request.Request(BASE + page_path, headers={"Cookie": cookie})  # noqa: S310
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+        html = response.read().decode()
+    rows = len(re.findall(r'class="case-link"', html))
+    api_rows = len(json.loads(fetch(api_path, seeded["token"]))["results"])
+    assert rows == api_rows == 50, (rows, api_rows)
+    env = {"BENCH_COOKIE": cookie}
+    wrk(page_path, "", seconds=2, connections=args.connections, script=GET_COOKIE_LUA, env=env)
+    wrk(api_path, seeded["token"], seconds=2, connections=args.connections)
+    page_runs, api_runs = [], []
+    for _ in range(args.runs):
+        page_runs.append(
+            wrk(
+                page_path,
+                "",
+                seconds=args.duration,
+                connections=args.connections,
+                script=GET_COOKIE_LUA,
+                env=env,
+            )
+        )
+        api_runs.append(
+            wrk(api_path, seeded["token"], seconds=args.duration, connections=args.connections)
+        )
+        log(f"P10 queue {page_runs[-1]['rps']:.0f}/s list {api_runs[-1]['rps']:.0f}/s")
+    page_rps = statistics.median(r["rps"] for r in page_runs)
+    api_rps = statistics.median(r["rps"] for r in api_runs)
+    return {
+        "rows": rows,
+        "page_rps_runs": [round(r["rps"]) for r in page_runs],
+        "api_rps_runs": [round(r["rps"]) for r in api_runs],
+        "page_p99_ms": round(statistics.median(r["p99_ms"] for r in page_runs), 1),
+        "api_p99_ms": round(statistics.median(r["p99_ms"] for r in api_runs), 1),
+        "ratio": round(page_rps / api_rps, 3),
+    }
 
 
 def csrf_pair() -> tuple[str, str]:
@@ -154,6 +230,7 @@ def main() -> None:
             "api_p99_ms": round(statistics.median(r["p99_ms"] for r in api_runs), 1),
             "ratio": round(page_rps / api_rps, 3),
         }
+        results["P10_queue"] = queue_p10(seeded, args)
     finally:
         server.stop()
     out = subprocess.run(  # noqa: S603 - fixed command line

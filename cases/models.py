@@ -500,6 +500,7 @@ class CaseEvent(models.Model):
     class Meta:
         ordering = ["at", "id"]
         verbose_name = _("case event")
+        verbose_name_plural = _("case events")
         indexes = [models.Index(fields=["case", "at"], name="event_case_at")]
 
     def __str__(self) -> str:
@@ -544,6 +545,7 @@ class IdempotencyRecord(models.Model):
 
     class Meta:
         verbose_name = _("idempotency record")
+        verbose_name_plural = _("idempotency records")
         constraints = [
             models.UniqueConstraint(fields=["user", "key"], name="idempotency_user_key"),
         ]

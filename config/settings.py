@@ -74,7 +74,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_filters",
     "django_prometheus",
-    "axes",
+    # django-axes, under a name people read (accounts/axes_app.py)
+    "accounts.axes_app.AxesConfig",
 ]
 
 MIDDLEWARE = [

@@ -24,7 +24,7 @@ ZH = {
     "size (bytes)": "大小（字节）",
     "uploaded at": "上传时间",
     "men must be under this age at application": "男性申请时须未满的年龄",
-    "未满 N 周岁: a man of exactly this age is refused. Empty: no limit. Sex from the ID number's 17th digit (odd: male).": "未满 N 周岁：恰好满此年龄者不予接收。留空表示不限。性别按身份证号第 17 位判断（奇数为男）。",
+    "未满 N 周岁: a man of exactly this age is refused. Empty: no limit. Sex from the ID number's 17th digit (odd: male).": "须未满所填周岁：恰好满此年龄者不予接收。留空表示不限。性别按身份证号第 17 位判断（奇数为男）。",
     "women must be under this age at application": "女性申请时须未满的年龄",
     "{agency} takes these transfers in only from applicants under {limit} at application (its rule in force from {since}); the applicant is {age}. Ask it about other ways to enrol there, or keep the insurance where it is.": "{agency}仅接收申请时未满 {limit} 周岁者的此类转入（其自 {since} 起施行的规则）；申请人现年 {age} 周岁。请向其咨询在当地参保的其他途径，或保留原参保关系。",
     "A rule takes effect tomorrow at the earliest: cases already submitted keep the rules they were submitted under.": "规则最早次日生效：已提交的案件仍按提交时的规则办理。",
@@ -405,7 +405,7 @@ ZH = {
     # notifications
     "Email": "电子邮件",
     "SMS": "短信",
-    "Webhook": "Webhook",
+    "Webhook": "网络回调",
     "In-app": "站内消息",
     "Pending": "待发送",
     "Sent": "已发送",
@@ -420,7 +420,7 @@ ZH = {
     "Weekend": "周末",
     "Statutory holiday": "法定节假日",
     "Make-up working day": "调休上班日",
-    "chinesecalendar package": "chinesecalendar 数据包",
+    "chinesecalendar package": "国务院办公厅节假日安排（数据包）",
     "Imported file": "导入文件",
     "Edited in the admin": "在管理后台修改",
     "calendar year": "日历年度",
@@ -839,6 +839,17 @@ ZH = {
     "completed": "已办结",
     "stage tally": "环节办结统计",
     "stage tallies": "环节办结统计",
+    "Accounts": "账户",
+    "Login protection": "登录保护",
+    "users": "用户",
+    "case events": "案件事件",
+    "idempotency records": "幂等记录",
+    "details sent (machine data)": "发送的数据（机器数据）",
+    "notifications": "通知",
+    "calendar years": "日历年度",
+    "calendar days": "日历日",
+    "the system": "系统",
+    "unknown account": "未知账号",
 }
 
 
@@ -863,6 +874,43 @@ OTHERS = {
     "Blacklisted Token": "已拉黑令牌",
     "Outstanding Tokens": "已签发令牌",
     "Outstanding Token": "已签发令牌",
+    "Access Attempt": "访问尝试",
+    "Access lock out": "访问锁定",
+    "Attempt Remaining": "剩余尝试次数",
+    "Attempt Time": "尝试时间",
+    "Blacklisted token for %(user)s": "%(user)s 的已拉黑令牌",
+    "Clean up expired attempts": "清理过期的尝试记录",
+    "Expires At": "过期时间",
+    "Failed Logins": "登录失败次数",
+    "Form Data": "表单数据",
+    "GET Data": "查询参数",
+    "HTTP Accept": "浏览器接受的类型",
+    "IP Address": "IP 地址",
+    "Locked Out": "已锁定",
+    "Logout Time": "退出时间",
+    "Meta Data": "请求元数据",
+    "Not set": "未设置",
+    "POST Data": "提交数据",
+    "Path": "路径",
+    "Session key hash (sha256)": "会话密钥摘要（SHA-256）",
+    "The time when access attempt expires and is no longer valid.": "访问尝试记录失效的时间。",
+    "Token for %(user)s (%(jti)s)": "%(user)s 的令牌（%(jti)s）",
+    "User Agent": "浏览器标识",
+    "access attempt expiration": "访问尝试过期时间",
+    "access attempt expirations": "访问尝试过期时间",
+    "access attempt": "访问尝试",
+    "access attempts": "访问尝试",
+    "access failure": "访问失败",
+    "access failures": "访问失败",
+    "access log": "访问日志",
+    "access logs": "访问日志",
+    "expires at": "过期时间",
+    "jti": "令牌编号",
+    "Token": "令牌",
+    "token": "令牌",
+    "blacklisted at": "拉黑时间",
+    "After you’ve created a user, you’ll be able to edit more user options.": "创建用户后，可以再编辑更多选项。",
+    "Whether the user will be able to authenticate using a password or not. If disabled, they may still be able to authenticate using other backends, such as Single Sign-On or LDAP.": "用户能否用密码登录。关闭后，仍可能通过其他方式（如统一身份认证）登录。",
 }
 
 
@@ -902,7 +950,21 @@ def write_po(entries: list[dict]) -> None:
     PO.write_text("\n\n".join(out) + "\n", encoding="utf-8")
 
 
-def write_mo(entries: list[dict]) -> None:
+# The admin's date picker (Django's djangojs catalog keeps the English day initials for zh_Hans):
+# (context, msgid) -> msgstr, compiled to djangojs.mo beside django.mo, which the JavaScript
+# catalog prefers over Django's own.
+JS = {
+    ("one letter Sunday", "S"): "日",
+    ("one letter Monday", "M"): "一",
+    ("one letter Tuesday", "T"): "二",
+    ("one letter Wednesday", "W"): "三",
+    ("one letter Thursday", "T"): "四",
+    ("one letter Friday", "F"): "五",
+    ("one letter Saturday", "S"): "六",
+}
+
+
+def write_mo(entries: list[dict], path: Path | None = None) -> None:
     """GNU .mo, as msgfmt writes it (no hash table)."""
     pairs = sorted((e["msgid"], e["msgstr"]) for e in entries if e["msgstr"])
     ids = [k.encode() for k, _ in pairs]
@@ -921,7 +983,7 @@ def write_mo(entries: list[dict]) -> None:
     header = struct.pack("<7I", 0x950412DE, 0, n, 7 * 4, 7 * 4 + 8 * n, 0, 0)
     table = b"".join(struct.pack("<2I", *o) for o in offsets)
     table += b"".join(struct.pack("<2I", *o) for o in value_offsets)
-    PO.with_suffix(".mo").write_bytes(header + table + data_ids + data_strs)
+    (path or PO.with_suffix(".mo")).write_bytes(header + table + data_ids + data_strs)
 
 
 def _unfuzzy(comment: str) -> str:
@@ -967,6 +1029,10 @@ def main() -> int:
             )
     write_po(entries)
     write_mo(entries)
+    # A context is stored in the .mo as "context\x04msgid"; the header entry gives the charset.
+    header = next(e for e in entries if not e["msgid"])
+    js = [header] + [{"msgid": f"{c}\x04{m}", "msgstr": v} for (c, m), v in JS.items()]
+    write_mo(js, PO.with_name("djangojs.mo"))
     for m in missing:
         print("untranslated:", m, file=sys.stderr)
     return 0

@@ -67,6 +67,7 @@ class Notification(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
         indexes = [
             # The sweeper: "pending, created a while ago" (only pending rows are indexed).
             models.Index(
@@ -84,4 +85,5 @@ class Notification(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.kind} {self.channel} {self.dedup_key}"
+        # What the admin titles a row with: the message's own words and the channel's label.
+        return f"{self.subject or self.subject_ref}（{self.get_channel_display()}）"

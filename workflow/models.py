@@ -33,6 +33,7 @@ class CalendarYear(models.Model):
     class Meta:
         ordering = ["year"]
         verbose_name = _("calendar year")
+        verbose_name_plural = _("calendar years")
 
     def __str__(self) -> str:
         return str(self.year)
@@ -54,6 +55,7 @@ class CalendarDay(models.Model):
     class Meta:
         ordering = ["date"]
         verbose_name = _("calendar day")
+        verbose_name_plural = _("calendar days")
         constraints = [
             # A holiday or weekend is never a working day; a make-up day always is.
             models.CheckConstraint(
@@ -127,6 +129,7 @@ class StageClock(models.Model):
     class Meta:
         ordering = ["started_at", "id"]
         verbose_name = _("stage clock")
+        verbose_name_plural = _("stage clocks")
         constraints = [
             # One open clock per case: the scan and the case document rely on it.
             models.UniqueConstraint(

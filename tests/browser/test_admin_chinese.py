@@ -71,3 +71,59 @@ def test_the_admin_pages_of_case_staff_are_chinese_throughout(
             found[path] = sorted(set(words))
     screenshot(page, f"admin-{persona}-zh-1440")
     assert found == {}
+
+
+def test_the_admin_pages_of_administrators_are_chinese_throughout(
+    open_page, personas, case_in_state, live_server
+):
+    """Every list, add and change page an administrator opens: accounts, agencies, rules, the
+    calendar, the outbox, sign-in protection, tokens. Data the pages list (account names, the
+    calendar's provenance, browsers' identification, marked as code) is not a label."""
+    from accounts.models import Role, User
+    from notifications.models import Notification
+    from workflow.calendar_data import calendar_sync_year
+
+    calendar_sync_year(year=2026)
+    case_in_state("transfer_in_confirmed")  # leaves notifications in the outbox
+    assert Notification.objects.exists()
+    User.objects.create_user(
+        "root", password="pw-root", role=Role.ADMIN, is_staff=True, is_superuser=True
+    )
+    page = open_page(width=1440)
+    # A failed sign-in first, so the sign-in protection's pages have rows.
+    page.goto("/signin/")
+    page.fill("#id_username", "root")
+    page.fill("#id_password", "wrong")
+    page.click("main button[type=submit]")
+    admin_sign_in(page, "root", "pw-root")
+    page.goto("/admin/")
+    lists = sorted(
+        set(
+            page.eval_on_selector_all(
+                "#content-main a[href^='/admin/']", "els => els.map(e => e.getAttribute('href'))"
+            )
+        )
+    )
+    lists = [p for p in lists if p.count("/") == 4 and not p.endswith("add/")]
+    assert "/admin/accounts/user/" in lists
+    assert "/admin/auth/group/" not in lists  # roles, not groups
+    pages = ["/admin/"]
+    for path in lists:
+        pages.append(path)
+        page.goto(path)
+        first = page.query_selector("#result_list tbody th a")
+        if first is not None:
+            pages.append(first.get_attribute("href"))
+        if page.query_selector(".object-tools a.addlink") is not None:
+            pages.append(path + "add/")
+    data = {u.username for u in User.objects.all()} | {"chinesecalendar", "IP"}
+    found = {}
+    for path in pages:
+        response = page.goto(path)
+        assert response.status == 200, path
+        words = [w for w in foreign_words(page) if w not in data and not w.startswith("demo_")]
+        if words:
+            found[path] = sorted(set(words))
+    screenshot(page, "admin-administrator-zh-1440")
+    assert len(pages) > 20
+    assert found == {}

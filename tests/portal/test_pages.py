@@ -10,6 +10,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client, override_settings
 
+from accounts.models import Role, User
 from cases.inputs import MSG_NO_STATUS_MATCH
 from cases.models import Attachment, TransferCase
 
@@ -132,6 +133,11 @@ def test_a_wrong_password_is_said_on_the_page(client, personas):
 def test_staff_are_sent_to_the_staff_pages(personas):
     r = signed_in(personas["cw_out"]).get("/me/")
     assert r.status_code == 302
+    assert r["Location"] == "/desk/"
+    administrator = User.objects.create_user(
+        "root_admin", password="pw-root", role=Role.ADMIN, is_staff=True
+    )
+    r = signed_in(administrator).get("/me/")
     assert r["Location"] == "/admin/"
 
 
