@@ -850,6 +850,11 @@ ZH = {
     "calendar days": "日历日",
     "the system": "系统",
     "unknown account": "未知账号",
+    "Expected completion: %(on)s": "预计办结：%(on)s",
+    "Assignee: %(name)s": "经办人：%(name)s",
+    "Assignee: nobody": "经办人：无人",
+    "Balance plus declared interest: %(amount)s": "余额加申报利息：%(amount)s",
+    "Missing: %(items)s": "缺少材料：%(items)s",
 }
 
 
