@@ -118,6 +118,16 @@ def user_may_take(user: Any, agency_code: str | None) -> bool:
     return _role(user) == Role.CASEWORKER and bool(agency_code) and user.agency_id == agency_code
 
 
+def user_may_take_from(user: Any, agency_code: str | None, holder: Any) -> bool:
+    """A caseworker may take a case nobody (or nobody who may still hold it) holds: a case a
+    colleague of the agency holds is handed on by a supervisor, not taken."""
+    if not user_may_take(user, agency_code):
+        return False
+    if holder is None or holder.pk == user.pk:
+        return True
+    return not assignee_eligible(holder, agency_code)
+
+
 def user_may_assign(user: Any, agency_code: str | None) -> bool:
     """A supervisor over the agency whose move it is assigns its cases to anyone of it."""
     return _role(user) == Role.SUPERVISOR and user_covers_agency(user, agency_code)

@@ -63,6 +63,7 @@ from cases.states import (
     RejectReason,
     Scope,
 )
+from cases.workload import AGEING_BUCKETS
 from core.identity import NAME_MAX_LENGTH, PHONE_TEXT_MAX_LENGTH
 from documents.models import DocumentKind
 from documents.services import STATUSES as DOCUMENT_STATUSES
@@ -647,11 +648,10 @@ class SlaSeriesSerializer(serializers.Serializer):
 
 class AgeingRowSerializer(serializers.Serializer):
     stage = serializers.ChoiceField(choices=Stage.choices)
-    on_time = serializers.IntegerField(help_text=_("Open, not yet due"))
-    late_1_2 = serializers.IntegerField(help_text=_("1 to 2 working days past the deadline"))
-    late_3_5 = serializers.IntegerField(help_text=_("3 to 5 working days past the deadline"))
-    late_6_10 = serializers.IntegerField(help_text=_("6 to 10 working days past the deadline"))
-    late_over_10 = serializers.IntegerField(help_text=_("More than 10 working days late"))
+    # One count per bucket of lateness, as ``cases.workload.AGEING_BUCKETS`` defines them.
+    locals().update(
+        {code: serializers.IntegerField(help_text=label) for code, label, _most in AGEING_BUCKETS}
+    )
 
 
 class LoadAssigneeSerializer(serializers.Serializer):

@@ -114,7 +114,8 @@ MSG_NO_STATUS_MATCH: Final = _(
 )
 MSG_ID_SUFFIX: Final = _("Enter the last 6 characters of the ID number: digits, the last may be X.")
 MSG_DATE_RANGE: Final = _("Use a date from 1900-01-01 to 9998-12-31.")
-MSG_DATE_ORDER: Final = _("date_from is after date_to.")
+MSG_DUE_WITHIN: Final = _("Enter a whole number of working days from 1 to 30.")
+MSG_DATE_ORDER: Final = _("The start date is after the end date.")
 MSG_RANGE_TOO_LONG: Final = _("The range is at most 366 days.")
 
 
@@ -277,6 +278,17 @@ def years_repaired_parse(value: Any) -> int:
     text = str(value).strip() if not isinstance(value, bool) else ""
     if not re.fullmatch(r"[0-9]{1,2}", text, re.ASCII) or int(text) > YEARS_REPAIRED_MAX:
         raise _invalid(MSG_YEARS_REPAIRED)
+    return int(text)
+
+
+def due_within_parse(value: Any) -> int | None:
+    """The queue's "due within N working days": ASCII digits, 1 to ``DUE_WITHIN_MAX``; None
+    when empty."""
+    if value in (None, ""):
+        return None
+    text = str(value).strip()
+    if not (ascii_digits(text) and len(text) <= 2) or not 1 <= int(text) <= DUE_WITHIN_MAX:
+        raise _invalid(MSG_DUE_WITHIN)
     return int(text)
 
 

@@ -15,6 +15,7 @@ from typing import Any, Final
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from agencies.policies import STAGE_RESPONSIBLE, Stage
 from cases.continuity import DUPLICATE_ENROLMENT, Continuity, case_continuity
@@ -75,7 +76,7 @@ class StageView:
             return _("Due soon: {days} working day(s) left").format(days=left)
         if self.urgency == URGENCY_ON_TIME:
             return _("On time: {days} working day(s) left").format(days=left)
-        return _("No deadline running")
+        return str(MSG_NO_DEADLINE)
 
 
 FINDING_CODES: Final = (DUPLICATE_ENROLMENT,)
@@ -84,6 +85,7 @@ URGENCY_OVERDUE: Final = "overdue"
 URGENCY_DUE_SOON: Final = "due_soon"
 URGENCY_ON_TIME: Final = "on_time"
 URGENCY_NONE: Final = "none"
+MSG_NO_DEADLINE: Final = gettext_lazy("No deadline running")
 
 
 @dataclass(frozen=True, slots=True)

@@ -298,7 +298,7 @@ def case_action_ever_permitted(*, case: TransferCase, user: Any, action: str) ->
 # --- SLA statistics -------------------------------------------------------------------------------
 
 
-def _supervised_scope(user: Any, field: str) -> Q | None:
+def supervised_scope(user: Any, field: str) -> Q | None:
     """Rows whose agency (reached through ``field``) is one ``user`` supervises
     (``user_supervises``); None when they supervise none."""
     reach = user_supervises(user)
@@ -326,7 +326,7 @@ def sla_stats(
     agency, whatever the history (quality.md P9). Open and overdue are counted on the open clocks
     (the ``clock_open_agency_stage`` partial index), which is what is open, not what ever was.
     """
-    scope = _supervised_scope(user, "agency")
+    scope = supervised_scope(user, "agency")
     days = Q(day__gte=date_from, day__lte=date_to)
     if scope is None:
         tallies = StageTally.objects.none()
@@ -392,7 +392,7 @@ def sla_series(*, user: Any, date_from: dt.date, date_to: dt.date) -> list[dict[
     """Stages completed per Asia/Shanghai day and stage in [date_from, date_to], summed over the
     agencies ``user`` oversees (scoped as ``sla_stats``), with how many on time: one row per day and
     stage that had a completion, by day then stage. Read from ``StageTally`` alone."""
-    scope = _supervised_scope(user, "agency")
+    scope = supervised_scope(user, "agency")
     if scope is None:
         return []
     rows = (

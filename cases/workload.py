@@ -15,8 +15,8 @@ from django.db.models.functions import TruncDate
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role, User
-from accounts.permissions import caseworkers_of, user_supervises
 from agencies.policies import Stage
+from cases.selectors import supervised_scope
 from workflow.calendar import SHANGHAI, end_of_day, get_calendar, local_date
 from workflow.models import StageClock
 
@@ -33,17 +33,11 @@ DUE_AHEAD_DAYS: Final = 10
 
 def _open_clocks_for(user: Any) -> Any:
     """Open agency stages in the agencies ``user`` supervises (none for anybody else)."""
-    reach = user_supervises(user)
     clocks = StageClock.objects.filter(
         completed_at__isnull=True, agency__isnull=False, due_at__isnull=False
     )
-    if reach is None:
-        return clocks.none()
-    if reach.everything:
-        return clocks
-    if reach.province:
-        return clocks.filter(agency_id__startswith=reach.province)
-    return clocks.filter(agency_id=reach.agency_code)
+    scope = supervised_scope(user, "agency")
+    return clocks.none() if scope is None else clocks.filter(scope)
 
 
 def _working_days_back(today: dt.date, n: int) -> dt.date:
@@ -101,17 +95,10 @@ def caseworker_load(*, user: Any, now: dt.datetime) -> list[dict[str, Any]]:
         .values("case__assignee_id")
         .annotate(open=Count("id"), overdue=Count("id", filter=Q(due_at__lt=now)))
     }
-    reach = user_supervises(user)
-    if reach is None:
+    scope = supervised_scope(user, "agency")
+    if scope is None:
         return []
-    if reach.everything:
-        people = User.objects.filter(is_active=True, role=Role.CASEWORKER)
-    elif reach.province:
-        people = User.objects.filter(
-            is_active=True, role=Role.CASEWORKER, agency_id__startswith=reach.province
-        )
-    else:
-        people = caseworkers_of({reach.agency_code})
+    people = User.objects.filter(scope, is_active=True, role=Role.CASEWORKER)
     assignee_ids = [pk for pk in counts if pk is not None]
     people = User.objects.filter(Q(pk__in=people.values("pk")) | Q(pk__in=assignee_ids))
     rows = []

@@ -36,10 +36,6 @@ class Dashboard:
         return [{**r, "stage_label": str(Stage(r["stage"]).label)} for r in self.series]
 
     @property
-    def repeat_rows(self) -> list[dict[str, Any]]:
-        return [r for r in self.stats["rows"] if r["repeat_materials_requests"]]
-
-    @property
     def ageing_buckets(self) -> list[tuple[str, str]]:
         return [(code, str(label)) for code, label, _most in AGEING_BUCKETS]
 
@@ -110,6 +106,11 @@ class Dashboard:
                 ],
             },
         }
+
+
+def rate_percent(rate: float | None) -> str:
+    """An on-time rate as people read it: 95.0%; a dash where nothing was completed."""
+    return "—" if rate is None else f"{rate * 100:.1f}%"
 
 
 def person_name(row: dict[str, Any]) -> str:

@@ -14,13 +14,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from cases.downloads import private_download
-from desk.dashboard import Dashboard
+from desk.dashboard import Dashboard, rate_percent
 
 XLSX_TYPE: Final = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def _rate(value: float | None) -> str:
-    return "" if value is None else f"{value * 100:.1f}%"
 
 
 def _stage_rows(d: Dashboard) -> list[list[Any]]:
@@ -31,7 +27,7 @@ def _stage_rows(d: Dashboard) -> list[list[Any]]:
             r["agency"]["code"],
             r["completed"],
             r["on_time"],
-            _rate(r["on_time_rate"]),
+            rate_percent(r["on_time_rate"]),
             r["open"],
             r["overdue"],
             r["repeat_materials_requests"],
@@ -47,7 +43,7 @@ def _series_rows(d: Dashboard) -> list[list[Any]]:
             r["stage_label"],
             r["completed"],
             r["on_time"],
-            _rate(r["on_time_rate"]),
+            rate_percent(r["on_time_rate"]),
         ]
         for r in d.series_rows
     ]

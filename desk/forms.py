@@ -8,6 +8,7 @@ is taken through are ``cases.forms``' (the admin's too).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from django import forms
@@ -15,10 +16,19 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from cases.inputs import DUE_WITHIN_MAX, REFERENCE_MAX_LENGTH, stats_range_clean
+from cases.inputs import (
+    DUE_WITHIN_MAX,
+    REFERENCE_MAX_LENGTH,
+    date_parse,
+    due_within_parse,
+    reference_clean,
+    stats_range_clean,
+)
 from cases.states import CaseState, InsuranceType, Scope
 
 ANY = [("", _("Any"))]
+# One page of the queue.
+BULK_MAX = 50
 
 
 class QueueFilterForm(forms.Form):
@@ -43,11 +53,11 @@ class QueueFilterForm(forms.Form):
         required=False,
         choices=[*ANY, ("overdue", _("Overdue")), ("not_overdue", _("Not overdue"))],
     )
-    due_within = forms.IntegerField(
+    # Text through the rule's own parser, as the API reads it (IntegerField would take "３").
+    due_within = forms.CharField(
         label=_("Due within (working days)"),
         required=False,
-        min_value=1,
-        max_value=DUE_WITHIN_MAX,
+        validators=[due_within_parse],
         widget=forms.NumberInput(attrs={"min": 1, "max": DUE_WITHIN_MAX, "inputmode": "numeric"}),
     )
     assignee = forms.ChoiceField(
@@ -71,9 +81,11 @@ class QueueFilterForm(forms.Form):
         data = self.cleaned_data
         filters: dict[str, Any] = {
             name: data[name]
-            for name in ("state", "side", "due_within", "assignee", "scope", "insurance_type")
+            for name in ("state", "side", "assignee", "scope", "insurance_type")
             if data.get(name)
         }
+        if data.get("due_within"):
+            filters["due_within"] = due_within_parse(data["due_within"])
         if data.get("show") != "all":
             filters["turn"] = "mine"
         if data.get("urgency"):
@@ -83,30 +95,61 @@ class QueueFilterForm(forms.Form):
         return filters
 
 
+MSG_BULK_NONE = _("Tick the cases to assign first.")
+MSG_BULK_UNKNOWN = _("Some of the ticked cases do not exist; reload the queue.")
+REFERENCE_TEXT = re.compile(rf"[A-Z0-9]{{1,{REFERENCE_MAX_LENGTH}}}", re.ASCII)
+MSG_BULK_TOO_MANY = _("Assign at most {n} cases at once (one page of the queue).")
+
+
 class BulkAssignForm(forms.Form):
-    references = forms.MultipleChoiceField(label=_("Cases"), choices=[])
+    """The ticked cases (references, by the API's rule) and to whom; a page's worth at most."""
+
     assignee = forms.ModelChoiceField(
         label=_("Assign to"), queryset=User.objects.none(), required=False, empty_label=_("Nobody")
     )
 
-    def __init__(self, *args: Any, references: list[str], people: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, people: Any, **kwargs: Any) -> None:
         # Its own ids: the queue's filter form on the same page has an "assignee" too.
         kwargs.setdefault("auto_id", "bulk_%s")
         super().__init__(*args, **kwargs)
-        self.fields["references"].choices = [(r, r) for r in references]
         field = self.fields["assignee"]
         field.queryset = people.order_by("username")
         field.label_from_instance = lambda u: u.real_name or u.username
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        raw = self.data.getlist("references") if hasattr(self.data, "getlist") else []
+        references: list[str] = []
+        for value in raw:
+            reference = reference_clean(value)
+            if not REFERENCE_TEXT.fullmatch(reference):
+                # No case has such a reference (and the database could not compare a NUL).
+                raise ValidationError(str(MSG_BULK_UNKNOWN))
+            if reference not in references:
+                references.append(reference)
+        if not references:
+            raise ValidationError(str(MSG_BULK_NONE))
+        if len(references) > BULK_MAX:
+            raise ValidationError(str(MSG_BULK_TOO_MANY).format(n=BULK_MAX))
+        data["references"] = references
+        return data
 
 
 class RangeForm(forms.Form):
     """The dashboard's date range: ``stats_range_clean``'s defaults and limits, the API's."""
 
-    date_from = forms.DateField(
-        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    # Text through the rule's own parser (DateField would read full-width digits).
+    date_from = forms.CharField(
+        label=_("From"),
+        required=False,
+        validators=[date_parse],
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
-    date_to = forms.DateField(
-        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    date_to = forms.CharField(
+        label=_("To"),
+        required=False,
+        validators=[date_parse],
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
 
     def __init__(self, *args: Any, today: dt.date, **kwargs: Any) -> None:
@@ -119,7 +162,7 @@ class RangeForm(forms.Form):
             return data
         try:
             start, end = stats_range_clean(
-                data.get("date_from"), data.get("date_to"), today=self.today
+                date_parse(data.get("date_from")), date_parse(data.get("date_to")), today=self.today
             )
         except ValidationError as exc:
             for field, errors in exc.message_dict.items():

@@ -29,7 +29,7 @@ from accounts.permissions import (
     assignees_within,
     user_may_assign,
     user_may_see_sla_stats,
-    user_may_take,
+    user_may_take_from,
     user_may_use_desk,
 )
 from cases.downloads import attachment_response
@@ -60,7 +60,7 @@ from core.errors import DomainError, InvalidInput
 from core.throttling import IdLookupThrottle
 from desk import exports
 from desk.dashboard import dashboard_data
-from desk.forms import BulkAssignForm, QueueFilterForm, RangeForm
+from desk.forms import BULK_MAX, BulkAssignForm, QueueFilterForm, RangeForm
 from documents.downloads import document_response
 from documents.pki import DocumentsUnavailable
 from documents.services import DocumentNotAvailable, document_issue, documents_list
@@ -69,14 +69,14 @@ from workflow.models import StageClock
 
 logger = logging.getLogger("cases.desk")  # the lookups' audit trail (case_find_by_id_number)
 
-PAGE_SIZE = 50
+PAGE_SIZE = BULK_MAX  # a bulk assignment takes at most one page
 
 MSG_NOT_FOR_YOU = gettext_lazy(
     "The workbench is for the staff of an agency. Applicants follow their cases under “My "
     "applications”."
 )
-MSG_BULK_NONE = gettext_lazy("Tick the cases to assign first.")
 MSG_BULK_DONE = gettext_lazy("{count} case(s) assigned: {who}.")
+MSG_BULK_CLEARED = gettext_lazy("{count} case(s) no longer assigned to anyone.")
 MSG_BULK_REFUSED = gettext_lazy("Nothing was assigned: case {reference} was refused ({reason}).")
 MSG_FILTERS_INVALID = gettext_lazy("Some filters are not valid; the list ignores them.")
 
@@ -130,7 +130,9 @@ def queue(request: HttpRequest) -> HttpResponse:
     """The cases of my agency, most urgent first (overdue, then due soonest; no deadline last)."""
     now = timezone.now()
     form = QueueFilterForm(request.GET)
-    filters = form.filters() if form.is_valid() else {"turn": "mine"}
+    # A filter that is not valid is said and left out; the valid ones still apply.
+    filters_invalid = not form.is_valid()
+    filters = form.filters()
     digest = request.GET.get("person", "")
     if len(digest) == 64 and all(c in "0123456789abcdef" for c in digest):
         # A person's cases, by the keyed digest the ID number lookup put here (never the number).
@@ -155,12 +157,14 @@ def queue(request: HttpRequest) -> HttpResponse:
             row.case.reference
             for row in rows
             if row.case.assignee_id != request.user.pk
-            and user_may_take(request.user, row.case.responsible_agency_code())
+            and user_may_take_from(
+                request.user, row.case.responsible_agency_code(), row.case.assignee
+            )
         },
-        "bulk_form": BulkAssignForm(references=[], people=people) if people.exists() else None,
+        "bulk_form": BulkAssignForm(people=people) if people.exists() else None,
         "lookup_form": IdNumberLookupForm(),
         "by_person": "id_number_digest" in filters,
-        "filters_invalid": form.is_bound and not form.is_valid(),
+        "filters_invalid": MSG_FILTERS_INVALID if filters_invalid else "",
     }
     template = "desk/_queue.html" if request.htmx else "desk/queue.html"
     return _page(request, template, context, nav="queue")
@@ -202,10 +206,11 @@ def bulk_assign(request: HttpRequest) -> HttpResponse:
     back = back if back.startswith("?") else ""
     target = reverse("desk:queue") + back
     people = assignees_within(request.user)
-    references = request.POST.getlist("references")
-    form = BulkAssignForm(request.POST, references=references[:PAGE_SIZE], people=people)
-    if not references or not form.is_valid():
-        messages.error(request, str(MSG_BULK_NONE))
+    form = BulkAssignForm(request.POST, people=people)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
         return redirect(target)
     refs = form.cleaned_data["references"]
     visible = {
@@ -214,21 +219,25 @@ def bulk_assign(request: HttpRequest) -> HttpResponse:
             reference__in=refs
         )
     }
-    missing = [r for r in refs if r not in visible]
-    if missing:
+    if len(visible) != len(refs):
         # Not visible and not there look the same: a reference the user cannot see is refused.
         raise Http404
     assignee = form.cleaned_data["assignee"]
     try:
-        cases_assign(cases=[visible[r] for r in refs], assignee=assignee, actor=request.user)
+        changed = cases_assign(
+            cases=[visible[r] for r in refs], assignee=assignee, actor=request.user
+        )
     except AssignmentRefused as exc:
         reason = _refusal_words(exc.cause)
         messages.error(
             request, str(MSG_BULK_REFUSED).format(reference=exc.reference, reason=reason)
         )
     else:
-        who = assignee.real_name or assignee.username if assignee else assigned_text(None)
-        messages.success(request, str(MSG_BULK_DONE).format(count=len(refs), who=who))
+        if assignee is None:
+            messages.success(request, str(MSG_BULK_CLEARED).format(count=len(changed)))
+        else:
+            who = assignee.real_name or assignee.username
+            messages.success(request, str(MSG_BULK_DONE).format(count=len(changed), who=who))
     return redirect(target)
 
 
@@ -288,7 +297,8 @@ def _case_page(
             "events": events,
             "attachments": list(case.attachments.order_by("uploaded_at", "id")),
             "documents": documents_list(case),
-            "may_take": user_may_take(user, agency_code) and case.assignee_id != user.pk,
+            "may_take": case.assignee_id != user.pk
+            and user_may_take_from(user, agency_code, case.assignee),
             "assign_form": assign_form,
             "assignee_name": (case.assignee.real_name or case.assignee.username)
             if case.assignee_id
@@ -452,7 +462,8 @@ def dashboard_export(request: HttpRequest, table: str, fmt: str) -> HttpResponse
         raise Http404
     form, date_from, date_to = _dashboard_range(request)
     if form.is_bound and not form.is_valid():
-        raise Http404
+        # The dashboard says what is wrong with the range.
+        return HttpResponseRedirect(f"{reverse('desk:dashboard')}?{request.GET.urlencode()}")
     data = dashboard_data(
         user=request.user, date_from=date_from, date_to=date_to, now=timezone.now()
     )

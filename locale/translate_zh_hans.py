@@ -269,7 +269,7 @@ ZH = {
     "Two-digit province code": "两位省级代码",
     "Default: 30 days ago": "默认：30 天前",
     "Default: today": "默认：今天",
-    "date_from is after date_to.": "date_from 晚于 date_to。",
+    "The start date is after the end date.": "开始日期晚于结束日期。",
     "The range is at most 366 days.": "时间范围最多 366 天。",
     "Masked: 张*": "脱敏：张*",
     "Masked: 110105********002X": "脱敏：110105********002X",
@@ -855,6 +855,11 @@ ZH = {
     "Assignee: nobody": "经办人：无人",
     "Balance plus declared interest: %(amount)s": "余额加申报利息：%(amount)s",
     "Missing: %(items)s": "缺少材料：%(items)s",
+    "{count} case(s) no longer assigned to anyone.": "{count} 件案件已不再分派给任何人。",
+    "Some of the ticked cases do not exist; reload the queue.": "勾选的案件中有的不存在，请刷新待办队列。",
+    "Assign at most {n} cases at once (one page of the queue).": "一次最多分派 {n} 件案件（待办队列的一页）。",
+    "A colleague holds this case: only a supervisor can hand it to someone else.": "此案件已由同事办理：只有负责人可以改派给他人。",
+    "Enter a whole number of working days from 1 to 30.": "请输入 1 至 30 之间的工作日天数（整数）。",
 }
 
 

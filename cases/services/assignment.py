@@ -10,7 +10,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from accounts.permissions import assignee_eligible, user_may_assign, user_may_take
+from accounts.permissions import (
+    assignee_eligible,
+    user_may_assign,
+    user_may_take,
+    user_may_take_from,
+)
 from cases.errors import ActionForbidden, TransitionNotAllowed
 from cases.models import TransferCase
 from cases.services.events import event_append
@@ -18,6 +23,9 @@ from cases.states import Action
 from core.errors import DomainError, InvalidInput
 
 MSG_ASSIGNEE_NOT_ELIGIBLE = _("Assign the case to a caseworker of the agency whose move it is.")
+MSG_HELD_BY_COLLEAGUE = _(
+    "A colleague holds this case: only a supervisor can hand it to someone else."
+)
 
 
 def case_assign(
@@ -38,6 +46,14 @@ def case_assign(
         if assignee is not None and not assignee_eligible(assignee, agency_code):
             raise InvalidInput({"assignee": [str(MSG_ASSIGNEE_NOT_ELIGIBLE)]})
         previous = case.assignee_id
+        if (
+            taking_it
+            and not user_may_assign(actor, agency_code)
+            and not user_may_take_from(actor, agency_code, case.assignee)
+        ):
+            # Two caseworkers taking the same case at once: the second is told, not silently
+            # handed a case the first is working on.
+            raise InvalidInput({"assignee": [str(MSG_HELD_BY_COLLEAGUE)]})
         if previous == (assignee.pk if assignee else None):
             # Already so (a retried request, a second click): nothing to record.
             return case
@@ -64,16 +80,20 @@ def cases_assign(
     now: dt.datetime | None = None,
 ) -> list[TransferCase]:
     """``case_assign`` for several cases at once (the workbench's bulk assign): all of them or,
-    when one is refused, none. The refusal names the case (``AssignmentRefused``)."""
+    when one is refused, none. The refusal names the case (``AssignmentRefused``). Returns the
+    cases whose assignee changed (one already so is left as it is)."""
     now = now or timezone.now()
-    done = []
+    changed = []
     with transaction.atomic():
         for case in cases:
+            before = case.version
             try:
-                done.append(case_assign(case=case, assignee=assignee, actor=actor, now=now))
+                done = case_assign(case=case, assignee=assignee, actor=actor, now=now)
             except DomainError as exc:
                 raise AssignmentRefused(reference=case.reference, cause=exc) from exc
-    return done
+            if done.version != before:
+                changed.append(done)
+    return changed
 
 
 class AssignmentRefused(DomainError):

@@ -9,6 +9,8 @@ from django import template
 
 from cases import timeline
 from cases.models import CaseEvent
+from cases.presenters import MSG_NO_DEADLINE, StageView
+from desk.dashboard import rate_percent
 
 register = template.Library()
 
@@ -30,4 +32,10 @@ def staff_facts(event: CaseEvent) -> list[str]:
 
 @register.filter
 def percent(rate: float | None) -> str:
-    return "—" if rate is None else f"{rate * 100:.1f}%"
+    return rate_percent(rate)
+
+
+@register.filter
+def urgency_words(stage: StageView | None) -> str:
+    """The badge's words: how late or how much time is left; no running deadline said so."""
+    return stage.urgency_words if stage else str(MSG_NO_DEADLINE)

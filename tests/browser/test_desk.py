@@ -28,8 +28,14 @@ def staff_sign_in(page, username: str) -> None:
 @pytest.fixture
 def queue_cases(calendar_2026, submit_case, personas):
     """Three Shenzhen cases on behalf of three people: one submitted a month ago (overdue), one
-    a week ago, one today."""
+    a week ago, one today (the live server runs on the real clock: its year's calendar too)."""
+    from workflow.calendar import calendar_invalidate
+    from workflow.calendar_data import calendar_sync_year
+
     now = dt.datetime.now(dt.UTC)
+    for year in {(now - dt.timedelta(days=31)).year, now.year}:
+        calendar_sync_year(year=year)
+    calendar_invalidate()
 
     def on_behalf(days_ago: int, seq: int):
         return submit_case(

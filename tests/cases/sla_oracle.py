@@ -12,7 +12,7 @@ from django.db.models import Count, F, Q
 from agencies.models import Agency
 from agencies.policies import Stage
 from cases.models import CaseEvent
-from cases.selectors import _supervised_scope
+from cases.selectors import supervised_scope
 from cases.states import Action
 from workflow.calendar import SHANGHAI
 from workflow.models import StageClock
@@ -21,10 +21,10 @@ from workflow.models import StageClock
 def old_sla_stats(
     *, user: Any, date_from: dt.date, date_to: dt.date, now: dt.datetime
 ) -> dict[str, Any]:
-    scope = _supervised_scope(user, "agency")
+    scope = supervised_scope(user, "agency")
     clocks = StageClock.objects.filter(agency__isnull=False, due_at__isnull=False)
     clocks = clocks.filter(scope) if scope is not None else clocks.none()
-    event_scope = _supervised_scope(user, "case__from_agency")
+    event_scope = supervised_scope(user, "case__from_agency")
     start = dt.datetime.combine(date_from, dt.time.min, tzinfo=SHANGHAI)
     end = dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time.min, tzinfo=SHANGHAI)
     completed = (
@@ -91,7 +91,7 @@ def old_sla_stats(
 
 def old_sla_series(*, user: Any, date_from: dt.date, date_to: dt.date) -> list[dict[str, Any]]:
     """What ``sla_series`` must give, counted from the clocks by the same rules."""
-    scope = _supervised_scope(user, "agency")
+    scope = supervised_scope(user, "agency")
     if scope is None:
         return []
     start = dt.datetime.combine(date_from, dt.time.min, tzinfo=SHANGHAI)

@@ -133,6 +133,19 @@ def test_the_image_migrates_serves_and_reports_healthy(image, database):
         sheet = urllib.request.Request(f"http://127.0.0.1:{port}{css.group(1)}", headers=proxied)
         with urllib.request.urlopen(sheet, timeout=5) as response:  # noqa: S310
             assert response.status == 200
+        # htmx and ECharts are in the image (scripts/assets.sh, before the build) and served by it.
+        manifest = run(
+            "podman", "exec", name, "python", "-c",
+            "import json; m = json.load(open('/app/staticfiles/staticfiles.json'))['paths'];"
+            "print(m['desk/vendor/htmx.min.js']); print(m['desk/vendor/echarts.min.js'])",
+        ).stdout.split()  # fmt: skip
+        for asset in manifest:
+            served = urllib.request.Request(
+                f"http://127.0.0.1:{port}/static/{asset}", headers=proxied
+            )
+            with urllib.request.urlopen(served, timeout=5) as response:  # noqa: S310
+                assert response.status == 200
+                assert len(response.read()) > 40_000, asset
         health = run("podman", "exec", name, "python", "deploy/healthcheck.py", check=False)
         assert health.returncode == 0, health.stderr
         # Nothing the image does may need to write to its read-only /app (gunicorn's control

@@ -105,7 +105,11 @@ def test_a_bad_range_is_said_and_the_default_shown(personas, history):
     assert r.status_code == 400
     with translation.override("zh-hans"):
         assert str(MSG_RANGE_TOO_LONG) in r.content.decode()
-    assert client.get("/desk/dashboard/all.xlsx?date_from=nonsense").status_code == 404
+    # An export of a range that is not valid leads to the dashboard, which says why.
+    r = client.get("/desk/dashboard/all.xlsx?date_from=nonsense")
+    assert r.status_code == 302
+    assert r["Location"] == "/desk/dashboard/?date_from=nonsense"
+    assert client.get("/desk/dashboard/?date_from=２０２６-11-01").status_code == 400
 
 
 @time_machine.travel(NOW, tick=False)
@@ -152,3 +156,85 @@ def test_a_cell_that_would_run_as_a_formula_is_written_as_text():
     assert _cell("-1") == "'-1"
     assert _cell("深圳市医疗保障局") == "深圳市医疗保障局"
     assert _cell(3) == 3
+
+
+def _late_bucket(left: int) -> str:
+    """The bucket ``working_days_left`` puts a clock in (the presenters' count of lateness)."""
+    if left >= 0:
+        return "on_time"
+    late = -left
+    return (
+        "late_1_2"
+        if late <= 2
+        else "late_3_5"
+        if late <= 5
+        else "late_6_10"
+        if late <= 10
+        else "late_over_10"
+    )
+
+
+@pytest.mark.parametrize(
+    "now",
+    [
+        dt.datetime(2026, 12, 1, 10, 0, tzinfo=SHANGHAI),  # a Tuesday
+        dt.datetime(2026, 12, 5, 10, 0, tzinfo=SHANGHAI),  # a Saturday
+        dt.datetime(2026, 12, 7, 23, 59, tzinfo=SHANGHAI),  # a Monday, late
+    ],
+)
+def test_ageing_buckets_agree_with_working_days_left_at_every_boundary(
+    calendar_2026, personas, submit_case, now
+):
+    from workflow.calendar import end_of_day, get_calendar
+    from workflow.models import StageClock
+
+    calendar = get_calendar()
+    workdays = [d for d in calendar.workdays_in(dt.date(2026, 10, 1), now.date())][::-1]
+    # Deadlines 0 to 12 working days back, and one still ahead.
+    dues = [end_of_day(d) for d in workdays[:13]] + [end_of_day(dt.date(2026, 12, 14))]
+    for i, due in enumerate(dues):
+        case = submit_case(
+            actor=personas["cw_out"],
+            applicant=Applicant(
+                name="王五", id_number=make_id_number("440306", "19800101", 100 + i), phone=""
+            ),
+            now=dt.datetime(2026, 9, 1, 9, 0, tzinfo=SHANGHAI),
+            stopped_at_source_on=dt.date(2026, 8, 1),
+            enrolled_at_target_on=dt.date(2026, 8, 2),
+        )
+        StageClock.objects.filter(case=case, completed_at__isnull=True).update(due_at=due)
+    expected = {b: 0 for b in ("on_time", "late_1_2", "late_3_5", "late_6_10", "late_over_10")}
+    for due in dues:
+        expected[_late_bucket(calendar.working_days_left(due, now))] += 1
+    from cases.workload import ageing
+
+    applied = next(
+        r for r in ageing(user=personas["supervisor"], now=now) if r["stage"] == "applied"
+    )
+    assert {b: applied[b] for b in expected} == expected
+    # Every bucket is exercised by these deadlines.
+    assert all(expected.values()), expected
+
+
+@time_machine.travel(NOW, tick=False)
+def test_each_supervisor_sees_only_their_agencys_work(personas, history, case_in_state):
+    from accounts.models import Role, User
+
+    case_in_state("transfer_out_approved")  # Changsha's move now
+    changsha = User.objects.create_user(
+        "cs_sup", password="pw", role=Role.SUPERVISOR, agency_id="430100", is_staff=True
+    )
+
+    def open_stages(body: dict, stage: str) -> int:
+        row = next(r for r in body["ageing"] if r["stage"] == stage)
+        return sum(v for k, v in row.items() if k != "stage")
+
+    theirs = signed_in(changsha).get("/api/v1/stats/workload/").json()
+    ours = signed_in(personas["supervisor"]).get("/api/v1/stats/workload/").json()
+    assert (open_stages(theirs, "applied"), open_stages(theirs, "transfer_out_approved")) == (0, 1)
+    assert (open_stages(ours, "applied"), open_stages(ours, "transfer_out_approved")) == (2, 0)
+    assert [r["assignee"] for r in theirs["caseworkers"] if r["assignee"]] == [
+        {"username": "cs_cw", "name": "cs_cw", "agency": "430100"}
+    ]
+    html = signed_in(changsha).get("/desk/dashboard/").content.decode()
+    assert "深圳" not in html.split('id="table-stages"')[1].split("</table>")[0]

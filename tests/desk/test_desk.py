@@ -14,9 +14,12 @@ import time_machine
 from django.test import Client
 from django.utils import translation
 
+from accounts.models import Role, User
+from cases.errors import MSG_STALE_CASE
 from cases.forms import MSG_ID_LOOKUP_NONE, MSG_ID_LOOKUP_THROTTLED
 from cases.models import CaseEvent, TransferCase
 from cases.services import Applicant
+from cases.services.assignment import MSG_HELD_BY_COLLEAGUE
 from cases.states import Action, CaseState
 from tests.conftest import make_id_number
 from workflow.calendar import SHANGHAI
@@ -213,13 +216,13 @@ def test_bulk_assign_is_all_or_nothing(personas, three_cases, case_in_state):
 @time_machine.travel(NOW, tick=False)
 def test_a_caseworker_cannot_bulk_assign_nor_see_other_agencies_cases(personas, three_cases):
     client = signed_in(personas["cw_out"])
+    # "Nobody" is a valid choice of the form: the refusal is the service's, not the form's.
     r = client.post(
-        "/desk/assign/",
-        {"references": [three_cases[0].reference], "assignee": personas["cw_out"].pk},
+        "/desk/assign/", {"references": [three_cases[0].reference], "assignee": ""}, follow=True
     )
     three_cases[0].refresh_from_db()
     assert three_cases[0].assignee_id is None
-    assert r.status_code == 302
+    assert f"案件 {three_cases[0].reference} 被拒绝" in r.content.decode()
     other = signed_in(personas["cw_other"])
     assert other.get(f"/desk/cases/{three_cases[0].reference}/").status_code == 404
     assert other.get("/desk/cases/YB0000000000000000/").status_code == 404
@@ -277,7 +280,8 @@ def test_a_stale_form_changes_nothing_and_says_why(personas, three_cases):
     case.refresh_from_db()
     assert case.state == CaseState.APPLIED
     assert r.redirect_chain[-1][0] == f"/desk/cases/{case.reference}/"
-    assert 'class="msg msg-error"' in r.content.decode()
+    with translation.override("zh-hans"):
+        assert str(MSG_STALE_CASE) in r.content.decode()
 
 
 @time_machine.travel(NOW, tick=False)
@@ -293,3 +297,55 @@ def test_the_timeline_names_people_not_account_ids(personas, three_cases):
     timeline = html[html.index('id="timeline-title"') :]
     assert "：陈晓</p>" in timeline
     assert f"：{personas['cw_out'].pk}</p>" not in timeline
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_colleagues_case_is_not_taken_silently(personas, three_cases):
+    case = three_cases[1]
+    colleague = User.objects.create_user(
+        "sz_cw2", password="pw", role=Role.CASEWORKER, agency_id="440300", is_staff=True
+    )
+    signed_in(personas["cw_out"]).post(f"/desk/cases/{case.reference}/take/")
+    mine = signed_in(colleague)
+    # The queue offers no "take" on it, and taking it anyway is refused, nothing changed.
+    html = mine.get("/desk/").content.decode()
+    assert f'id="take-{case.reference}"' not in html
+    assert f'id="take-{three_cases[0].reference}"' in html
+    r = mine.post(f"/desk/cases/{case.reference}/take/", follow=True)
+    case.refresh_from_db()
+    assert case.assignee == personas["cw_out"]
+    with translation.override("zh-hans"):
+        assert str(MSG_HELD_BY_COLLEAGUE) in r.content.decode()
+
+
+@time_machine.travel(NOW, tick=False)
+def test_odd_bulk_input_is_refused_without_harm(personas, three_cases):
+    supervisor = signed_in(personas["supervisor"])
+    before = list(TransferCase.objects.order_by("pk").values_list("pk", "assignee_id", "version"))
+    for references in (["YB\x00"], ["../etc"], [], [three_cases[0].reference] * 2 + ["x" * 500]):
+        r = supervisor.post(
+            "/desk/assign/", {"references": references, "assignee": personas["cw_out"].pk}
+        )
+        assert r.status_code == 302, references
+    after = list(TransferCase.objects.order_by("pk").values_list("pk", "assignee_id", "version"))
+    assert after == before
+    # The same case ticked twice is assigned once, and said so.
+    r = supervisor.post(
+        "/desk/assign/",
+        {"references": [three_cases[0].reference] * 2, "assignee": personas["cw_out"].pk},
+        follow=True,
+    )
+    assert "已分派 1 件案件" in r.content.decode()
+    r = supervisor.post(
+        "/desk/assign/", {"references": [three_cases[0].reference], "assignee": ""}, follow=True
+    )
+    assert "1 件案件已不再分派给任何人" in r.content.decode()
+
+
+@time_machine.travel(NOW, tick=False)
+def test_one_bad_filter_leaves_the_others_in_force(personas, three_cases):
+    old = three_cases[0]
+    client = signed_in(personas["cw_out"])
+    r = client.get("/desk/?urgency=overdue&due_within=３")
+    assert "部分筛选条件无效" in r.content.decode()
+    assert REF.findall(r.content.decode()) == [old.reference]
