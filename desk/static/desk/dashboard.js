@@ -23,12 +23,15 @@
         animation: false,
         tooltip: { trigger: "axis" },
         legend: { top: 0, type: "scroll" },
-        grid: { left: 48, right: 16, top: 40, bottom: 56, containLabel: true },
         xAxis: { type: "category", data: spec.x, axisLabel: { hideOverlap: true } },
         yAxis: line ? { type: "value", min: 0, max: 100 } : { type: "value", minInterval: 1 },
+        // Room above the axis' top, so a rate of 100 shows its mark whole.
+        grid: { left: 48, right: 16, top: 48, bottom: 56, containLabel: true },
         series: spec.series.map(function (s) {
           return line
-            ? { name: s.name, type: "line", data: s.data, connectNulls: false, showSymbol: spec.x.length <= 62 }
+            // Days without a completed stage have no rate: gaps, with every day that has one marked.
+            ? { name: s.name, type: "line", data: s.data, connectNulls: false, symbol: "circle",
+                symbolSize: 7, showAllSymbol: true }
             : { name: s.name, type: "bar", data: s.data, stack: name === "ageing" ? "all" : undefined };
         })
       });
