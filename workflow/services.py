@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from django.db import connection
 from django.db.models import Q
 
 from agencies.policies import (
@@ -161,8 +162,30 @@ def clock_close(
     stage). A completed clock with an agency and a deadline is added to the day's ``StageTally``
     in the same transaction, so the roll-up never disagrees with the clocks.
     """
-    # Locked already when the caller held it (clock_hold); the lock keeps the values read here
-    # those of the row closed below.
+    row = _close_open_clock(case_id=case_id, at=at, closed_by=closed_by)
+    if row is None:
+        return 0
+    stage, agency_id, due_at = row
+    if completes_stage and agency_id is not None and due_at is not None:
+        stage_tally_add(day=local_date(at), stage=stage, agency_id=agency_id, on_time=at <= due_at)
+    return 1
+
+
+def _close_open_clock(
+    *, case_id: int, at: dt.datetime, closed_by: str
+) -> tuple[str, str | None, dt.datetime | None] | None:
+    """Close the case's open clock; its stage, agency and deadline as closed, or None if none was
+    open. On PostgreSQL one ``UPDATE ... RETURNING`` (a transition pays one statement for it, as
+    before the roll-up); elsewhere the row is read under the caller's lock, then updated."""
+    if connection.vendor == "postgresql":
+        table = StageClock._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} SET completed_at = %s, closed_by = %s "  # noqa: S608 - the model's table
+                "WHERE case_id = %s AND completed_at IS NULL RETURNING stage, agency_id, due_at",
+                [at, closed_by, case_id],
+            )
+            return cursor.fetchone()
     row = (
         StageClock.objects.select_for_update()
         .filter(case_id=case_id, completed_at__isnull=True)
@@ -170,14 +193,13 @@ def clock_close(
         .first()
     )
     if row is None:
-        return 0
+        return None
     clock_id, stage, agency_id, due_at = row
-    closed = StageClock.objects.filter(pk=clock_id, completed_at__isnull=True).update(
+    if not StageClock.objects.filter(pk=clock_id, completed_at__isnull=True).update(
         completed_at=at, closed_by=closed_by
-    )
-    if closed and completes_stage and agency_id is not None and due_at is not None:
-        stage_tally_add(day=local_date(at), stage=stage, agency_id=agency_id, on_time=at <= due_at)
-    return closed
+    ):
+        return None
+    return stage, agency_id, due_at
 
 
 def stage_tally_add(*, day: dt.date, stage: str, agency_id: str, on_time: bool) -> None:

@@ -98,7 +98,7 @@ def test_a_clock_not_completing_its_stage_or_without_a_deadline_is_not_counted(
         for _ in range(3)
     )
     StageClock.objects.filter(case=no_deadline).update(due_at=None)
-    # As its callers do: inside their transaction.
+    # As its callers do: inside their transaction (the portable path reads the row under a lock).
     with transaction.atomic():
         clock_close(case_id=stopped.pk, at=CLOSED, closed_by="stop", completes_stage=False)
         clock_close(case_id=no_deadline.pk, at=CLOSED, closed_by="approve")
