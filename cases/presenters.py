@@ -161,11 +161,7 @@ class CaseView:
 
     @property
     def applicant(self) -> MaskedApplicant:
-        return MaskedApplicant(
-            name=name_mask(self.case.applicant_name),
-            id_number=self.case.id_number_masked,
-            phone=phone_mask(self.case.phone),
-        )
+        return masked_applicant(self.case)
 
     @property
     def reject_reason(self) -> str | None:
@@ -196,6 +192,38 @@ class StatusView:
     @property
     def due_at(self) -> dt.datetime | None:
         return self.stage.due_at if self.stage else None
+
+
+def masked_applicant(case: TransferCase) -> MaskedApplicant:
+    """The applicant as every face shows them: name, ID number and phone masked."""
+    return MaskedApplicant(
+        name=name_mask(case.applicant_name),
+        id_number=case.id_number_masked,
+        phone=phone_mask(case.phone),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class CaseRow:
+    """One case in a list (the workbench's queue): what a row shows, and no more (not the
+    actions or the continuity advice, which the case's own page computes)."""
+
+    case: TransferCase
+    stage: StageView | None
+
+    @property
+    def state_label(self) -> str:
+        return str(CaseState(self.case.state).label)
+
+    @property
+    def applicant(self) -> MaskedApplicant:
+        return masked_applicant(self.case)
+
+
+def case_rows(cases: Any, *, now: dt.datetime) -> list[CaseRow]:
+    """Rows for cases fetched by ``case_list_for`` (their open clock prefetched)."""
+    calendar = get_calendar()
+    return [CaseRow(case, stage_view(case, case_open_clock(case), now, calendar)) for case in cases]
 
 
 def case_open_clock(case: TransferCase) -> StageClock | None:

@@ -46,7 +46,7 @@ from cases.forms import (
     transition_form_for,
 )
 from cases.models import TransferCase
-from cases.presenters import case_view
+from cases.presenters import case_rows, case_view
 from cases.selectors import (
     case_document_get_for,
     case_events,
@@ -144,12 +144,15 @@ def queue(request: HttpRequest) -> HttpResponse:
         ]
     )
     more = len(cases) > PAGE_SIZE
-    rows = [case_view(case, user=request.user, now=now) for case in cases[:PAGE_SIZE]]
+    rows = case_rows(cases[:PAGE_SIZE], now=now)
     query = {k: v for k, v in request.GET.items() if k != "page" and v}
     people = assignees_within(request.user)
     context = {
         "form": form,
         "rows": rows,
+        # The cases' addresses, joined with each reference in the template: reversing two URLs
+        # for each of 50 rows costs a tenth of the page.
+        "cases_url": reverse("desk:case", args=["_"]).removesuffix("_/"),
         "page": page,
         "next_url": f"?{urlencode({**query, 'page': page + 1})}" if more else "",
         "prev_url": f"?{urlencode({**query, 'page': page - 1})}" if page > 1 else "",

@@ -123,9 +123,10 @@ def document_issue(*, case: TransferCase, kind: str, now: dt.datetime) -> Issued
 
 
 def _issue(*, case: TransferCase, spec: KindSpec, at: dt.datetime, written: list[str]) -> Issued:
-    # One issuer at a time per case: two first downloads make one document.
+    # One issuer at a time per case: two first downloads make one document (the case's row
+    # only: the joined agencies are not locked).
     case = (
-        TransferCase.objects.select_for_update()
+        TransferCase.objects.select_for_update(of=("self",))
         .select_related("from_agency", "to_agency")
         .get(pk=case.pk)
     )

@@ -206,7 +206,11 @@ def case_transition(
     with transaction.atomic():
         # Row lock: concurrent moves of one case queue here and the later ones see the new state.
         # ConcurrentTransitionMixin's "UPDATE ... WHERE state = old" stays as the second guard.
-        locked = TransferCase.objects.select_for_update().select_related("from_agency", "to_agency")
+        # The case's row only (OF self): the joined agencies are read, not locked, or every move
+        # at one agency would queue behind every other.
+        locked = TransferCase.objects.select_for_update(of=("self",)).select_related(
+            "from_agency", "to_agency"
+        )
         try:
             case = locked.get(pk=case.pk)
         except TransferCase.DoesNotExist:

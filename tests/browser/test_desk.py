@@ -107,6 +107,12 @@ def test_filters_update_the_queue_in_place(open_page, personas, queue_cases):
     assert page.locator("a.case-link").all_inner_texts() == [overdue.reference]
     # htmx swapped the list in place: the page (and its script state) stayed.
     assert page.evaluate("() => window.__kept === true")
+    # "Take" on the row: one click, back on the queue, the case now the caseworker's.
+    page.click(f"#take-{overdue.reference}")
+    page.wait_for_url(re.compile(r"/desk/$"))
+    overdue.refresh_from_db()
+    assert overdue.assignee == personas["cw_out"]
+    assert page.query_selector(f"#take-{overdue.reference}") is None
 
 
 def _table(page, table_id: str) -> list[list[str]]:
