@@ -238,6 +238,13 @@ class TransferCase(ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["to_agency", "state"], name="case_to_state"),
             models.Index(fields=["from_province", "state"], name="case_from_province_state"),
             models.Index(fields=["to_province", "state"], name="case_to_province_state"),
+            # Who holds the open cases (the dashboard's load per caseworker): an index of the open
+            # cases only, so reading it costs what is open, never the history.
+            models.Index(
+                fields=["assignee", "id"],
+                name="case_open_assignee",
+                condition=Q(state__in=[str(state) for state in OPEN_STATES]),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Role, User
 from agencies.policies import Stage
 from cases.selectors import supervised_scope
+from cases.states import OPEN_STATES
 from workflow.calendar import SHANGHAI, end_of_day, get_calendar, local_date
 from workflow.models import StageClock
 
@@ -91,7 +92,10 @@ def caseworker_load(*, user: Any, now: dt.datetime) -> list[dict[str, Any]]:
     caseworkers, those with none included), then the unassigned ones; most overdue first."""
     counts = {
         row["case__assignee_id"]: row
+        # An open stage's case is open: said, so the join reads the open cases' index
+        # (case_open_assignee), not every case ever submitted.
         for row in _open_clocks_for(user)
+        .filter(case__state__in=OPEN_STATES)
         .values("case__assignee_id")
         .annotate(open=Count("id"), overdue=Count("id", filter=Q(due_at__lt=now)))
     }
