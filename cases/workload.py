@@ -11,7 +11,6 @@ import datetime as dt
 from typing import Any, Final
 
 from django.db.models import Count, Q
-from django.db.models.functions import TruncDate
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role, User
@@ -53,9 +52,9 @@ def _working_days_back(today: dt.date, n: int) -> dt.date:
         day -= dt.timedelta(days=1)
 
 
-def ageing(*, user: Any, now: dt.datetime) -> list[dict[str, Any]]:
-    """Open stages per stage and bucket of lateness; a stage is ``late_1_2`` once its deadline
-    (the end of a working day) has passed and at most 2 working days have ended since."""
+def _ageing_bounds(now: dt.datetime) -> dict[str, Q]:
+    """Each bucket of lateness as a condition on the deadline; a stage is ``late_1_2`` once its
+    deadline (the end of a working day) has passed and at most 2 working days have ended since."""
     today = local_date(now)
     bounds: dict[str, Q] = {"on_time": Q(due_at__gte=now)}
     upper = now
@@ -68,12 +67,40 @@ def ageing(*, user: Any, now: dt.datetime) -> list[dict[str, Any]]:
         lower = end_of_day(_working_days_back(today, most))
         bounds[code] = Q(due_at__lt=upper, due_at__gte=lower)
         upper = lower
-    counts = (
+    return bounds
+
+
+def _days_ahead(now: dt.datetime) -> list[dt.date]:
+    """The next ``DUE_AHEAD_DAYS`` working days, today first when it is one."""
+    calendar = get_calendar()
+    day = calendar.next_workday_on_or_after(local_date(now))
+    days = [day]
+    while len(days) < DUE_AHEAD_DAYS:
+        day, _provisional = calendar.add_working_days(day, 1)
+        days.append(day)
+    return days
+
+
+def _open_counts(*, user: Any, now: dt.datetime) -> dict[str, dict[str, int]]:
+    """Per stage: the open stages in each bucket of lateness and falling due on each of the days
+    ahead (``due_0`` ...), counted in one pass over the open clocks."""
+    conditions = dict(_ageing_bounds(now))
+    for i, day in enumerate(_days_ahead(now)):
+        start = dt.datetime.combine(day, dt.time.min, tzinfo=SHANGHAI)
+        conditions[f"due_{i}"] = Q(due_at__gte=max(start, now), due_at__lte=end_of_day(day))
+    rows = (
         _open_clocks_for(user)
         .values("stage")
-        .annotate(**{code: Count("id", filter=q) for code, q in bounds.items()})
+        .annotate(**{name: Count("id", filter=q) for name, q in conditions.items()})
     )
-    by_stage = {row["stage"]: row for row in counts}
+    return {row["stage"]: row for row in rows}
+
+
+def ageing(
+    *, user: Any, now: dt.datetime, counts: dict[str, dict[str, int]] | None = None
+) -> list[dict[str, Any]]:
+    """Open stages per stage and bucket of lateness (``AGEING_BUCKETS``)."""
+    by_stage = counts if counts is not None else _open_counts(user=user, now=now)
     rows = []
     for stage in (Stage.APPLIED, Stage.TRANSFER_OUT_APPROVED, Stage.TRANSFER_IN_CONFIRMED):
         row = by_stage.get(stage, {})
@@ -127,32 +154,24 @@ def caseworker_load(*, user: Any, now: dt.datetime) -> list[dict[str, Any]]:
     return rows
 
 
-def due_ahead(*, user: Any, now: dt.datetime) -> list[dict[str, Any]]:
+def due_ahead(
+    *, user: Any, now: dt.datetime, counts: dict[str, dict[str, int]] | None = None
+) -> list[dict[str, Any]]:
     """How many open stages fall due on each of the next ``DUE_AHEAD_DAYS`` working days, today
     first when it is one (a deadline is the end of a working day, Asia/Shanghai)."""
-    calendar = get_calendar()
-    day = calendar.next_workday_on_or_after(local_date(now))
-    days = [day]
-    while len(days) < DUE_AHEAD_DAYS:
-        day, _provisional = calendar.add_working_days(day, 1)
-        days.append(day)
-    start = dt.datetime.combine(days[0], dt.time.min, tzinfo=SHANGHAI)
-    counts = dict(
-        _open_clocks_for(user)
-        .filter(due_at__gte=max(start, now), due_at__lte=end_of_day(days[-1]))
-        .annotate(day=TruncDate("due_at", tzinfo=SHANGHAI))
-        .values("day")
-        .annotate(n=Count("id"))
-        .values_list("day", "n")
-    )
-    return [{"day": d, "due": counts.get(d, 0)} for d in days]
+    by_stage = counts if counts is not None else _open_counts(user=user, now=now)
+    return [
+        {"day": day, "due": sum(row.get(f"due_{i}", 0) for row in by_stage.values())}
+        for i, day in enumerate(_days_ahead(now))
+    ]
 
 
 def workload_stats(*, user: Any, now: dt.datetime) -> dict[str, Any]:
     """The open work of the agencies ``user`` supervises, as ``GET /stats/workload/`` shows it."""
+    counts = _open_counts(user=user, now=now)  # one pass for lateness and the days ahead
     return {
         "as_of": now,
-        "ageing": ageing(user=user, now=now),
+        "ageing": ageing(user=user, now=now, counts=counts),
         "caseworkers": caseworker_load(user=user, now=now),
-        "due_ahead": due_ahead(user=user, now=now),
+        "due_ahead": due_ahead(user=user, now=now, counts=counts),
     }
