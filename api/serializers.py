@@ -27,7 +27,7 @@ from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
-from agencies.models import AgeLimitScope
+from agencies.models import AgeLimitScope, agency_code_validator
 from agencies.policies import Responsible, Stage
 from api.fields import AsciiDateField, AsciiIntegerField
 from cases.continuity import ADVICE_CODES
@@ -293,6 +293,18 @@ class SlaStatsQuerySerializer(serializers.Serializer):
         except DjangoValidationError as exc:
             raise serializers.ValidationError(exc.message_dict) from None
         return {"date_from": start, "date_to": end}
+
+
+class SlaSeriesQuerySerializer(SlaStatsQuerySerializer):
+    agency = serializers.CharField(
+        required=False,
+        validators=[agency_code_validator],
+        help_text=_("One agency's series (GB/T 2260 code, one you oversee); default: all of them"),
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        agency = attrs.get("agency")
+        return {**super().validate(attrs), "agency": agency or None}
 
 
 # --- output: each renders one response ------------------------------------------------------------
@@ -641,6 +653,9 @@ class SlaSeriesRowSerializer(serializers.Serializer):
 class SlaSeriesSerializer(serializers.Serializer):
     date_from = serializers.DateField()
     date_to = serializers.DateField()
+    agency = serializers.CharField(
+        allow_null=True, help_text=_("null: all the agencies you oversee")
+    )
     rows = SlaSeriesRowSerializer(
         many=True, help_text=_("One row per day and stage with a completed stage, oldest first")
     )

@@ -388,16 +388,21 @@ def sla_stats(
     return {"date_from": date_from, "date_to": date_to, "totals": totals, "rows": result}
 
 
-def sla_series(*, user: Any, date_from: dt.date, date_to: dt.date) -> list[dict[str, Any]]:
+def sla_series(
+    *, user: Any, date_from: dt.date, date_to: dt.date, agency: str | None = None
+) -> list[dict[str, Any]]:
     """Stages completed per Asia/Shanghai day and stage in [date_from, date_to], summed over the
-    agencies ``user`` oversees (scoped as ``sla_stats``), with how many on time: one row per day and
-    stage that had a completion, by day then stage. Read from ``StageTally`` alone."""
+    agencies ``user`` oversees (scoped as ``sla_stats``), or of one of them (``agency``), with how
+    many on time: one row per day and stage that had a completion, by day then stage. Read from
+    ``StageTally`` alone."""
     scope = supervised_scope(user, "agency")
     if scope is None:
         return []
+    tallies = StageTally.objects.filter(scope, day__gte=date_from, day__lte=date_to)
+    if agency:
+        tallies = tallies.filter(agency_id=agency)
     rows = (
-        StageTally.objects.filter(scope, day__gte=date_from, day__lte=date_to)
-        .values("day", "stage")
+        tallies.values("day", "stage")
         .annotate(completed=Sum("completed"), on_time=Sum("on_time"))
         .order_by("day", "stage")
     )

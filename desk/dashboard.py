@@ -26,6 +26,15 @@ class Dashboard:
     stats: dict[str, Any]
     series: list[dict[str, Any]]
     workload: dict[str, Any]
+    agency: str | None = None
+
+    @property
+    def agencies(self) -> list[dict[str, str]]:
+        """The agencies with figures in the range (the line chart may show one of them)."""
+        seen: dict[str, str] = {}
+        for row in self.stats["rows"]:
+            seen.setdefault(row["agency"]["code"], row["agency"]["name"])
+        return [{"code": c, "name": n} for c, n in sorted(seen.items())]
 
     @property
     def stage_rows(self) -> list[dict[str, Any]]:
@@ -119,13 +128,15 @@ def person_name(row: dict[str, Any]) -> str:
 
 
 def dashboard_data(
-    *, user: Any, date_from: dt.date, date_to: dt.date, now: dt.datetime
+    *, user: Any, date_from: dt.date, date_to: dt.date, now: dt.datetime, agency: str | None = None
 ) -> Dashboard:
+    """The figures; ``agency`` narrows the line (and its table) to one agency the user oversees."""
     return Dashboard(
         date_from=date_from,
         date_to=date_to,
         as_of=now,
         stats=selectors.sla_stats(user=user, date_from=date_from, date_to=date_to, now=now),
-        series=selectors.sla_series(user=user, date_from=date_from, date_to=date_to),
+        series=selectors.sla_series(user=user, date_from=date_from, date_to=date_to, agency=agency),
         workload=workload_stats(user=user, now=now),
+        agency=agency,
     )

@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from agencies.models import agency_code_validator
 from cases.inputs import (
     DUE_WITHIN_MAX,
     REFERENCE_MAX_LENGTH,
@@ -151,6 +152,9 @@ class RangeForm(forms.Form):
         validators=[date_parse],
         widget=forms.DateInput(attrs={"type": "date"}),
     )
+
+    # One agency's line (the page offers those with figures in the range); empty: all of them.
+    agency = forms.CharField(label=_("Agency"), required=False, validators=[agency_code_validator])
 
     def __init__(self, *args: Any, today: dt.date, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -418,14 +418,15 @@ def case_document(request: HttpRequest, reference: str, kind: str) -> HttpRespon
 # --- the supervisor dashboard -------------------------------------------------------------------
 
 
-def _dashboard_range(request: HttpRequest) -> tuple[RangeForm, dt.date, dt.date]:
+def _dashboard_range(request: HttpRequest) -> tuple[RangeForm, dt.date, dt.date, str | None]:
     today = local_date(timezone.now())
     form = RangeForm(request.GET or None, today=today)
     if form.is_bound and form.is_valid():
-        return form, form.cleaned_data["date_from"], form.cleaned_data["date_to"]
+        data = form.cleaned_data
+        return form, data["date_from"], data["date_to"], data.get("agency") or None
     default = RangeForm({}, today=today)
     default.is_valid()
-    return form, default.cleaned_data["date_from"], default.cleaned_data["date_to"]
+    return form, default.cleaned_data["date_from"], default.cleaned_data["date_to"], None
 
 
 def supervisors_only(view: Any) -> Any:
@@ -442,11 +443,14 @@ def supervisors_only(view: Any) -> Any:
 @require_GET
 @supervisors_only
 def dashboard(request: HttpRequest) -> HttpResponse:
-    form, date_from, date_to = _dashboard_range(request)
+    form, date_from, date_to, agency = _dashboard_range(request)
     data = dashboard_data(
-        user=request.user, date_from=date_from, date_to=date_to, now=timezone.now()
+        user=request.user, date_from=date_from, date_to=date_to, now=timezone.now(), agency=agency
     )
-    query = urlencode({"date_from": date_from.isoformat(), "date_to": date_to.isoformat()})
+    # The exports' links carry the same range and agency as the page.
+    query = urlencode(
+        {"date_from": date_from.isoformat(), "date_to": date_to.isoformat(), "agency": agency or ""}
+    )
     context = {"form": form, "data": data, "query": query, "charts": data.chart_data()}
     template = "desk/_dashboard.html" if request.htmx else "desk/dashboard.html"
     status = 400 if form.is_bound and not form.is_valid() else 200
@@ -463,12 +467,12 @@ def dashboard_export(request: HttpRequest, table: str, fmt: str) -> HttpResponse
         or (fmt == "xlsx" and table != "all")
     ):
         raise Http404
-    form, date_from, date_to = _dashboard_range(request)
+    form, date_from, date_to, agency = _dashboard_range(request)
     if form.is_bound and not form.is_valid():
         # The dashboard says what is wrong with the range.
         return HttpResponseRedirect(f"{reverse('desk:dashboard')}?{request.GET.urlencode()}")
     data = dashboard_data(
-        user=request.user, date_from=date_from, date_to=date_to, now=timezone.now()
+        user=request.user, date_from=date_from, date_to=date_to, now=timezone.now(), agency=agency
     )
     if fmt == "csv":
         return exports.csv_response(data, table)

@@ -860,6 +860,10 @@ ZH = {
     "Assign at most {n} cases at once (one page of the queue).": "一次最多分派 {n} 件案件（待办队列的一页）。",
     "A colleague holds this case: only a supervisor can hand it to someone else.": "此案件已由同事办理：只有负责人可以改派给他人。",
     "Enter a whole number of working days from 1 to 30.": "请输入 1 至 30 之间的工作日天数（整数）。",
+    "Line for": "折线显示",
+    "All my agencies": "我所负责的全部经办机构",
+    "One agency's series (GB/T 2260 code, one you oversee); default: all of them": "某一经办机构的序列（GB/T 2260 代码，须为您负责的机构）；默认：全部",
+    "null: all the agencies you oversee": "null：您负责的全部经办机构",
 }
 
 

@@ -49,7 +49,7 @@ class SlaStatsView(APIView):
 class SlaSeriesView(APIView):
     @extend_schema(
         tags=["stats"],
-        parameters=[s.SlaStatsQuerySerializer],
+        parameters=[s.SlaSeriesQuerySerializer],
         responses=doc({200: s.SlaSeriesSerializer, 400: P400, 403: P403, **COMMON}),
     )
     def get(self, request: Request) -> Response:
@@ -57,7 +57,7 @@ class SlaSeriesView(APIView):
         summed over their agency (or province); days without a completed stage are left out."""
         if not user_may_see_sla_stats(request.user):
             raise PermissionDenied(_("Only supervisors see SLA statistics."))
-        query = s.SlaStatsQuerySerializer(data=request.query_params)
+        query = s.SlaSeriesQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         rows = sla_series(user=request.user, **query.validated_data)
         body = {**query.validated_data, "rows": rows}

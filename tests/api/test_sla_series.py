@@ -64,6 +64,7 @@ def test_a_supervisor_sees_the_days_of_their_agency(client_for, completions, per
     assert r.json() == {
         "date_from": "2026-11-01",
         "date_to": "2026-11-30",
+        "agency": None,
         "rows": [
             {
                 "day": "2026-11-24",

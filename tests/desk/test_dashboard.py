@@ -238,3 +238,23 @@ def test_each_supervisor_sees_only_their_agencys_work(personas, history, case_in
     ]
     html = signed_in(changsha).get("/desk/dashboard/").content.decode()
     assert "深圳" not in html.split('id="table-stages"')[1].split("</table>")[0]
+
+
+@time_machine.travel(NOW, tick=False)
+def test_one_agencys_line_and_never_another_supervisors(personas, history):
+    client = signed_in(personas["supervisor"])
+    everything = client.get(f"/api/v1/stats/sla/series/?{RANGE}").json()
+    ours = client.get(f"/api/v1/stats/sla/series/?{RANGE}&agency=440300").json()
+    assert ours["agency"] == "440300"
+    assert everything["agency"] is None
+    assert ours["rows"] == everything["rows"]
+    assert len(ours["rows"]) == 1
+    # Changsha completed stages in the range too, but they are not this supervisor's to see.
+    assert client.get(f"/api/v1/stats/sla/series/?{RANGE}&agency=430100").json()["rows"] == []
+    assert client.get(f"/api/v1/stats/sla/series/?{RANGE}&agency=12").status_code == 400
+    html = client.get(f"/desk/dashboard/?{RANGE}&agency=430100").content.decode()
+    assert "此期间没有办结的环节。" in html
+    html = client.get(f"/desk/dashboard/?{RANGE}&agency=440300").content.decode()
+    assert '<option value="440300" selected>' in html
+    table = html.split('id="table-series"')[1].split("</table>")[0]
+    assert table.count("<tr>") == 1 + len(ours["rows"])
