@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import AGENCY_ROLES, Role, User
 from accounts.permissions import is_staff_administrator
-from accounts.services import province_wide_problems
+from accounts.services import province_wide_problems, staff_name_problems
 
 MSG_AGENCY_REQUIRED = _("Caseworkers, supervisors and platform accounts belong to an agency.")
 MSG_APPLICANT_NEEDS_ID = _(
@@ -38,6 +38,8 @@ class _RoleChecksMixin(forms.ModelForm):
             self.add_error("agency", MSG_AGENCY_REQUIRED)
         if role == Role.APPLICANT and not self.instance.id_number_digest:
             self.add_error("role", MSG_APPLICANT_NEEDS_ID)
+        for message in staff_name_problems(role=role or "", real_name=cleaned.get("real_name", "")):
+            self.add_error("real_name" if "real_name" in self.fields else None, message)
         for message in province_wide_problems(
             role=role or "",
             agency=cleaned.get("agency"),

@@ -49,6 +49,20 @@ MSG_ID_NUMBER_NOT_ALLOWED: Final = gettext_lazy("Only applicant accounts carry a
 MSG_ID_NUMBER_TAKEN: Final = gettext_lazy("An account for this ID number already exists.")
 
 
+MSG_STAFF_NAME_REQUIRED: Final = gettext_lazy(
+    "Caseworkers and supervisors need their name: colleagues and the timeline show it."
+)
+
+
+def staff_name_problems(*, role: str, real_name: str) -> list[str]:
+    """Why a staff account's name will not do (empty when it will): caseworkers and supervisors
+    are shown to colleagues and in timelines by the name people know them by, never an account
+    name."""
+    if role in STAFF_ROLES and not (real_name or "").strip():
+        return [str(MSG_STAFF_NAME_REQUIRED)]
+    return []
+
+
 def province_wide_problems(*, role: str, agency: Agency | None, province_wide: bool) -> list[str]:
     """Why an account may not reach a whole province (empty when it may): only supervisors and
     platforms, and only at their province's own agency. One rule for this service and the admin."""

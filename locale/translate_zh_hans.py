@@ -864,6 +864,7 @@ ZH = {
     "All my agencies": "我所负责的全部经办机构",
     "One agency's series (GB/T 2260 code, one you oversee); default: all of them": "某一经办机构的序列（GB/T 2260 代码，须为您负责的机构）；默认：全部",
     "null: all the agencies you oversee": "null：您负责的全部经办机构",
+    "Caseworkers and supervisors need their name: colleagues and the timeline show it.": "经办人员和负责人须填写姓名：同事和办理记录中显示的是姓名。",
 }
 
 

@@ -52,6 +52,13 @@ def test_a_city_supervisor_cannot_be_made_province_wide(personas, edit):
 
 def test_a_provincial_supervisor_may_be(personas, edit):
     user = User.objects.create(username="gd_sup", role=Role.SUPERVISOR, agency_id="440000")
-    form = edit(user, province_wide="on")
+    form = edit(user, province_wide="on", real_name="黄敏")
     assert form.is_valid(), form.errors
     assert form.save().province_wide is True
+
+
+def test_staff_need_a_name_people_know_them_by(personas, edit):
+    form = edit(personas["cw_out"], real_name="  ")
+    assert not form.is_valid()
+    assert form.errors["real_name"] == [str(services.MSG_STAFF_NAME_REQUIRED)]
+    assert edit(personas["cw_out"], real_name="陈晓").is_valid()
