@@ -30,6 +30,7 @@ from cases.states import CaseState, InsuranceType, Scope
 ANY = [("", _("Any"))]
 # One page of the queue.
 BULK_MAX = 50
+NOBODY = "nobody"
 
 
 class QueueFilterForm(forms.Form):
@@ -105,17 +106,28 @@ MSG_BULK_TOO_MANY = _("Assign at most {n} cases at once (one page of the queue).
 class BulkAssignForm(forms.Form):
     """The ticked cases (references, by the API's rule) and to whom; a page's worth at most."""
 
-    assignee = forms.ModelChoiceField(
-        label=_("Assign to"), queryset=User.objects.none(), required=False, empty_label=_("Nobody")
+    # A choice must be made: "nobody" (clearing the ticked cases) is one, never the default, so a
+    # click on "Assign" with the list untouched changes nothing.
+    assignee = forms.ChoiceField(
+        label=_("Assign to"),
+        choices=[],
+        error_messages={"required": _("Choose whom to assign the ticked cases to.")},
     )
 
     def __init__(self, *args: Any, people: Any, **kwargs: Any) -> None:
         # Its own ids: the queue's filter form on the same page has an "assignee" too.
         kwargs.setdefault("auto_id", "bulk_%s")
         super().__init__(*args, **kwargs)
-        field = self.fields["assignee"]
-        field.queryset = people.order_by("username")
-        field.label_from_instance = lambda u: u.real_name or u.username
+        self.people = {str(u.pk): u for u in people.order_by("username")}
+        self.fields["assignee"].choices = [
+            ("", _("Choose…")),
+            *((pk, u.real_name or u.username) for pk, u in self.people.items()),
+            (NOBODY, _("Nobody (unassign them)")),
+        ]
+
+    def clean_assignee(self) -> User | None:
+        value = self.cleaned_data["assignee"]
+        return None if value == NOBODY else self.people[value]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

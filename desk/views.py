@@ -146,7 +146,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     more = len(cases) > PAGE_SIZE
     rows = case_rows(cases[:PAGE_SIZE], now=now)
     query = {k: v for k, v in request.GET.items() if k != "page" and v}
-    people = assignees_within(request.user)
+    bulk_form = BulkAssignForm(people=assignees_within(request.user))
     context = {
         "form": form,
         "rows": rows,
@@ -164,7 +164,8 @@ def queue(request: HttpRequest) -> HttpResponse:
                 request.user, row.case.responsible_agency_code(), row.case.assignee
             )
         },
-        "bulk_form": BulkAssignForm(people=people) if people.exists() else None,
+        # Only for those who may hand cases to someone (a supervisor has colleagues to pick).
+        "bulk_form": bulk_form if bulk_form.people else None,
         "lookup_form": IdNumberLookupForm(),
         "by_person": "id_number_digest" in filters,
         "filters_invalid": MSG_FILTERS_INVALID if filters_invalid else "",

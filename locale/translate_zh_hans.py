@@ -865,6 +865,10 @@ ZH = {
     "One agency's series (GB/T 2260 code, one you oversee); default: all of them": "某一经办机构的序列（GB/T 2260 代码，须为您负责的机构）；默认：全部",
     "null: all the agencies you oversee": "null：您负责的全部经办机构",
     "Caseworkers and supervisors need their name: colleagues and the timeline show it.": "经办人员和负责人须填写姓名：同事和办理记录中显示的是姓名。",
+    "Nobody (unassign them)": "无人（取消分派）",
+    "Choose…": "请选择…",
+    "Filter the list": "筛选",
+    "Choose whom to assign the ticked cases to.": "请选择要将勾选的案件分派给谁。",
 }
 
 

@@ -218,7 +218,9 @@ def test_a_caseworker_cannot_bulk_assign_nor_see_other_agencies_cases(personas, 
     client = signed_in(personas["cw_out"])
     # "Nobody" is a valid choice of the form: the refusal is the service's, not the form's.
     r = client.post(
-        "/desk/assign/", {"references": [three_cases[0].reference], "assignee": ""}, follow=True
+        "/desk/assign/",
+        {"references": [three_cases[0].reference], "assignee": "nobody"},
+        follow=True,
     )
     three_cases[0].refresh_from_db()
     assert three_cases[0].assignee_id is None
@@ -327,6 +329,11 @@ def test_odd_bulk_input_is_refused_without_harm(personas, three_cases):
             "/desk/assign/", {"references": references, "assignee": personas["cw_out"].pk}
         )
         assert r.status_code == 302, references
+    # Nobody chosen (the list left as it came): nothing happens, and the page says what to do.
+    r = supervisor.post(
+        "/desk/assign/", {"references": [three_cases[0].reference], "assignee": ""}, follow=True
+    )
+    assert "请选择要将勾选的案件分派给谁。" in r.content.decode()
     after = list(TransferCase.objects.order_by("pk").values_list("pk", "assignee_id", "version"))
     assert after == before
     # The same case ticked twice is assigned once, and said so.
@@ -337,7 +344,9 @@ def test_odd_bulk_input_is_refused_without_harm(personas, three_cases):
     )
     assert "已分派 1 件案件" in r.content.decode()
     r = supervisor.post(
-        "/desk/assign/", {"references": [three_cases[0].reference], "assignee": ""}, follow=True
+        "/desk/assign/",
+        {"references": [three_cases[0].reference], "assignee": "nobody"},
+        follow=True,
     )
     assert "1 件案件已不再分派给任何人" in r.content.decode()
 
