@@ -110,6 +110,12 @@ def user_may_submit_at(user: Any, agency_codes: list[str]) -> bool:
     return any(user_covers_agency(user, code) for code in agency_codes if code)
 
 
+def user_may_submit_automatically(user: Any) -> bool:
+    """免申转: only the provincial platform's account starts a transfer on the person's behalf
+    (channel ``auto``); a person or a window never does."""
+    return _role(user) == Role.PLATFORM
+
+
 # --- assignment ----------------------------------------------------------------------------------
 
 
@@ -221,6 +227,24 @@ def user_supervises(user: Any) -> Reach | None:
     if is_administrator(user):
         return Reach(everything=True)
     return _agency_reach(user) if _role(user) == Role.SUPERVISOR else None
+
+
+def user_settlement_reach(user: Any) -> Reach | None:
+    """The agencies whose funds' settlement items ``user`` may read: a supervisor's or a platform
+    account's agency (or province); administrators every one; None for anybody else."""
+    if not _signed_in(user):
+        return None
+    if is_administrator(user):
+        return Reach(everything=True)
+    return _agency_reach(user) if _role(user) in (Role.SUPERVISOR, Role.PLATFORM) else None
+
+
+def user_may_settle(user: Any, payee_code: str) -> bool:
+    """Marks a statement settled: a supervisor or the platform account of the fund that is owed
+    (it confirms the money arrived), or an administrator."""
+    if is_administrator(user):
+        return True
+    return _role(user) in (Role.SUPERVISOR, Role.PLATFORM) and user_covers_agency(user, payee_code)
 
 
 def user_may_see_sla_stats(user: Any) -> bool:

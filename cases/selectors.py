@@ -7,8 +7,10 @@ import datetime as dt
 import hmac
 import logging
 from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
 from functools import lru_cache
-from typing import Any
+from typing import Any, Final
 
 from django.db.models import (
     Count,
@@ -29,12 +31,19 @@ from accounts.permissions import (
     Reach,
     user_is_applicant,
     user_reach,
+    user_settlement_reach,
     user_side_reach,
     user_supervises,
 )
 from agencies.models import Agency
 from agencies.policies import Stage
-from cases.models import CaseEvent, RepeatRequestTally, TransferCase
+from cases.models import (
+    CaseEvent,
+    RepeatRequestTally,
+    SettlementItem,
+    SettlementStatement,
+    TransferCase,
+)
 from core.identity import id_number_decrypt, id_number_digest, id_number_encrypt
 from workflow.calendar import SHANGHAI, end_of_day, get_calendar, local_date
 from workflow.models import StageClock, StageTally
@@ -173,7 +182,7 @@ def case_list_for(
 
     Filters (all optional): state, side (out/in), overdue (bool), due_before (date, Asia/Shanghai),
     due_within (working days: due by the end of the Nth working day after today), insurance_type,
-    scope, from_agency, to_agency, reference, id_number_digest, assignee ("me" or "nobody"), turn ("mine": the open
+    scope, kind, from_agency, to_agency, reference, id_number_digest, assignee ("me" or "nobody"), turn ("mine": the open
     stage is the user's agency's to act on).
     """
     open_due = StageClock.objects.filter(case=OuterRef("pk"), completed_at__isnull=True).values(
@@ -191,7 +200,7 @@ def case_list_for(
             )
         )
     )
-    for field in ("state", "insurance_type", "scope", "reference", "id_number_digest"):
+    for field in ("state", "insurance_type", "scope", "kind", "reference", "id_number_digest"):
         if filters.get(field):
             qs = qs.filter(**{field: filters[field]})
     for field in ("from_agency", "to_agency"):
@@ -416,3 +425,79 @@ def sla_series(
         }
         for r in rows
     ]
+
+
+# --- settlement ------------------------------------------------------------------------------------
+
+
+def settlement_fund_filter(reach: Reach) -> Q:
+    """Rows whose payer or payee is a fund the reach covers."""
+    if reach.everything:
+        return Q()
+    if reach.province:
+        return Q(payer__code__startswith=reach.province) | Q(payee__code__startswith=reach.province)
+    return Q(payer_id=reach.agency_code) | Q(payee_id=reach.agency_code)
+
+
+@dataclass(frozen=True, slots=True)
+class SettlementView:
+    """``GET /api/v1/settlements/``: the statements and items one may see, with their totals."""
+
+    agency: str | None
+    period: str | None
+    statements: list[SettlementStatement]
+    items: list[SettlementItem]
+
+    @property
+    def totals(self) -> dict[str, Any]:
+        zero = Decimal("0.00")
+        return {
+            "items": len(self.items),
+            "amount": sum((i.amount for i in self.items), zero),
+            "unsettled": sum((i.amount for i in self.items if i.settled_at is None), zero),
+        }
+
+
+SETTLEMENT_ITEMS_MAX: Final = 1000
+
+
+def settlements_for(*, user: Any, agency: str | None, period: str | None) -> SettlementView | None:
+    """What ``user`` may see of the settlement between funds (``user_settlement_reach``), for one
+    fund (paying or owed) and one month (``YYYY-MM``) when given; None when they may see none
+    (an agency they do not cover lists nothing, as if it had no items). At most
+    ``SETTLEMENT_ITEMS_MAX`` items, the newest."""
+    reach = user_settlement_reach(user)
+    if reach is None:
+        return None
+    scope = settlement_fund_filter(reach)
+    statements = SettlementStatement.objects.filter(scope).select_related(
+        "payer", "payee", "settled_by"
+    )
+    items = SettlementItem.objects.filter(scope).select_related(
+        "case", "payer", "payee", "statement"
+    )
+    if agency:
+        mine = Q(payer_id=agency) | Q(payee_id=agency)
+        statements, items = statements.filter(mine), items.filter(mine)
+    if period:
+        start = dt.date.fromisoformat(period + "-01")
+        statements = statements.filter(period_start=start)
+        following = (start + dt.timedelta(days=32)).replace(day=1)
+        items = items.filter(day__gte=start, day__lt=following)
+    return SettlementView(
+        agency=agency,
+        period=period,
+        statements=list(statements.order_by("-period_start", "payer_id", "payee_id")),
+        items=list(items.order_by("-day", "-id")[:SETTLEMENT_ITEMS_MAX]),
+    )
+
+
+def settlement_statement_for(*, user: Any, number: str) -> SettlementStatement | None:
+    reach = user_settlement_reach(user)
+    if reach is None:
+        return None
+    return (
+        SettlementStatement.objects.filter(settlement_fund_filter(reach), number=number)
+        .select_related("payer", "payee", "settled_by")
+        .first()
+    )

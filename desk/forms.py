@@ -25,7 +25,7 @@ from cases.inputs import (
     reference_clean,
     stats_range_clean,
 )
-from cases.states import CaseState, InsuranceType, Scope
+from cases.states import CaseKind, CaseState, InsuranceType, Scope
 
 ANY = [("", _("Any"))]
 # One page of the queue.
@@ -67,7 +67,10 @@ class QueueFilterForm(forms.Form):
         required=False,
         choices=[*ANY, ("me", _("Me")), ("nobody", _("Nobody"))],
     )
-    scope = forms.ChoiceField(label=_("Kind"), required=False, choices=ANY + Scope.choices)
+    kind = forms.ChoiceField(label=_("Kind"), required=False, choices=ANY + CaseKind.choices)
+    scope = forms.ChoiceField(
+        label=_("Within or between provinces"), required=False, choices=ANY + Scope.choices
+    )
     insurance_type = forms.ChoiceField(
         label=_("Insurance type"), required=False, choices=ANY + InsuranceType.choices
     )
@@ -83,7 +86,7 @@ class QueueFilterForm(forms.Form):
         data = self.cleaned_data
         filters: dict[str, Any] = {
             name: data[name]
-            for name in ("state", "side", "assignee", "scope", "insurance_type")
+            for name in ("state", "side", "assignee", "kind", "scope", "insurance_type")
             if data.get(name)
         }
         if data.get("due_within"):

@@ -55,7 +55,7 @@ from cases.selectors import (
 )
 from cases.services import AssignmentRefused, case_assign, case_transition, cases_assign
 from cases.services.attachments import attachment_get
-from cases.states import USER_ACTIONS, Action, choice_label
+from cases.states import USER_ACTIONS, action_label
 from core.errors import DomainError, InvalidInput
 from core.throttling import IdLookupThrottle
 from desk import exports
@@ -258,8 +258,10 @@ def _forms_for(case: TransferCase, actions: list[str]) -> list[tuple[str, str, T
     return [
         (
             action,
-            choice_label(Action, action),
-            transition_form_for(action)(initial={"version": case.version}, prefix=action),
+            action_label(action, case.kind),
+            transition_form_for(action, case.kind)(
+                initial={"version": case.version}, prefix=action
+            ),
         )
         for action in actions
     ]
@@ -328,7 +330,7 @@ def case_act(request: HttpRequest, reference: str, action: str) -> HttpResponse:
     case = _case(request, reference)
     if action not in USER_ACTIONS:
         raise Http404
-    form = transition_form_for(action)(request.POST, prefix=action)
+    form = transition_form_for(action, case.kind)(request.POST, prefix=action)
     if form.is_valid():
         try:
             case = case_transition(
