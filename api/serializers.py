@@ -49,6 +49,7 @@ from cases.inputs import (
     SLA_LAST_DAY,
     TURN_FILTERS,
     YEARS_REPAIRED_MAX,
+    period_parse,
     reference_clean,
     stats_range_clean,
 )
@@ -818,12 +819,17 @@ class SettlementQuerySerializer(serializers.Serializer):
         validators=[agency_code_validator],
         help_text=_("One fund's items, paying or owed (GB/T 2260 code); default: all you may see"),
     )
-    period = serializers.RegexField(
-        r"^[0-9]{4}-(0[1-9]|1[0-2])$",
+    period = serializers.CharField(
         required=False,
+        max_length=7,
         help_text=_("A month, YYYY-MM (Asia/Shanghai); default: every period"),
-        error_messages={"invalid": _("Enter a month as YYYY-MM, e.g. 2026-11.")},
     )
+
+    def validate_period(self, value: str) -> dt.date:
+        try:
+            return period_parse(value)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages) from None
 
 
 class SettlementItemSerializer(serializers.Serializer):

@@ -416,7 +416,6 @@ class SettlementStatementAdmin(admin.ModelAdmin):
         "item_count",
         "settled_at",
     )
-    list_filter = ("period_start",)
     search_fields = ("=number",)
     show_facets = admin.ShowFacets.NEVER
     actions = None
@@ -716,7 +715,7 @@ class TransferCaseAdmin(StaffReadOnlyAdmin):
         "insurance_type",
         "from_agency",
         "to_agency",
-        "state",
+        "state_words",
         "due_display",
         "overdue_flag",
         "assignee",
@@ -840,6 +839,10 @@ class TransferCaseAdmin(StaffReadOnlyAdmin):
                 )
             )
         )
+
+    @admin.display(description=_("state"), ordering="state")
+    def state_words(self, case: TransferCase) -> str:
+        return case.state_label
 
     def lookup_allowed(self, lookup: str, value: str, request: HttpRequest | None = None) -> bool:
         """Only the filters in the sidebar: any other lookup in the URL (``phone__startswith``,

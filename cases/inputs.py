@@ -110,6 +110,7 @@ MSG_YEARS_REPAIRED_RESIDENT: Final = _(
     "Years paid back shorten the waiting period of resident insurance only."
 )
 MSG_KIND: Final = _("Choose transfer or merge.")
+MSG_PERIOD: Final = _("Enter a month as YYYY-MM, e.g. 2026-11.")
 MSG_MERGE_NO_STOP: Final = _(
     "A merge cancels a relationship that is still active: leave the stop date out (the cancelling "
     "agency records the date it cancels)."
@@ -309,6 +310,21 @@ def insurance_type_clean(value: Any) -> str:
     if value not in InsuranceType.values:
         raise _invalid(MSG_INSURANCE_TYPE)
     return str(value)
+
+
+# A settlement period: one calendar month, as YYYY-MM.
+PERIOD_PATTERN: Final = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
+
+
+def period_parse(value: Any) -> dt.date:
+    """A month ``YYYY-MM`` (ASCII digits) as its first day, within the dates the service stores."""
+    text = str(value or "").strip()
+    if not re.fullmatch(PERIOD_PATTERN, text, re.ASCII):
+        raise _invalid(MSG_PERIOD)
+    year = int(text[:4])
+    if not (SLA_FIRST_DAY.year <= year <= SLA_LAST_DAY.year):
+        raise _invalid(MSG_DATE_RANGE)
+    return dt.date(year, int(text[5:7]), 1)
 
 
 def kind_clean(value: Any) -> str:

@@ -105,7 +105,7 @@ class TransferCase(ConcurrentTransitionMixin, models.Model):
     )
     version = models.PositiveIntegerField(_("version"), default=1, editable=False)
     kind = models.CharField(
-        _("kind"), max_length=10, choices=CaseKind.choices, default=CaseKind.TRANSFER
+        _("case kind"), max_length=10, choices=CaseKind.choices, default=CaseKind.TRANSFER
     )
     # The province's intra-province mode the case runs by, as in force on the day it was submitted
     # (always standard between provinces): recorded once, so a later change never moves it.

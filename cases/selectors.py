@@ -461,9 +461,11 @@ class SettlementView:
 SETTLEMENT_ITEMS_MAX: Final = 1000
 
 
-def settlements_for(*, user: Any, agency: str | None, period: str | None) -> SettlementView | None:
+def settlements_for(
+    *, user: Any, agency: str | None, period: dt.date | None
+) -> SettlementView | None:
     """What ``user`` may see of the settlement between funds (``user_settlement_reach``), for one
-    fund (paying or owed) and one month (``YYYY-MM``) when given; None when they may see none
+    fund (paying or owed) and one month (any day of it) when given; None when they may see none
     (an agency they do not cover lists nothing, as if it had no items). At most
     ``SETTLEMENT_ITEMS_MAX`` items, the newest."""
     reach = user_settlement_reach(user)
@@ -480,13 +482,13 @@ def settlements_for(*, user: Any, agency: str | None, period: str | None) -> Set
         mine = Q(payer_id=agency) | Q(payee_id=agency)
         statements, items = statements.filter(mine), items.filter(mine)
     if period:
-        start = dt.date.fromisoformat(period + "-01")
+        start = period.replace(day=1)
         statements = statements.filter(period_start=start)
-        following = (start + dt.timedelta(days=32)).replace(day=1)
-        items = items.filter(day__gte=start, day__lt=following)
+        last = (start + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
+        items = items.filter(day__gte=start, day__lte=last)
     return SettlementView(
         agency=agency,
-        period=period,
+        period=period.strftime("%Y-%m") if period else None,
         statements=list(statements.order_by("-period_start", "payer_id", "payee_id")),
         items=list(items.order_by("-day", "-id")[:SETTLEMENT_ITEMS_MAX]),
     )

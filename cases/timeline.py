@@ -101,7 +101,13 @@ _CHOICE_FACTS: Final = {
     "main_basis": MainBasis,
     "mode": IntraProvinceMode,
 }
-_SHOWN_AS_SENTENCES: Final = {"missing_materials", "repeat_reason", "label", "amount"}
+_SHOWN_AS_SENTENCES: Final = {
+    "missing_materials",
+    "repeat_reason",
+    "label",
+    "amount",
+    "contribution_months",
+}
 
 
 def _value(value: Any) -> str:

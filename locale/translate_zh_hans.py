@@ -982,6 +982,9 @@ ZH = {
     "Cancel the other": "注销另一处",
     "Keep this one": "保留此处",
     "Keeping the relationship at %(kept)s, cancelling the one at %(cancelled)s": "保留%(kept)s的参保关系，注销%(cancelled)s的参保关系",
+    "case kind": "案件类别",
+    "Enrolled at the cancelling agency since": "在注销地参保起始日期",
+    "Enrolled at the keeping agency on": "在保留地参保日期",
 }
 
 

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import pytest
 import time_machine
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import IntegrityError, connection, transaction
 from django.utils import translation
 
@@ -28,6 +28,14 @@ from workflow.calendar import SHANGHAI
 from workflow.models import StageClock
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _language_restored(settings):
+    """These tests read messages in English (Accept-Language: en); the thread must not keep it
+    for the tests after them."""
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture
@@ -481,6 +489,8 @@ def test_a_statement_totals_its_items_and_is_settled_once(hunan, personas):
         settlement_statements_draw(period=november)
     assert "not over" in refused.value.errors["period"][0]
     with time_machine.travel(dt.datetime(2026, 12, 1, 2, 10, tzinfo=SHANGHAI)):
+        with pytest.raises(CommandError, match="--period"):
+            call_command("settlement_statements", "--period", "2026-1")
         call_command("settlement_statements")  # default: last month
         assert settlement_statements_draw(period=november) == []  # idempotent
     statement = SettlementStatement.objects.get()
@@ -507,8 +517,16 @@ def test_a_statement_totals_its_items_and_is_settled_once(hunan, personas):
     assert other.json()["items"] == []
     assert api(personas["cw_in"]).get("/api/v1/settlements/").status_code == 403
     assert api(personas["applicant"]).get("/api/v1/settlements/").status_code == 403
+    for bad in ("2026-13", "0000-01", "9999-12", "２０２６-１１", "2026-11\x00"):
+        refused = api(hunan["cs_sup"]).get("/api/v1/settlements/", {"period": bad})
+        assert refused.status_code == 400, bad
+        assert "period" in refused.json()["errors"]
+    # A month of the range, however written, lists that month.
     assert (
-        api(hunan["cs_sup"]).get("/api/v1/settlements/", {"period": "2026-13"}).status_code == 400
+        api(hunan["cs_sup"])
+        .get("/api/v1/settlements/", {"period": "2026-10"})
+        .json()["totals"]["items"]
+        == 0
     )
 
     url = f"/api/v1/settlements/{statement.number}/settlement/"

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import re
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
+from cases.inputs import period_parse
 from cases.services.settlement import Period, settlement_statements_draw, statement_problems
 from core.errors import InvalidInput
 from workflow.calendar import local_date
@@ -26,10 +26,11 @@ class Command(BaseCommand):
     def handle(self, *args: Any, period: str | None, **options: Any) -> None:
         if period is None:
             chosen = Period.of(local_date(timezone.now())).previous()
-        elif re.fullmatch(r"[0-9]{4}-(0[1-9]|1[0-2])", period, re.ASCII):
-            chosen = Period.of(dt.date.fromisoformat(period + "-01"))
         else:
-            raise CommandError(f"--period: not a month YYYY-MM: {period!r}")
+            try:
+                chosen = Period.of(period_parse(period))
+            except ValidationError as exc:
+                raise CommandError(f"--period {period!r}: {' '.join(exc.messages)}") from exc
         try:
             drawn = settlement_statements_draw(period=chosen)
         except InvalidInput as exc:
