@@ -9,11 +9,10 @@ language a recipient reads.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 from django.conf import settings
-from django.db.models import TextChoices
 from django.utils import translation
 from django.utils.translation import gettext
 
@@ -124,12 +123,11 @@ def dated(text: str, *, provisional: bool) -> str | dict[str, str]:
     return {language: text + mark for language, mark in provisional_marks().items()}
 
 
-def labels(choices: type[TextChoices], value: str) -> dict[str, str]:
-    """A state's or stage's own label in every language (the code itself when unknown)."""
-    if value not in choices.values:
-        return dict.fromkeys(LANGUAGES, value)
+def labels_in_languages(label: Callable[[str, str], str], value: str, kind: str) -> dict[str, str]:
+    """``label(value, kind)`` (``cases.states.state_label``, ``stage_label``: a merge has words of
+    its own) in every language."""
     out = {}
     for language in LANGUAGES:
         with translation.override(language):
-            out[language] = str(choices(value).label)
+            out[language] = label(value, kind)
     return out

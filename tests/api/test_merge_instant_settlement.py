@@ -193,6 +193,9 @@ def test_a_merge_runs_end_to_end(personas):
     # The applicant's phone hears of every state change.
     sms = Notification.objects.filter(subject_ref=ref, channel="sms", kind="status_changed")
     assert sms.count() == 4
+    # ... in the merge's words: its relationship was cancelled, not "transferred out".
+    cancelled = sms.get(payload__to_state="transfer_out_approved")
+    assert "原参保关系已注销" in cancelled.body
 
     # Merges count in the supervisors' statistics like any stage.
     sup = api(personas["supervisor"])
