@@ -22,6 +22,7 @@ from cases.inputs import (
     REFERENCE_MAX_LENGTH,
     date_parse,
     due_within_parse,
+    period_parse,
     reference_clean,
     stats_range_clean,
 )
@@ -190,3 +191,29 @@ class RangeForm(forms.Form):
             return data
         data["date_from"], data["date_to"] = start, end
         return data
+
+
+class SettlementFilterForm(forms.Form):
+    """The settlement page's choice: one month (``cases.inputs.period_parse``), one fund."""
+
+    period = forms.CharField(
+        label=_("Month"),
+        required=False,
+        validators=[period_parse],
+        widget=forms.TextInput(attrs={"placeholder": "2026-11", "inputmode": "numeric"}),
+        help_text=_("YYYY-MM; empty: every month."),
+    )
+    agency = forms.CharField(
+        label=_("Fund (agency code)"),
+        required=False,
+        validators=[agency_code_validator],
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "maxlength": 6}),
+    )
+
+    def filters(self) -> dict[str, Any]:
+        data = self.cleaned_data if self.is_valid() else {}
+        period = data.get("period")
+        return {
+            "period": period_parse(period) if period else None,
+            "agency": data.get("agency") or None,
+        }

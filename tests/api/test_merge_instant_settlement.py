@@ -16,7 +16,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import translation
 
 from accounts.models import Role
-from agencies.models import Agency, ProvinceMode
+from agencies.models import ProvinceMode
 from cases.models import CaseEvent, SettlementItem, SettlementStatement, TransferCase
 from cases.services.settlement import Period, settlement_statements_draw, statement_problems
 from core.errors import InvalidInput
@@ -36,35 +36,6 @@ def _language_restored(settings):
     for the tests after them."""
     yield
     translation.activate(settings.LANGUAGE_CODE)
-
-
-@pytest.fixture
-def hunan(agencies, personas, calendar_2026):
-    """Hunan in instant mode from 2025-07-10 (as ``load_agencies`` ships it), Zhuzhou beside
-    Changsha, and the people of both."""
-    Agency.objects.create(
-        code="430000",
-        name="湖南省医疗保障局",
-        province_code="430000",
-        province_name="湖南省",
-        level="province",
-    )
-    Agency.objects.create(
-        code="430200",
-        name="株洲市医疗保障局",
-        province_code="430000",
-        province_name="湖南省",
-        level="prefecture",
-    )
-    from agencies.services import province_modes_load
-
-    assert province_modes_load() >= 1
-    return {
-        "zz_cw": _user("zz_cw", Role.CASEWORKER, agency_id="430200", is_staff=True),
-        "zz_sup": _user("zz_sup", Role.SUPERVISOR, agency_id="430200", real_name="周主管"),
-        "cs_sup": _user("cs_sup", Role.SUPERVISOR, agency_id="430100", real_name="陈主管"),
-        "hn_platform": _user("hn_platform", Role.PLATFORM, agency_id="430000", province_wide=True),
-    }
 
 
 def api(user):
