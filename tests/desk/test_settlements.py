@@ -77,7 +77,7 @@ def test_the_fund_owed_marks_a_statement_settled_and_the_payer_sees_it(hunan, pe
 def test_a_bad_month_is_said_and_others_see_nothing(hunan, personas, statement):
     r = signed_in(hunan["cs_sup"]).get("/desk/settlements/?period=2026-13")
     assert r.status_code == 400
-    assert "YYYY-MM" in r.content.decode()
+    assert "年-月" in r.content.decode()
     assert signed_in(personas["cw_in"]).get("/desk/settlements/").status_code == 403
     elsewhere = signed_in(personas["supervisor"]).get("/desk/settlements/").content.decode()
     assert statement.number not in elsewhere
