@@ -55,7 +55,7 @@ REFERENCE = OpenApiParameter("reference", OpenApiTypes.STR, OpenApiParameter.PAT
 CASE_EXAMPLE = OpenApiExample(
     "An employee case under transfer-out review",
     value={
-        "reference": "YB2026112300042",
+        "reference": "YB2026112300000042",
         "state": "applied",
         "state_label": "已申请（转出地审核中）",
         "version": 1,

@@ -447,7 +447,7 @@ ZH = {
     "Enter the last 6 characters of the ID number: digits, the last may be X.": "请输入身份证号码后 6 位：数字，最后一位可以是 X。",
     "Applicant pages": "办事人页面",
     "Case reference": "业务编号",
-    "On the acknowledgement you received, e.g. YB2026112300042.": "见受理回执，例如 YB2026112300042。",
+    "On the acknowledgement you received, e.g. YB2026112300000042.": "见受理回执，例如 YB2026112300000042。",
     "Last 6 characters of the ID number": "身份证号码后 6 位",
     "What the file is": "材料名称",
     "For example 离职证明.": "例如：离职证明。",
