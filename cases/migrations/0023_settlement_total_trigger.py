@@ -1,9 +1,9 @@
-"""A statement's total always equals the sum of its items (PostgreSQL).
+"""A statement's total always equals the sum of its items, and settled is final (PostgreSQL).
 
 A deferred constraint trigger on both tables: at commit, every statement touched (directly, or
 through an item bound to it, moved off it or deleted) must have ``total`` and ``item_count`` equal
 to its items' sum and count, or the whole transaction is refused (SQLSTATE 23514, an
-IntegrityError). Deferred, so the service may write the statement and bind its items in either
+IntegrityError); so is any change to a statement or item already settled. Deferred, so the service may write the statement and bind its items in either
 order within one transaction. Other databases (SQLite, the embedded default) have no such
 triggers: there the service and ``cases.services.settlement.statement_problems`` hold the line.
 """
@@ -33,6 +33,11 @@ END $$ LANGUAGE plpgsql;
 
 CREATE OR REPLACE FUNCTION settlement_statement_trigger() RETURNS trigger AS $$
 BEGIN
+    -- Settled is final: a settled statement or item is never changed nor deleted.
+    IF TG_OP IN ('UPDATE', 'DELETE') AND OLD.settled_at IS NOT NULL THEN
+        RAISE EXCEPTION 'settlement % row % is settled and never changes', TG_TABLE_NAME, OLD.id
+            USING ERRCODE = '23514', CONSTRAINT = 'settlement_settled_is_final';
+    END IF;
     IF TG_TABLE_NAME = 'cases_settlementstatement' THEN
         PERFORM settlement_statement_check(NEW.id);
     ELSE
@@ -47,7 +52,7 @@ BEGIN
 END $$ LANGUAGE plpgsql;
 
 CREATE CONSTRAINT TRIGGER settlement_statement_total
-    AFTER INSERT OR UPDATE ON cases_settlementstatement
+    AFTER INSERT OR UPDATE OR DELETE ON cases_settlementstatement
     DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION settlement_statement_trigger();
 CREATE CONSTRAINT TRIGGER settlement_item_total
     AFTER INSERT OR UPDATE OR DELETE ON cases_settlementitem

@@ -398,6 +398,25 @@ def test_a_merge_mode_province_merges_accounts_within_it(hunan, personas):
     assert r.json()["balance_outcome"] == {"outcome": "merged", "amount": "99.00"}
 
 
+def test_an_inter_province_case_into_a_merge_mode_province_moves_its_balance(hunan, personas):
+    ProvinceMode.objects.create(
+        province_id="430000", effective_from=dt.date(2026, 6, 1), mode="merge", basis="test"
+    )
+    r = api(personas["applicant"]).post("/api/v1/cases/", submit_body(), format="json")
+    assert r.json()["mode"] == "standard"
+    ref = r.json()["reference"]
+    api(personas["cw_out"]).post(
+        f"/api/v1/cases/{ref}/transitions/approve_transfer_out/",
+        {"contribution_months": 12, "personal_account_balance": "50.00"},
+        format="json",
+    )
+    r = api(personas["cw_in"]).post(
+        f"/api/v1/cases/{ref}/transitions/confirm_transfer_in/", {}, format="json"
+    )
+    assert r.json()["state"] == "transfer_in_confirmed"
+    assert "move_balance" in r.json()["next_actions"]
+
+
 def test_the_same_relationship_does_not_move_twice_at_once(hunan, personas):
     api(personas["cw_in"]).post("/api/v1/cases/", instant_body(), format="json")
     r = api(personas["cw_in"]).post("/api/v1/cases/", instant_body(), format="json")
@@ -545,6 +564,20 @@ def test_the_database_refuses_a_statement_that_differs_from_its_items(hunan, per
             cursor.execute(sql, [statement.pk])
     statement.refresh_from_db()
     assert statement_problems(statement) == []
+    # Settled is final: neither the statement nor its items change after.
+    from cases.services.settlement import settlement_statement_settle
+
+    settlement_statement_settle(statement=statement, actor=hunan["zz_sup"])
+    for sql in (
+        "UPDATE cases_settlementstatement SET settled_at = NOW() WHERE id = %s",
+        "UPDATE cases_settlementitem SET settled_by_id = NULL WHERE statement_id = %s",
+    ):
+        with (
+            pytest.raises(IntegrityError, match="settled and never changes"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(sql, [statement.pk])
 
 
 @pytest.mark.django_db(transaction=True)
