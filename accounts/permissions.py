@@ -116,6 +116,12 @@ def user_may_submit_automatically(user: Any) -> bool:
     return _role(user) == Role.PLATFORM
 
 
+def user_may_supply_figures(user: Any) -> bool:
+    """Brings the information form's figures with an instant-mode submission (from the provincial
+    system): a platform account or an agency's staff, never the applicant."""
+    return _role(user) in ON_BEHALF_ROLES
+
+
 # --- assignment ----------------------------------------------------------------------------------
 
 
@@ -241,10 +247,15 @@ def user_settlement_reach(user: Any) -> Reach | None:
 
 def user_may_settle(user: Any, payee_code: str) -> bool:
     """Marks a statement settled: a supervisor or the platform account of the fund that is owed
-    (it confirms the money arrived), or an administrator."""
+    (it confirms the money arrived), or of its province's own bureau (which runs the settlement
+    between the province's funds); an administrator. Never the paying fund's own people, even
+    province-wide ones."""
     if is_administrator(user):
         return True
-    return _role(user) in (Role.SUPERVISOR, Role.PLATFORM) and user_covers_agency(user, payee_code)
+    if _role(user) not in (Role.SUPERVISOR, Role.PLATFORM) or not payee_code:
+        return False
+    agency = getattr(user, "agency_id", None) or ""
+    return agency == payee_code or (bool(user.province_wide) and agency == payee_code[:2] + "0000")
 
 
 def user_may_see_sla_stats(user: Any) -> bool:

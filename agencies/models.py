@@ -22,7 +22,9 @@ from agencies.policies import (
 )
 
 agency_code_validator = RegexValidator(
-    r"^[1-8]\d{5}$", _("An agency code is 6 digits (GB/T 2260).")
+    # [0-9], not \d: \d also matches full-width and other Unicode digits.
+    r"^[1-8][0-9]{5}$",
+    _("An agency code is 6 digits (GB/T 2260)."),
 )
 
 

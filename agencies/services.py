@@ -54,7 +54,7 @@ FILE_FIELDS: Final = ("name", "level", "province_code", "province_name")
 # A file is refused beyond this many problems; the first ones are enough to fix it.
 MAX_REPORTED_ERRORS: Final = 20
 
-_CODE = re.compile(r"^[1-8]\d{5}$")
+_CODE = re.compile(r"^[1-8][0-9]{5}$")
 _NAME_MAX = Agency._meta.get_field("name").max_length
 _PROVINCE_NAME_MAX = Agency._meta.get_field("province_name").max_length
 

@@ -161,6 +161,14 @@ class CaseSubmitInputSerializer(serializers.Serializer):
         required=False,
         help_text=_("Instant mode: interest included with the balance, yuan, default 0"),
     )
+    refund_amount = serializers.CharField(
+        max_length=AMOUNT_TEXT_MAX_LENGTH,
+        required=False,
+        help_text=_(
+            "Instant mode, dates that overlap: the refund of the personal contributions paid "
+            "twice, yuan"
+        ),
+    )
     note = serializers.CharField(max_length=NOTE_MAX_LENGTH, required=False, allow_blank=True)
 
 
@@ -882,8 +890,13 @@ class SettlementsSerializer(serializers.Serializer):
     agency = serializers.CharField(allow_null=True)
     period = serializers.CharField(allow_null=True)
     statements = SettlementStatementSerializer(many=True)
-    items = SettlementItemSerializer(many=True)
-    totals = SettlementTotalsSerializer()
+    items = SettlementItemSerializer(
+        many=True, help_text=_("The newest items, at most 1,000 (narrow by agency and period)")
+    )
+    items_truncated = serializers.BooleanField(
+        help_text=_("true: there are more items than listed; the totals count them all")
+    )
+    totals = SettlementTotalsSerializer(help_text=_("Every item of the selection"))
 
 
 class ProblemSerializer(serializers.Serializer):

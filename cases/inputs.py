@@ -144,16 +144,25 @@ MSG_INSTANT_FIGURES: Final = _(
 MSG_INSTANT_FIGURE_REQUIRED: Final = _(
     "Required in instant mode: the figure from the provincial system's information form."
 )
+MSG_INSTANT_SELF: Final = _(
+    "This province completes transfers within it at once, on the figures of the provincial "
+    "system: apply through the provincial platform's app or at an agency's window, which bring "
+    "them."
+)
 MSG_FIGURES_STANDARD: Final = _(
     "Only an instant-mode submission carries the information form's figures: in the national "
     "process the transfer-out agency records them on approval."
 )
 MSG_ALREADY_TRANSFERRED: Final = _(
-    "This relationship was already transferred at once (instant mode) for this stop date: it "
-    "cannot move twice."
+    "This relationship was already transferred at once (instant mode): it cannot move twice. A "
+    "new transfer out of this agency needs cover there that stopped after that transfer."
 )
 MSG_OVERLAP_REQUIRED: Final = _(
     "Enter the months the person was enrolled at both places (0 if none)."
+)
+MSG_OVERLAP_TOO_MANY: Final = _(
+    "At most {most} month(s): the person was enrolled at both places for no longer (from the "
+    "later enrolment to the cancellation)."
 )
 MSG_REFUND_REQUIRED: Final = _(
     "Enter the refund of the personal contributions paid twice for those months (0.00 if none)."

@@ -711,9 +711,10 @@ class SettlementStatement(models.Model):
     balance the transfer-in agency credited first) owes the payee the total of its items.
 
     Written once by ``cases.services.settlement`` with its items in the same transaction, and never
-    changed after, except to be marked settled, once. On PostgreSQL a deferred constraint trigger
-    (migration ``0023``) refuses any commit after which ``total`` or ``item_count`` differs from
-    the items; elsewhere the service and ``statement_problems`` hold the same line.
+    changed after, except to be marked settled, once. On PostgreSQL triggers (migration ``0023``)
+    refuse any change after which ``total`` or ``item_count`` differs from the items, an item of
+    another pair or month is bound to it, or a settled row changes; elsewhere the service and
+    ``statement_problems`` hold the same line.
     """
 
     number = models.CharField(_("number"), max_length=40, unique=True, editable=False)

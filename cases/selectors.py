@@ -441,21 +441,19 @@ def settlement_fund_filter(reach: Reach) -> Q:
 
 @dataclass(frozen=True, slots=True)
 class SettlementView:
-    """``GET /api/v1/settlements/``: the statements and items one may see, with their totals."""
+    """``GET /api/v1/settlements/``: the statements and items one may see, with their totals.
+    ``totals`` count every item of the selection, ``items`` lists at most
+    ``SETTLEMENT_ITEMS_MAX`` of them, the newest (``items_truncated`` says when there are more)."""
 
     agency: str | None
     period: str | None
     statements: list[SettlementStatement]
     items: list[SettlementItem]
+    totals: dict[str, Any]
 
     @property
-    def totals(self) -> dict[str, Any]:
-        zero = Decimal("0.00")
-        return {
-            "items": len(self.items),
-            "amount": sum((i.amount for i in self.items), zero),
-            "unsettled": sum((i.amount for i in self.items if i.settled_at is None), zero),
-        }
+    def items_truncated(self) -> bool:
+        return self.totals["items"] > len(self.items)
 
 
 SETTLEMENT_ITEMS_MAX: Final = 1000
@@ -466,8 +464,7 @@ def settlements_for(
 ) -> SettlementView | None:
     """What ``user`` may see of the settlement between funds (``user_settlement_reach``), for one
     fund (paying or owed) and one month (any day of it) when given; None when they may see none
-    (an agency they do not cover lists nothing, as if it had no items). At most
-    ``SETTLEMENT_ITEMS_MAX`` items, the newest."""
+    (an agency they do not cover lists nothing, as if it had no items)."""
     reach = user_settlement_reach(user)
     if reach is None:
         return None
@@ -475,9 +472,7 @@ def settlements_for(
     statements = SettlementStatement.objects.filter(scope).select_related(
         "payer", "payee", "settled_by"
     )
-    items = SettlementItem.objects.filter(scope).select_related(
-        "case", "payer", "payee", "statement"
-    )
+    items = SettlementItem.objects.filter(scope)
     if agency:
         mine = Q(payer_id=agency) | Q(payee_id=agency)
         statements, items = statements.filter(mine), items.filter(mine)
@@ -486,11 +481,27 @@ def settlements_for(
         statements = statements.filter(period_start=start)
         last = (start + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
         items = items.filter(day__gte=start, day__lte=last)
+    zero = Decimal("0.00")
+    # In the database, over the whole selection: the list below is cut, the totals never are.
+    found = items.aggregate(
+        n=Count("id"),
+        owed=Coalesce(Sum("amount"), zero),
+        open=Coalesce(Sum("amount", filter=Q(settled_at__isnull=True)), zero),
+    )
     return SettlementView(
         agency=agency,
         period=period.strftime("%Y-%m") if period else None,
         statements=list(statements.order_by("-period_start", "payer_id", "payee_id")),
-        items=list(items.order_by("-day", "-id")[:SETTLEMENT_ITEMS_MAX]),
+        items=list(
+            items.select_related("case", "payer", "payee", "statement").order_by("-day", "-id")[
+                :SETTLEMENT_ITEMS_MAX
+            ]
+        ),
+        totals={
+            "items": found["n"],
+            "amount": found["owed"],
+            "unsettled": found["open"],
+        },
     )
 
 

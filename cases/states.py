@@ -153,7 +153,7 @@ MERGE_STATE_LABELS: Final = {
         "Original relationship cancelled (keeping agency confirming)"
     ),
     CaseState.TRANSFER_IN_CONFIRMED: _("Relationship kept (personal account moving)"),
-    CaseState.BALANCE_MOVED: _("Completed (accounts merged)"),
+    CaseState.BALANCE_MOVED: _("Completed (relationships merged)"),
 }
 MERGE_ACTION_LABELS: Final = {
     Action.APPROVE_TRANSFER_OUT: _("Cancel the duplicate relationship"),

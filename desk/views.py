@@ -501,14 +501,16 @@ def settlements(request: HttpRequest) -> HttpResponse:
     """What the funds of the supervisor's agency (or province) owe and are owed for instant-mode
     cases: the statements drawn up, with a button for the fund owed, and the items."""
     form = SettlementFilterForm(request.GET or None)
+    invalid = form.is_bound and not form.is_valid()
     filters = form.filters() if form.is_bound else {"period": None, "agency": None}
-    view = settlements_for(user=request.user, **filters)
+    # A choice that is not valid shows nothing rather than everything: the form says why.
+    view = None if invalid else settlements_for(user=request.user, **filters)
     rows = [
         (statement, user_may_settle(request.user, statement.payee_id))
         for statement in (view.statements if view else [])
     ]
     context = {"form": form, "view": view, "rows": rows}
-    status = 400 if form.is_bound and not form.is_valid() else 200
+    status = 400 if invalid else 200
     return _page(request, "desk/settlements.html", context, nav="settlements", status=status)
 
 

@@ -959,7 +959,6 @@ ZH = {
     "Applied (cancelling agency's check)": "已申请（注销地核查中）",
     "Original relationship cancelled (keeping agency confirming)": "原参保关系已注销（保留地确认中）",
     "Relationship kept (personal account moving)": "参保关系已保留（个人账户划转中）",
-    "Completed (accounts merged)": "已办结（账户已合并）",
     "Cancel the duplicate relationship": "注销重复的参保关系",
     "Confirm the kept relationship": "确认保留的参保关系",
     "Cancelling agency's check": "注销地核查",
@@ -1012,6 +1011,15 @@ ZH = {
     "Not drawn up yet": "尚未编制",
     "No item.": "没有条目。",
     "Statement {number} is marked settled.": "清算单 {number} 已标记为已清算。",
+    "Instant mode, dates that overlap: the refund of the personal contributions paid twice, yuan": "即时办结模式且日期重叠时：重复缴纳的个人缴费的退费金额，单位元",
+    "The newest items, at most 1,000 (narrow by agency and period)": "最新的条目，最多 1000 条（可按经办机构和期间缩小范围）",
+    "true: there are more items than listed; the totals count them all": "true：条目多于所列；合计包括全部条目",
+    "Every item of the selection": "所选范围内的全部条目",
+    "This province completes transfers within it at once, on the figures of the provincial system: apply through the provincial platform's app or at an agency's window, which bring them.": "本省省内转移即时办结，依据省级系统中的数据：请通过省级平台的应用或经办机构窗口申请，由其提供这些数据。",
+    "This relationship was already transferred at once (instant mode): it cannot move twice. A new transfer out of this agency needs cover there that stopped after that transfer.": "此参保关系已即时转移办结，不能重复转移。从该经办机构再次转出，须是在那次转移之后重新参保并停保的参保关系。",
+    "At most {most} month(s): the person was enrolled at both places for no longer (from the later enrolment to the cancellation).": "最多 {most} 个月：本人在两地同时参保的时间不超过此数（从较晚的参保日期到注销日期）。",
+    "Completed (relationships merged)": "已办结（参保关系已合并）",
+    "The newest %(n)s items are listed; the totals above count them all. Choose a month or a fund to see the others.": "此处列出最新的 %(n)s 条；上面的合计包括全部条目。选择月份或基金可查看其余条目。",
 }
 
 

@@ -1,11 +1,13 @@
 """A statement's total always equals the sum of its items, and settled is final (PostgreSQL).
 
-A deferred constraint trigger on both tables: at commit, every statement touched (directly, or
-through an item bound to it, moved off it or deleted) must have ``total`` and ``item_count`` equal
-to its items' sum and count, or the whole transaction is refused (SQLSTATE 23514, an
-IntegrityError); so is any change to a statement or item already settled. Deferred, so the service may write the statement and bind its items in either
-order within one transaction. Other databases (SQLite, the embedded default) have no such
-triggers: there the service and ``cases.services.settlement.statement_problems`` hold the line.
+Every statement touched (directly, or through an item bound to it, moved off it or deleted) must
+have ``total`` and ``item_count`` equal to its items' sum and count, and hold only items of its
+pair of funds and month, or the change is refused (SQLSTATE 23514, an IntegrityError). A statement
+is checked at commit (a deferred constraint trigger: the service writes it before binding its
+items) and changes only to be settled; items are checked at the end of each SQL statement, once
+per statement they touched (transition tables); a settled statement or item never changes.
+Other databases (SQLite, the embedded default) have no such triggers: there the service and
+``cases.services.settlement.statement_problems`` hold the line.
 """
 
 from __future__ import annotations
@@ -17,52 +19,115 @@ from django.db import migrations
 CHECK = """
 CREATE OR REPLACE FUNCTION settlement_statement_check(sid bigint) RETURNS void AS $$
 DECLARE
-    want numeric; want_count integer; got numeric; got_count integer;
+    st record; got numeric; got_count integer; strays integer;
 BEGIN
     IF sid IS NULL THEN RETURN; END IF;
-    SELECT total, item_count INTO want, want_count FROM cases_settlementstatement WHERE id = sid;
+    SELECT * INTO st FROM cases_settlementstatement WHERE id = sid;
     IF NOT FOUND THEN RETURN; END IF;
-    SELECT COALESCE(SUM(amount), 0), COUNT(*) INTO got, got_count
+    SELECT COALESCE(SUM(amount), 0), COUNT(*),
+           COUNT(*) FILTER (WHERE payer_id <> st.payer_id OR payee_id <> st.payee_id
+                            OR day < st.period_start OR day > st.period_end)
+        INTO got, got_count, strays
         FROM cases_settlementitem WHERE statement_id = sid;
-    IF got <> want OR got_count <> want_count THEN
+    IF got <> st.total OR got_count <> st.item_count THEN
         RAISE EXCEPTION 'settlement statement % states % yuan in % items; its items sum to % in %',
-            sid, want, want_count, got, got_count
+            sid, st.total, st.item_count, got, got_count
             USING ERRCODE = '23514', CONSTRAINT = 'settlement_total_is_items';
+    END IF;
+    IF strays > 0 THEN
+        RAISE EXCEPTION 'settlement statement % holds % item(s) of another pair of funds or month',
+            sid, strays USING ERRCODE = '23514', CONSTRAINT = 'settlement_items_match_statement';
     END IF;
 END $$ LANGUAGE plpgsql;
 
-CREATE OR REPLACE FUNCTION settlement_statement_trigger() RETURNS trigger AS $$
+-- A statement: checked once per row at commit (deferred: it is written before its items are
+-- bound to it); once drawn up it changes only to be settled, once settled never.
+CREATE OR REPLACE FUNCTION settlement_statement_row() RETURNS trigger AS $$
 BEGIN
-    -- Settled is final: a settled statement or item is never changed nor deleted.
-    IF TG_OP IN ('UPDATE', 'DELETE') AND OLD.settled_at IS NOT NULL THEN
-        RAISE EXCEPTION 'settlement % row % is settled and never changes', TG_TABLE_NAME, OLD.id
-            USING ERRCODE = '23514', CONSTRAINT = 'settlement_settled_is_final';
+    IF TG_OP = 'DELETE' THEN
+        RAISE EXCEPTION 'settlement statement % is never deleted', OLD.id
+            USING ERRCODE = '23514', CONSTRAINT = 'settlement_statement_final';
     END IF;
-    IF TG_TABLE_NAME = 'cases_settlementstatement' THEN
-        PERFORM settlement_statement_check(NEW.id);
-    ELSE
-        IF TG_OP IN ('UPDATE', 'DELETE') THEN
-            PERFORM settlement_statement_check(OLD.statement_id);
+    IF TG_OP = 'UPDATE' THEN
+        IF OLD.settled_at IS NOT NULL THEN
+            RAISE EXCEPTION 'settlement statement % is settled and never changes', OLD.id
+                USING ERRCODE = '23514', CONSTRAINT = 'settlement_settled_is_final';
         END IF;
-        IF TG_OP IN ('INSERT', 'UPDATE') THEN
-            PERFORM settlement_statement_check(NEW.statement_id);
+        IF (NEW.number, NEW.payer_id, NEW.payee_id, NEW.period_start, NEW.period_end, NEW.total,
+            NEW.item_count, NEW.created_at)
+           IS DISTINCT FROM (OLD.number, OLD.payer_id, OLD.payee_id, OLD.period_start,
+            OLD.period_end, OLD.total, OLD.item_count, OLD.created_at) THEN
+            RAISE EXCEPTION 'settlement statement % changes only to be settled', OLD.id
+                USING ERRCODE = '23514', CONSTRAINT = 'settlement_statement_final';
         END IF;
     END IF;
+    PERFORM settlement_statement_check(NEW.id);
     RETURN NULL;
 END $$ LANGUAGE plpgsql;
 
-CREATE CONSTRAINT TRIGGER settlement_statement_total
+-- Items: checked once per SQL statement over the statements it touched (transition tables), so
+-- binding a month's items costs one check per statement, not one per item.
+CREATE OR REPLACE FUNCTION settlement_items_inserted() RETURNS trigger AS $$
+DECLARE sid bigint;
+BEGIN
+    FOR sid IN SELECT DISTINCT statement_id FROM new_rows WHERE statement_id IS NOT NULL LOOP
+        PERFORM settlement_statement_check(sid);
+    END LOOP;
+    RETURN NULL;
+END $$ LANGUAGE plpgsql;
+
+CREATE OR REPLACE FUNCTION settlement_items_updated() RETURNS trigger AS $$
+DECLARE sid bigint;
+BEGIN
+    IF EXISTS (SELECT 1 FROM old_rows WHERE settled_at IS NOT NULL) THEN
+        RAISE EXCEPTION 'a settlement item is settled and never changes'
+            USING ERRCODE = '23514', CONSTRAINT = 'settlement_settled_is_final';
+    END IF;
+    FOR sid IN
+        SELECT statement_id FROM old_rows WHERE statement_id IS NOT NULL
+        UNION SELECT statement_id FROM new_rows WHERE statement_id IS NOT NULL
+    LOOP
+        PERFORM settlement_statement_check(sid);
+    END LOOP;
+    RETURN NULL;
+END $$ LANGUAGE plpgsql;
+
+CREATE OR REPLACE FUNCTION settlement_items_deleted() RETURNS trigger AS $$
+DECLARE sid bigint;
+BEGIN
+    IF EXISTS (SELECT 1 FROM old_rows WHERE settled_at IS NOT NULL) THEN
+        RAISE EXCEPTION 'a settlement item is settled and never changes'
+            USING ERRCODE = '23514', CONSTRAINT = 'settlement_settled_is_final';
+    END IF;
+    FOR sid IN SELECT DISTINCT statement_id FROM old_rows WHERE statement_id IS NOT NULL LOOP
+        PERFORM settlement_statement_check(sid);
+    END LOOP;
+    RETURN NULL;
+END $$ LANGUAGE plpgsql;
+
+CREATE CONSTRAINT TRIGGER settlement_statement_final
     AFTER INSERT OR UPDATE OR DELETE ON cases_settlementstatement
-    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION settlement_statement_trigger();
-CREATE CONSTRAINT TRIGGER settlement_item_total
-    AFTER INSERT OR UPDATE OR DELETE ON cases_settlementitem
-    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION settlement_statement_trigger();
+    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION settlement_statement_row();
+CREATE TRIGGER settlement_items_inserted AFTER INSERT ON cases_settlementitem
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION settlement_items_inserted();
+CREATE TRIGGER settlement_items_updated AFTER UPDATE ON cases_settlementitem
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION settlement_items_updated();
+CREATE TRIGGER settlement_items_deleted AFTER DELETE ON cases_settlementitem
+    REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION settlement_items_deleted();
 """
 
 DROP = """
-DROP TRIGGER IF EXISTS settlement_item_total ON cases_settlementitem;
-DROP TRIGGER IF EXISTS settlement_statement_total ON cases_settlementstatement;
-DROP FUNCTION IF EXISTS settlement_statement_trigger();
+DROP TRIGGER IF EXISTS settlement_items_deleted ON cases_settlementitem;
+DROP TRIGGER IF EXISTS settlement_items_updated ON cases_settlementitem;
+DROP TRIGGER IF EXISTS settlement_items_inserted ON cases_settlementitem;
+DROP TRIGGER IF EXISTS settlement_statement_final ON cases_settlementstatement;
+DROP FUNCTION IF EXISTS settlement_items_deleted();
+DROP FUNCTION IF EXISTS settlement_items_updated();
+DROP FUNCTION IF EXISTS settlement_items_inserted();
+DROP FUNCTION IF EXISTS settlement_statement_row();
 DROP FUNCTION IF EXISTS settlement_statement_check(bigint);
 """
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 import secrets
 from dataclasses import dataclass
 from typing import Any, Final
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -19,6 +20,7 @@ from accounts.permissions import (
     user_may_submit,
     user_may_submit_at,
     user_may_submit_automatically,
+    user_may_supply_figures,
     user_submits_on_behalf,
 )
 from agencies.models import Agency
@@ -38,12 +40,14 @@ from cases.inputs import (
     MSG_INELIGIBLE_BY_LOCAL_RULE,
     MSG_INSTANT_FIGURE_REQUIRED,
     MSG_INSTANT_FIGURES,
+    MSG_INSTANT_SELF,
     MSG_MERGE_CONFIRM_EMPLOYEE,
     MSG_MERGE_CONFIRM_RESIDENT,
     MSG_MERGE_EMPLOYEE_KEPT,
     MSG_MERGE_NO_STOP,
     MSG_MERGE_SINCE_ONLY,
     MSG_MERGE_SINCE_REQUIRED,
+    MSG_REFUND_NO_OVERLAP,
     MSG_RESIDENT_BALANCE,
     MSG_RETIRED,
     MSG_RETIRED_FLAG,
@@ -80,7 +84,7 @@ from core.identity import (
     name_clean,
     phone_validate,
 )
-from workflow.calendar import local_date
+from workflow.calendar import SHANGHAI, local_date
 from workflow.services import clock_open
 
 logger = logging.getLogger(__name__)
@@ -216,9 +220,17 @@ def _validate_submit(
         if clean["kind"] == CaseKind.MERGE and mode == IntraProvinceMode.INSTANT:
             mode = IntraProvinceMode.STANDARD
     clean["mode"] = mode
-    clean["figures"] = _validate_figures(
-        errors, figures or {}, mode=mode, insurance_type=insurance_type
-    )
+    if clean["from_agency"] is not None and clean["to_agency"] is not None:
+        # Judged only once the agencies (and so the mode) are known: with an agency mistyped
+        # the figures are neither required nor refused, the agency's error says what is wrong.
+        clean["figures"] = _validate_figures(
+            errors,
+            figures or {},
+            mode=mode,
+            insurance_type=insurance_type,
+            actor=actor,
+            dates=(clean.get("stopped_at_source_on"), clean.get("enrolled_at_target_on")),
+        )
 
     if user_submits_on_behalf(actor) and not user_may_submit_at(actor, [from_agency, to_agency]):
         errors.add(
@@ -247,6 +259,7 @@ def _validate_submit(
     if clean["mode"] == IntraProvinceMode.INSTANT and set(errors.errors) <= set(INSTANT_FIGURES):
         # Only the figures are missing or wrong: say it is the mode that asks for them.
         errors.raise_if_any(code="instant_mode_figures_required", message=str(MSG_INSTANT_FIGURES))
+    clean.setdefault("figures", {})
     only_id_number = list(errors.errors) == ["applicant.id_number"]
     only_retired = list(errors.errors) == ["retired"] and retired is True
     errors.raise_if_any(
@@ -293,15 +306,30 @@ def _validate_merge(
 
 
 def _validate_figures(
-    errors: FieldErrors, figures: dict[str, Any], *, mode: str, insurance_type: str
+    errors: FieldErrors,
+    figures: dict[str, Any],
+    *,
+    mode: str,
+    insurance_type: str,
+    actor: User,
+    dates: tuple[dt.date | None, dt.date | None],
 ) -> dict[str, Any]:
     """The information form's figures: required in instant mode (the provincial system's
-    numbers, the case completes on them), refused otherwise (the agency records its own)."""
+    numbers, the case completes on them), refused otherwise (the agency records its own). Only
+    the provincial platform or an agency's staff bring them: a person's own figures would credit
+    a balance nobody checked."""
     given = {k: v for k, v in figures.items() if v not in (None, "")}
     if mode != IntraProvinceMode.INSTANT:
         for field in given:
             errors.add(field, MSG_FIGURES_STANDARD)
         return {}
+    if not user_may_supply_figures(actor):
+        errors.add("contribution_months", MSG_INSTANT_SELF)
+        return {}
+    stopped, enrolled = dates
+    if "refund_amount" in given and not (stopped and enrolled and enrolled < stopped):
+        errors.add("refund_amount", MSG_REFUND_NO_OVERLAP)
+        given.pop("refund_amount")
     if insurance_type == InsuranceType.RESIDENT:
         given.setdefault("personal_account_balance", "0")
     clean: dict[str, Any] = {}
@@ -313,6 +341,7 @@ def _validate_figures(
         ("deemed_months", months_parse),
         ("personal_account_balance", amount_parse),
         ("interest", amount_parse),
+        ("refund_amount", amount_parse),
     ):
         if field in given:
             value = errors.check(field, rule, given[field])
@@ -345,6 +374,7 @@ def case_submit(
     deemed_months: Any = None,
     personal_account_balance: Any = None,
     interest: Any = None,
+    refund_amount: Any = None,
     now: dt.datetime | None = None,
 ) -> TransferCase:
     """Accept an application: the case, its first stage clock and its first event, or nothing.
@@ -384,6 +414,7 @@ def case_submit(
             "deemed_months": deemed_months,
             "personal_account_balance": personal_account_balance,
             "interest": interest,
+            "refund_amount": refund_amount,
         },
     )
     digest = id_number_digest(clean["id_number"])
@@ -391,6 +422,8 @@ def case_submit(
     dst: Agency = clean["to_agency"]
 
     with transaction.atomic():
+        if clean["mode"] == IntraProvinceMode.INSTANT:
+            _person_lock(digest, insurance_type)
         existing = (
             TransferCase.objects.filter(
                 id_number_digest=digest, insurance_type=insurance_type, state__in=OPEN_STATES
@@ -482,16 +515,33 @@ def case_submit(
 
 
 def _instant_twin(*, digest: str, insurance_type: str, clean: dict[str, Any]) -> bool:
-    """Whether an instant case already moved this relationship (same person, type, source and
-    stop date); the constraint ``one_instant_transfer_per_relationship`` holds the same line
-    between concurrent submissions, which this read cannot see."""
+    """Whether an instant case already moved this relationship: the same person and type out of
+    the same agency, submitted on or after the day the cover now said to have stopped there. A
+    second move is possible only for a later enrolment, one that stopped after the first move
+    (whatever stop date is typed, an earlier one cannot move the same balance twice). Callers
+    hold ``_person_lock``, so concurrent submissions see each other's cases; the constraint
+    ``one_instant_transfer_per_relationship`` is the database's own line (same stop date)."""
+    stopped: dt.date = clean["stopped_at_source_on"]
     return TransferCase.objects.filter(
         mode=IntraProvinceMode.INSTANT,
         id_number_digest=digest,
         insurance_type=insurance_type,
         from_agency=clean["from_agency"],
-        stopped_at_source_on=clean["stopped_at_source_on"],
+        created_at__gte=dt.datetime.combine(stopped, dt.time.min, tzinfo=SHANGHAI),
     ).exists()
+
+
+def _person_lock(digest: str, insurance_type: str) -> None:
+    """Serialise one person's submissions of one type until the transaction ends (PostgreSQL's
+    transaction-level advisory lock): an instant case is closed by the time it commits, so no
+    unique index on open cases can see two racing; elsewhere (SQLite) writes are serial anyway."""
+    if connection.vendor != "postgresql":
+        return
+    key = int.from_bytes(
+        hashlib.sha256(f"{digest}:{insurance_type}".encode()).digest()[:8], "big", signed=True
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
 
 
 def _already_transferred() -> InvalidInput:

@@ -172,8 +172,23 @@ def test_a_merge_runs_end_to_end(personas):
     sup = api(personas["supervisor"])
     stats = sup.get("/api/v1/stats/sla/", {"date_from": "2026-11-01", "date_to": "2026-11-30"})
     row = next(r for r in stats.json()["rows"] if r["stage"] == "applied")
-    assert row["completed"] >= 1
-    assert row["on_time"] >= 1
+    assert (row["agency"]["code"], row["completed"], row["on_time"]) == ("440300", 1, 1)
+
+
+def test_a_merge_cannot_claim_more_months_twice_than_there_were(personas):
+    r = api(personas["cw_out"]).post("/api/v1/cases/", merge_body(), format="json")
+    url = f"/api/v1/cases/{r.json()['reference']}/transitions/approve_transfer_out/"
+    form = {"contribution_months": 30, "personal_account_balance": "1.00", "refund_amount": "0"}
+    # Enrolled at the keeping agency on 2026-09-01, cancelled 2026-11-30: 3 months at most.
+    r = api(personas["cw_out"]).post(url, {**form, "overlap_months": 4}, format="json")
+    assert r.status_code == 400
+    assert "At most 3 month(s)" in r.json()["errors"]["overlap_months"][0]
+    r = api(personas["cw_out"]).post(
+        url, {**form, "overlap_months": 1, "stopped_at_source_on": "2024-01-31"}, format="json"
+    )
+    assert r.status_code == 400
+    assert "stopped_at_source_on" in r.json()["errors"]
+    assert TransferCase.objects.get().state == "applied"
 
 
 def test_a_merge_speaks_of_cancelling_and_keeping(personas):
@@ -343,6 +358,55 @@ def test_an_instant_case_completes_at_submission(hunan, personas):
     assert sorted(n.payload["to_state"] for n in told) == ["applied", "balance_moved"]
     item = SettlementItem.objects.get(case=case)
     assert (item.payer_id, item.payee_id, item.amount) == ("430100", "430200", Decimal("3222.80"))
+
+
+def test_a_person_does_not_bring_their_own_figures(hunan, personas):
+    person = _user(
+        "zl2", Role.APPLICANT, real_name="赵六", id_number=make_id_number("430102", "19900202", 11)
+    )
+    body = instant_body(channel="app")
+    body.pop("applicant")
+    r = api(person).post("/api/v1/cases/", body, format="json")
+    assert r.status_code == 400
+    assert "provincial platform" in r.json()["errors"]["contribution_months"][0]
+    assert not TransferCase.objects.exists()
+    assert not SettlementItem.objects.exists()
+
+
+def test_instant_steps_do_not_count_as_the_agencies_work(hunan, personas):
+    assert (
+        api(personas["cw_in"]).post("/api/v1/cases/", instant_body(), format="json").status_code
+        == 201
+    )
+    for who in ("cs_sup", "zz_sup"):
+        stats = (
+            api(hunan[who])
+            .get("/api/v1/stats/sla/", {"date_from": "2026-11-01", "date_to": "2026-11-30"})
+            .json()
+        )
+        assert stats["totals"]["completed"] == 0, who
+        assert stats["totals"]["open"] == 0, who
+
+
+def test_an_instant_case_with_an_overlap_records_its_refund(hunan, personas):
+    body = instant_body(enrolled_at_target_on="2026-09-01", refund_amount="66.60")
+    r = api(personas["cw_in"]).post("/api/v1/cases/", body, format="json")
+    assert r.status_code == 201, r.json()
+    assert r.json()["findings"] == [
+        {"code": "duplicate_enrolment", "overlap_months": 2, "refund_amount": "66.60"}
+    ]
+    # Not known at submission: the months the person already had at the target stay empty.
+    assert r.json()["information_form"]["cumulative_at_target"] is None
+    refused = api(personas["cw_in"]).post(
+        "/api/v1/cases/",
+        instant_body(
+            applicant={"name": "赵六", "id_number": make_id_number("430102", "19900202", 13)},
+            refund_amount="1.00",
+        ),
+        format="json",
+    )
+    assert refused.status_code == 400
+    assert "refund_amount" in refused.json()["errors"]
 
 
 def test_a_resident_instant_case_moves_no_money(hunan, personas):
@@ -522,6 +586,9 @@ def test_a_statement_totals_its_items_and_is_settled_once(hunan, personas):
         == 0
     )
 
+    assert (
+        api(hunan["cs_sup"]).get("/api/v1/settlements/", {"agency": "4３0100"}).status_code == 400
+    )
     url = f"/api/v1/settlements/{statement.number}/settlement/"
     # The paying fund does not say its own money arrived; a stranger does not learn it exists.
     assert api(hunan["cs_sup"]).post(url).status_code == 403
@@ -584,14 +651,34 @@ def test_the_database_refuses_a_statement_that_differs_from_its_items(hunan, per
 def test_concurrent_instant_submissions_for_one_person_give_one_case(hunan, personas):
     auth = bearer(personas["cw_in"])
 
+    days = iter(range(24, 32))  # each racer says cover stopped on another day of October
+
     def submit(client):
-        r = client.post("/api/v1/cases/", instant_body(), format="json", HTTP_AUTHORIZATION=auth)
+        body = instant_body(stopped_at_source_on=f"2026-10-{next(days)}")
+        r = client.post("/api/v1/cases/", body, format="json", HTTP_AUTHORIZATION=auth)
         return r.status_code, r.json().get("code", "")
 
     results = race(8, submit)
     assert sorted(s for s, _ in results) == [201] + [400] * 7, results
-    assert {c for s, c in results if s == 400} <= {"already_transferred", "duplicate_open_case"}
+    assert {c for s, c in results if s == 400} == {"already_transferred"}
     assert TransferCase.objects.count() == 1
     assert not TransferCase.objects.open().exists()
     assert SettlementItem.objects.count() == 1
     assert CaseEvent.objects.filter(action="move_balance").count() == 1
+
+
+def test_who_may_mark_a_statement_settled(hunan):
+    from accounts.models import User
+    from accounts.permissions import user_may_settle
+
+    def person(role, agency, province_wide=False):
+        return User(
+            username=f"{role}{agency}", role=role, agency_id=agency, province_wide=province_wide
+        )
+
+    assert user_may_settle(person(Role.SUPERVISOR, "430200"), "430200")  # the fund owed
+    assert user_may_settle(person(Role.PLATFORM, "430000", True), "430200")  # its province's bureau
+    assert not user_may_settle(person(Role.SUPERVISOR, "430100"), "430200")  # the paying fund
+    # ... even province-wide: a paying agency's people never confirm their own payment arrived.
+    assert not user_may_settle(person(Role.SUPERVISOR, "430100", True), "430200")
+    assert not user_may_settle(person(Role.CASEWORKER, "430200"), "430200")

@@ -78,6 +78,8 @@ def test_a_bad_month_is_said_and_others_see_nothing(hunan, personas, statement):
     r = signed_in(hunan["cs_sup"]).get("/desk/settlements/?period=2026-13")
     assert r.status_code == 400
     assert "年-月" in r.content.decode()
+    # A choice that is not valid shows nothing rather than everything.
+    assert statement.number not in r.content.decode()
     assert signed_in(personas["cw_in"]).get("/desk/settlements/").status_code == 403
     elsewhere = signed_in(personas["supervisor"]).get("/desk/settlements/").content.decode()
     assert statement.number not in elsewhere
