@@ -420,6 +420,10 @@ class SettlementStatementAdmin(admin.ModelAdmin):
     show_facets = admin.ShowFacets.NEVER
     actions = None
     inlines = (SettlementItemInline,)
+
+    class Media:
+        css = {"all": ("cases/admin.css",)}
+
     fields = readonly_fields = (*list_display, "created_at", "settled_by")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
@@ -707,6 +711,9 @@ class CaseEventInline(_ReadOnlyInline):
 @admin.register(TransferCase)
 class TransferCaseAdmin(StaffReadOnlyAdmin):
     """The queue and the case page. No add, change or delete: cases move through the services."""
+
+    class Media:
+        css = {"all": ("cases/admin.css",)}
 
     list_display = (
         "reference",
