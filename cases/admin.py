@@ -924,7 +924,7 @@ class TransferCaseAdmin(StaffReadOnlyAdmin):
             return f"{expected.on.isoformat()} {label}"
         return expected.on.isoformat()
 
-    @admin.display(description=_("gap in cover"))
+    @admin.display(description=_("continuity of cover"))
     def continuity_advice(self, case: TransferCase) -> str:
         return case_continuity(case).advice
 

@@ -1020,6 +1020,7 @@ ZH = {
     "At most {most} month(s): the person was enrolled at both places for no longer (from the later enrolment to the cancellation).": "最多 {most} 个月：本人在两地同时参保的时间不超过此数（从较晚的参保日期到注销日期）。",
     "Completed (relationships merged)": "已办结（参保关系已合并）",
     "The newest %(n)s items are listed; the totals above count them all. Choose a month or a fund to see the others.": "此处列出最新的 %(n)s 条；上面的合计包括全部条目。选择月份或基金可查看其余条目。",
+    "continuity of cover": "参保连续情况",
 }
 
 
