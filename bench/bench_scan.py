@@ -1,6 +1,6 @@
 """P1, P2, P8: the SLA scan against 1,000,000 open stage clocks on PostgreSQL.
 
-Creates a dedicated database (``bench_scan`` on the server of ``BENCH_PG``, default
+Creates a dedicated database (``bench_scan``, ``bench`` being ``BENCH_DB_PREFIX``, on the server of ``BENCH_PG``, default
 ``postgres://postgres@localhost:5432``), migrates it, seeds with ``generate_series`` 1,000,000 open
 cases each with an open stage clock (deadlines in the future), then:
 
@@ -38,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import psycopg
 
 SERVER = os.environ.get("BENCH_PG", "postgres://postgres@localhost:5432")
-DB_NAME = "bench_scan"
+DB_NAME = os.environ.get("BENCH_DB_PREFIX", "bench") + "_scan"
 AGENCIES = [f"44{i:02d}00" for i in range(1, 21)]
 NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
 
