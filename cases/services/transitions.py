@@ -50,7 +50,7 @@ from cases.states import (
     RejectReason,
 )
 from core.errors import FieldErrors
-from core.rollup import rollup_add
+from core.rollup import rollup_add, rollups_at_end
 from workflow.calendar import local_date
 from workflow.models import StageClock
 from workflow.services import clock_close, clock_hold, clock_open, clock_remaining_days
@@ -203,7 +203,10 @@ def case_transition(
     payload = payload or {}
     if action not in USER_ACTIONS:
         raise UnknownAction(action)
-    with transaction.atomic():
+    # The roll-ups (the stage tally of the closed clock, a repeat request's) are written last:
+    # every move of an agency on one day adds to the same tally row, and its lock is then held
+    # for one statement and the commit instead of the whole move (core.rollup).
+    with transaction.atomic(), rollups_at_end():
         # Row lock: concurrent moves of one case queue here and the later ones see the new state.
         # ConcurrentTransitionMixin's "UPDATE ... WHERE state = old" stays as the second guard.
         # The case's row only (OF self): the joined agencies are read, not locked, or every move
