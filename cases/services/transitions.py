@@ -195,6 +195,10 @@ def case_transition(
 ) -> TransferCase:
     """Move a case by a user's action: new state, clocks and event in one transaction.
 
+    ``case`` is read again under a row lock: only its key is used (a view that checked the case is
+    visible passes ``TransferCase(pk=...)`` and reads it once). The case returned carries its
+    open clock as ``open_clocks``, so the case document after the move reads nothing more.
+
     Refuses with ``UnknownAction``, ``TransitionNotAllowed`` (not possible in this state),
     ``ActionForbidden`` (this user may not), ``InvalidInput`` (bad body) or ``StaleCase`` (the case
     changed since ``expected_version``, or a concurrent move won), and then changes nothing.
@@ -300,7 +304,13 @@ def _apply(
             window = _window_after_materials(case)
         if window is None:
             window = case.stage_window(stage)
-        clock_open(case_id=case.pk, stage=stage, agency=agency, started_at=now, window_days=window)
+        clock = clock_open(
+            case_id=case.pk, stage=stage, agency=agency, started_at=now, window_days=window
+        )
+        # What cases.presenters.case_open_clock looks for: the document needs no query for it.
+        case.open_clocks = [clock]
+    else:
+        case.open_clocks = []
 
     data: dict[str, Any] = {}
     for key, value in kwargs.items():
