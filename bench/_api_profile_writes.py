@@ -108,6 +108,8 @@ def main() -> None:
     ours = "/(api|cases|workflow|notifications|core|accounts|agencies|config)/[a-z_/]+[.]py"
     theirs = "celery/app/task|kombu/messaging|rest_framework/(views|throttling)|jwt/authentication"
     stats.sort_stats("cumulative").print_stats(f"{ours}|{theirs}", 45)
+    if os.environ.get("PROFILE_CALLEES"):
+        stats.print_callees(os.environ["PROFILE_CALLEES"])
 
 
 if __name__ == "__main__":

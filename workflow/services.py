@@ -145,6 +145,16 @@ def clock_hold(*, case_id: int) -> None:
     """Lock the case's open clock for the rest of the caller's transaction (a transition about to
     close it): the SLA scan's claim skips a locked clock (``SKIP LOCKED``), so a stage being
     completed right now is not flagged overdue or warned about on the way out."""
+    if connection.vendor == "postgresql":
+        # The statement by hand: every transition pays for it, and building it with the ORM cost
+        # more than PostgreSQL takes to run it (issue 14).
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT id FROM {StageClock._meta.db_table} "  # noqa: S608 - the model's table
+                "WHERE case_id = %s AND completed_at IS NULL FOR UPDATE",
+                [case_id],
+            )
+        return
     list(
         StageClock.objects.select_for_update()
         .filter(case_id=case_id, completed_at__isnull=True)
