@@ -7,7 +7,8 @@ raw SQL in one transaction, behind the same middleware and the same JWT authenti
 the applicant's account, the agencies' webhooks and the transfer-in window), update its state and
 version, close the open clock and open the next one (deadline from the same cached working-day
 calendar), add to the day's stage tally, append the event, insert the notification rows, and send
-their delivery tasks to the broker on commit. It answers with the case document's bytes as the API
+their delivery tasks to the broker on commit (``notifications.services.notification_dispatch``,
+the one function every writer uses). It answers with the case document's bytes as the API
 rendered them once (``BENCH_BARE_BODY``), so neither side pays for more bytes than the other; it
 builds no document and checks nothing the bench does not send (no If-Match, no payload rules but
 the two fields' presence).
@@ -35,7 +36,7 @@ from accounts.permissions import user_acts_for
 from agencies.policies import NATIONAL_TRANSFER_IN_DAYS
 from cases.messages import APPLICANT_LANGUAGE, labels, template_render
 from cases.states import CaseState
-from notifications.tasks import deliver
+from notifications.services import notification_dispatch
 from workflow.calendar import get_calendar, local_date
 from workflow.services import clock_instants
 
@@ -219,5 +220,6 @@ def limit_transition(request: HttpRequest, reference: str, action: str) -> HttpR
         if closed is not None and closed[1] is not None and closed[2] is not None:
             cur.execute(ADD_TALLY, [local_date(now), closed[1], int(now <= closed[2])])
         if ids:
-            transaction.on_commit(lambda: [deliver.apply_async(args=[pk]) for pk in ids])
+            # The project's own dispatch (one delivery task per row), as every writer sends them.
+            transaction.on_commit(lambda: notification_dispatch(ids=ids), robust=True)
     return HttpResponse(_BODY.read_bytes(), content_type="application/json")
