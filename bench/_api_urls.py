@@ -1,4 +1,4 @@
-"""The project's URLs plus the bare Django view P3 compares the API with.
+"""The project's URLs plus the bare Django view P3 compares the API with, and P4's write limit.
 
 The bare view runs the same indexed queries as ``GET /api/v1/cases/{reference}/`` (the user, as
 JWT authentication loads it; the case with its agencies, assignee and open stage clock, through
@@ -16,6 +16,7 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import path
 
 from accounts.models import User
+from bench._api_limit import limit_transition
 from cases.selectors import case_document_get_for
 from config.urls import urlpatterns as project_urlpatterns
 
@@ -29,4 +30,9 @@ def bare_case(request: HttpRequest, reference: str) -> HttpResponse:
     return HttpResponse(_BODY.read_bytes(), content_type="application/json")
 
 
-urlpatterns = [path("bench/bare/<str:reference>/", bare_case), *project_urlpatterns]
+urlpatterns = [
+    path("bench/bare/<str:reference>/", bare_case),
+    # P4': a transition's writes by hand (bench/_api_limit.py).
+    path("bench/limit/<str:reference>/<str:action>/", limit_transition),
+    *project_urlpatterns,
+]

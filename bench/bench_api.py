@@ -3,7 +3,7 @@
     .venv/bin/python bench/bench_api.py [--runs 3] [--duration 10] [--workers 4] [--skip-large]
 
 Creates (drops first) the PostgreSQL databases ``bench_api`` (1,000 cases) and
-``bench_api_large`` (1,000,000) on BENCH_ADMIN_DATABASE_URL
+``bench_api_large`` (1,000,000; ``bench`` is BENCH_DB_PREFIX) on BENCH_ADMIN_DATABASE_URL
 (default postgres://postgres@localhost:5432/postgres), migrates them, seeds agencies, the 2026
 calendar, a caseworker and N cases by SQL (bench/_api_seed.py), starts gunicorn (sync workers,
 DEBUG off, persistent connections, throttles lifted) and drives it with wrk from 127.0.0.1.
@@ -22,6 +22,7 @@ Prints a JSON summary (docs/performance.md quotes it); progress goes to stderr.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import statistics
@@ -38,8 +39,10 @@ ROOT = Path(__file__).resolve().parents[1]
 ADMIN_URL = os.environ.get(
     "BENCH_ADMIN_DATABASE_URL", "postgres://postgres@localhost:5432/postgres"
 )
-DB_SMALL = "bench_api"
-DB_LARGE = "bench_api_large"
+# BENCH_DB_PREFIX keeps two people's benches (or a bench and a test run) apart on one server.
+DB_PREFIX = os.environ.get("BENCH_DB_PREFIX", "bench")
+DB_SMALL = f"{DB_PREFIX}_api"
+DB_LARGE = f"{DB_PREFIX}_api_large"
 PORT = int(os.environ.get("BENCH_PORT", "8765"))
 PORT_LARGE = PORT + 1
 BASE = f"http://127.0.0.1:{PORT}"
@@ -73,10 +76,11 @@ function setup(thread)
   thread:set("base", first + index * per_thread)
   index = index + 1
 end
+local path_format = os.getenv("BENCH_PATH_FORMAT")
 function request()
   local i = base + counter
   counter = counter + 1
-  local path = string.format("/api/v1/cases/%s%08d/transitions/approve_transfer_out/", prefix, i)
+  local path = string.format(path_format, prefix, i)
   return wrk.format("POST", path, nil,
     '{"contribution_months": 60, "personal_account_balance": "1234.56"}')
 end
@@ -169,7 +173,7 @@ def seed(cases: int, db: str) -> dict:
         text=True,
     ).stdout
     log(f"seeded {cases} cases in {time.monotonic() - t:.1f} s")
-    return json.loads(out.strip().splitlines()[-1])
+    return {**json.loads(out.strip().splitlines()[-1]), "db": db}
 
 
 class Server:
@@ -254,11 +258,28 @@ def fetch(path: str, token: str) -> bytes:
         return resp.read()
 
 
+def writes_only(args: argparse.Namespace) -> dict:
+    """--writes-only: P4, P4' and P5 on one database, the large one unless --skip-large."""
+    cases, db = (args.small, DB_SMALL) if args.skip_large else (args.large, DB_LARGE)
+    seeded = seed(cases, db)
+    body_file = Path(tempfile.gettempdir()) / f"{DB_PREFIX}_api_body.json"
+    env = {"BENCH_BARE_BODY": str(body_file), "BENCH_USER_ID": str(seeded["user_id"])}
+    server = Server(args.workers, db, PORT, env)
+    try:
+        ref = f"{seeded['prefix']}{cases - 1:08d}"
+        body_file.write_bytes(fetch(f"/api/v1/cases/{ref}/", seeded["token"]))
+        return writes(seeded, args, BASE)
+    finally:
+        server.stop()
+
+
 def run(args: argparse.Namespace) -> dict:
+    if args.writes_only:
+        return writes_only(args)
     results: dict = {}
     small = seed(args.small, DB_SMALL)
     large = None if args.skip_large else seed(args.large, DB_LARGE)
-    body_file = Path(tempfile.gettempdir()) / "bench_api_body.json"
+    body_file = Path(tempfile.gettempdir()) / f"{DB_PREFIX}_api_body.json"
     token = small["token"]
     ref = f"{small['prefix']}{args.small // 2:08d}"
     api_path = f"/api/v1/cases/{ref}/"
@@ -338,28 +359,150 @@ def run(args: argparse.Namespace) -> dict:
     return results
 
 
+API_TRANSITION = "/api/v1/cases/%s%08d/transitions/approve_transfer_out/"
+LIMIT_TRANSITION = "/bench/limit/%s%08d/approve_transfer_out/"
+
+
+class CaseBlocks:
+    """Hands out disjoint ranges of the seeded cases (all applied at 440300), one per wrk run,
+    so every transition moves a case nobody moved before."""
+
+    def __init__(self, cases: int, blocks: int, threads: int) -> None:
+        self.per_thread = (cases - 10) // (blocks * threads)
+        self.threads = threads
+        self.next = 1
+
+    def env(self, path_format: str, prefix: str) -> dict[str, str]:
+        first = self.next
+        self.next += self.per_thread * self.threads
+        return {
+            "BENCH_PREFIX": prefix,
+            "BENCH_FIRST": str(first),
+            "BENCH_PER_THREAD": str(self.per_thread),
+            "BENCH_PATH_FORMAT": path_format,
+        }
+
+
+class WaitSampler:
+    """Samples ``pg_stat_activity`` of one database every 10 ms while a run goes on (--waits):
+    what the server's backends are doing, as shares of the samples. ``Lock:transactionid`` or
+    ``Lock:tuple`` is a transaction waiting for another's row lock; ``idle in transaction`` a
+    backend waiting for its client (Python) between two statements of an open transaction;
+    ``IO:WALSync`` the commit's flush."""
+
+    SQL = (
+        "SELECT state, coalesce(wait_event_type || ':' || wait_event, 'CPU') "
+        "FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid() "
+        "AND backend_type = 'client backend' AND state <> 'idle'"
+    )
+
+    def __init__(self, db: str) -> None:
+        import threading
+
+        self.db = db
+        self.counts: dict[str, int] = {}
+        self.samples = 0
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        with psycopg.connect(db_url(self.db), autocommit=True) as conn:
+            while not self.stop.wait(0.01):
+                self.samples += 1
+                for state, wait in conn.execute(self.SQL, [self.db]).fetchall():
+                    key = "idle in transaction" if state.startswith("idle in") else wait
+                    self.counts[key] = self.counts.get(key, 0) + 1
+
+    def __enter__(self) -> WaitSampler:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.thread.join()
+
+    def summary(self) -> dict[str, float]:
+        """Backends in each state per sample (the average number of backends doing it)."""
+        top = sorted(self.counts.items(), key=lambda kv: -kv[1])[:8]
+        return {k: round(v / max(1, self.samples), 2) for k, v in top}
+
+
 def writes(seeded: dict, args: argparse.Namespace, base: str) -> dict:
-    """P4 and P5 on the seeded database: transitions each on another applied case, then submits."""
+    """P4 and P4' on the seeded database: transitions through the API and through the hand-written
+    limit view (bench/_api_limit.py), runs alternating, each request on another applied case; then
+    the API paced at 80% of its rate; then P5 (submits)."""
     results: dict = {}
     token = seeded["token"]
-    # P4: every request moves another seeded case (all seeded cases are applied at 440300).
-    per_thread = (seeded["cases"] - 10) // 2
-    p4 = wrk(
-        "/api/v1/cases/",
-        token,
-        seconds=args.write_duration,
-        connections=args.write_connections,
-        threads=2,
-        script=TRANSITION_LUA,
-        env={
-            "BENCH_PREFIX": seeded["prefix"],
-            "BENCH_FIRST": "1",
-            "BENCH_PER_THREAD": str(per_thread),
-        },
-        base=base,
-    )
-    results["P4"] = {k: round(v, 2) for k, v in p4.items()}
-    log(f"P4 {p4['rps']:.0f}/s p99 {p4['p99_ms']:.1f} ms errors {p4['errors']}")
+    threads = 2
+    # warm-up (2) + alternating runs (2 per run) + pacing probes (2) + paced runs
+    blocks = CaseBlocks(seeded["cases"], 2 + 3 * args.runs + 2, threads)
+    conns = args.write_connections
+
+    def transitions(path_format: str, seconds: int, extra: str = "", delay: int = 0) -> dict:
+        env = blocks.env(path_format, seeded["prefix"])
+        if extra:
+            env["BENCH_DELAY_MS"] = str(delay)
+        sampler = WaitSampler(seeded["db"]) if args.waits else None
+        with sampler or contextlib.nullcontext():
+            result = wrk(
+                "/api/v1/cases/",
+                token,
+                seconds=seconds,
+                connections=conns,
+                threads=threads,
+                script=TRANSITION_LUA + extra,
+                env=env,
+                base=base,
+            )
+        if sampler is not None:
+            result["waits"] = sampler.summary()
+            log(f"{path_format.split('/')[1]} waits per sample: {result['waits']}")
+        return result
+
+    transitions(API_TRANSITION, 2)
+    transitions(LIMIT_TRANSITION, 2)
+    api_runs, limit_runs = [], []
+    for _ in range(args.runs):
+        api_runs.append(transitions(API_TRANSITION, args.write_duration))
+        limit_runs.append(transitions(LIMIT_TRANSITION, args.write_duration))
+        log(
+            f"P4 api {api_runs[-1]['rps']:.0f}/s p99 {api_runs[-1]['p99_ms']:.0f} ms, "
+            f"limit {limit_runs[-1]['rps']:.0f}/s p99 {limit_runs[-1]['p99_ms']:.0f} ms, "
+            f"errors {api_runs[-1]['errors']} / {limit_runs[-1]['errors']}"
+        )
+    api_rps = median(api_runs, "rps")
+    target = 0.8 * api_rps
+    # Paced: each connection waits ``delay`` ms after each response (wrk is closed-loop); two short
+    # probes correct the delay for the time the responses take.
+    delay = max(1.0, 1000 * conns / target)
+    for _ in range(2):
+        probe = transitions(API_TRANSITION, 4, PACED_LUA, int(delay))
+        delay = max(1.0, delay + 1000 * conns * (1 / target - 1 / probe["rps"]))
+    paced = [
+        transitions(API_TRANSITION, args.write_duration, PACED_LUA, int(delay))
+        for _ in range(args.runs)
+    ]
+    results["P4"] = {
+        "api_rps_runs": [round(r["rps"]) for r in api_runs],
+        "limit_rps_runs": [round(r["rps"]) for r in limit_runs],
+        "api_rps": round(api_rps),
+        "limit_rps": round(median(limit_runs, "rps")),
+        "ratio": round(api_rps / median(limit_runs, "rps"), 3),
+        "api_p50_ms": round(median(api_runs, "p50_ms"), 1),
+        "api_p99_ms": round(median(api_runs, "p99_ms"), 1),
+        "api_p99_ms_runs": [round(r["p99_ms"], 1) for r in api_runs],
+        "limit_p50_ms": round(median(limit_runs, "p50_ms"), 1),
+        "limit_p99_ms": round(median(limit_runs, "p99_ms"), 1),
+        "limit_p99_ms_runs": [round(r["p99_ms"], 1) for r in limit_runs],
+        "paced_target_rps": round(target),
+        "paced_delay_ms": int(delay),
+        "paced_rps": round(median(paced, "rps")),
+        "paced_p50_ms": round(median(paced, "p50_ms"), 2),
+        "paced_p99_ms": round(median(paced, "p99_ms"), 2),
+        "paced_p99_ms_runs": [round(r["p99_ms"], 1) for r in paced],
+        "errors": sum(r["errors"] for r in api_runs + limit_runs + paced),
+    }
+    log(f"P4 {results['P4']}")
     p5 = wrk(
         "/api/v1/cases/",
         token,
@@ -447,9 +590,19 @@ def main() -> None:
     parser.add_argument("--small", type=int, default=1_000)
     parser.add_argument("--large", type=int, default=1_000_000)
     parser.add_argument("--skip-large", action="store_true")
+    parser.add_argument(
+        "--waits", action="store_true", help="sample pg_stat_activity during the P4 runs"
+    )
+    parser.add_argument(
+        "--writes-only",
+        action="store_true",
+        help="P4, P4' and P5 only, on the large database (the small one with --skip-large)",
+    )
     args = parser.parse_args()
     if args.small < 1000:
         parser.error("--small must be at least 1000 (P4 moves the seeded cases)")
+    if args.skip_large and args.small < 50_000:
+        log("with --skip-large, P4 moves the small database's cases: --small 100000 or more")
     results = run(args)
     print(json.dumps(results, indent=2))
 

@@ -9,6 +9,7 @@ language a recipient reads.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
@@ -126,6 +127,14 @@ def dated(text: str, *, provisional: bool) -> str | dict[str, str]:
 def labels_in_languages(label: Callable[[str, str], str], value: str, kind: str) -> dict[str, str]:
     """``label(value, kind)`` (``cases.states.state_label``, ``stage_label``: a merge has words of
     its own) in every language."""
+    return dict(_labels_in_languages(label, value, kind))
+
+
+@functools.cache
+def _labels_in_languages(label: Callable[[str, str], str], value: str, kind: str) -> dict[str, str]:
+    # Once per process and (label, value, kind): switching the language twice for every message
+    # cost the SLA scan more than a third of its Python time (issue 14). The catalogs are loaded
+    # at start-up and never change while the process runs.
     out = {}
     for language in LANGUAGES:
         with translation.override(language):

@@ -87,24 +87,25 @@ def case_event_notify(event: CaseEvent) -> list[int]:
         "subject_ref": case.reference,
     }
     drafts: list[NotificationDraft] = []
-    applicant = case.applicant or _applicant_account(case)
+    applicant = _applicant_account(case)
     if applicant is not None:
+        applicant_id, email = applicant
         drafts.append(
             NotificationDraft(
                 dedup_key=f"{key}:{ChannelName.IN_APP}",
                 channel=ChannelName.IN_APP,
-                recipient_id=applicant.pk,
+                recipient_id=applicant_id,
                 payload=payload,
                 **common,
             )
         )
-        if applicant.email:
+        if email:
             drafts.append(
                 NotificationDraft(
                     dedup_key=f"{key}:{ChannelName.EMAIL}",
                     channel=ChannelName.EMAIL,
-                    recipient_id=applicant.pk,
-                    address=applicant.email,
+                    recipient_id=applicant_id,
+                    address=email,
                     payload=payload,
                     **common,
                 )
@@ -133,13 +134,16 @@ def case_event_notify(event: CaseEvent) -> list[int]:
     return notifications_create(drafts=drafts, now=event.at)
 
 
-def _applicant_account(case: Any) -> User | None:
-    """The applicant's own account for a case a window or platform submitted for them (found,
-    as the case list finds it, by the keyed digest of the ID number)."""
-    return (
-        User.objects.filter(
+def _applicant_account(case: Any) -> tuple[int, str] | None:
+    """The applicant's account as (id, email): the case's own, or for a case a window or platform
+    submitted for them the one found, as the case list finds it, by the keyed digest of the ID
+    number. Two columns, not a whole account: every state change asks."""
+    if case.applicant_id is not None:
+        if type(case).applicant.is_cached(case):
+            return case.applicant.pk, case.applicant.email
+        accounts = User.objects.filter(pk=case.applicant_id)
+    else:
+        accounts = User.objects.filter(
             role=Role.APPLICANT, is_active=True, id_number_digest=case.id_number_digest
         )
-        .order_by("pk")
-        .first()
-    )
+    return accounts.order_by("pk").values_list("pk", "email").first()

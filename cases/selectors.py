@@ -86,6 +86,20 @@ def case_get_for(*, user: Any, reference: str) -> TransferCase | None:
     )
 
 
+def case_key_for(*, user: Any, reference: str) -> tuple[int, int] | None:
+    """The key and version of the case with ``reference`` if ``user`` may see it, else None: the
+    visibility check of a write, which then reads the case itself under its row lock."""
+    if "\x00" in reference:
+        return None
+    return (
+        case_queryset_for(user)
+        .filter(reference=reference)
+        .order_by()
+        .values_list("pk", "version")
+        .first()
+    )
+
+
 # The open clock's columns the case document reads, fetched with the case in one query.
 _OPEN_CLOCK_FIELDS = (
     "id",

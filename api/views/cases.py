@@ -54,6 +54,7 @@ from cases.selectors import (
     case_document_get_for,
     case_events,
     case_get_for,
+    case_key_for,
     case_list_for,
 )
 from cases.services import Applicant, case_assign, case_submit, case_transition
@@ -259,17 +260,21 @@ class CaseTransitionView(APIView):
     )
     def post(self, request: Request, reference: str, action: str) -> Response:
         """Move the case by an action."""
-        case = _visible_case(request, reference)
+        # Visible or 404, by key and version only: the service reads the case once, locked.
+        found = case_key_for(user=request.user, reference=reference)
+        if found is None:
+            raise NotFound(MSG_NO_SUCH_CASE)
+        pk, version = found
         if action not in USER_ACTIONS:
             raise UnknownAction(action)
         body = s.TransitionInputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         case = case_transition(
-            case=case,
+            case=TransferCase(pk=pk),
             action=action,
             actor=request.user,
             payload=body.validated_data,
-            expected_version=expected_version(request, current=case.version),
+            expected_version=expected_version(request, current=version),
         )
         return _case_response(case, request)
 
