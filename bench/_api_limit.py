@@ -2,8 +2,8 @@
 
 ``POST /bench/limit/<reference>/approve_transfer_out/`` does what
 ``POST /api/v1/cases/<reference>/transitions/approve_transfer_out/`` does to the database, with
-raw SQL in one transaction, behind the same middleware and the same JWT authentication (simplejwt's
-``JWTAuthentication``, which loads the user): lock the case (with what the notifications need:
+raw SQL in one transaction, behind the same middleware and the same JWT authentication (the API's
+``api.authentication.JWTAuthentication``, which loads the user): lock the case (with what the notifications need:
 the applicant's account, the agencies' webhooks and the transfer-in window), update its state and
 version, close the open clock and open the next one (deadline from the same cached working-day
 calendar), add to the day's stage tally, append the event, insert the notification rows, and send
@@ -29,11 +29,11 @@ from django.db import connection, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
-from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken
 
 from accounts.permissions import user_acts_for
 from agencies.policies import NATIONAL_TRANSFER_IN_DAYS
+from api.authentication import JWTAuthentication
 from cases.messages import APPLICANT_LANGUAGE, labels, template_render
 from cases.states import CaseState
 from notifications.services import notification_dispatch

@@ -144,6 +144,12 @@ if PRODUCTION and _engine != "django.db.backends.postgresql":
     raise ImproperlyConfigured("DATABASE_URL must point at PostgreSQL when DJANGO_ENV=production")
 DATABASES["default"].setdefault("ATOMIC_REQUESTS", False)
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60 if PRODUCTION else 0)
+if _engine == "django.db.backends.postgresql" and env.bool("DB_SERVER_SIDE_BINDING", default=False):
+    # psycopg sends parameters apart from the statement and prepares a statement on the server
+    # after it ran a few times on a connection (prepare_threshold): no quoting in Python, no
+    # parsing and planning of the same statement again. Not behind a transaction-pooling
+    # PgBouncer older than 1.21 (it cannot follow prepared statements): docs/operations.md.
+    DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -316,7 +322,8 @@ AUTHENTICATION_BACKENDS = [
 ]
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        # simplejwt's, remembering the tokens it validated (api/authentication.py).
+        "api.authentication.JWTAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

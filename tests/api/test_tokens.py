@@ -3,6 +3,8 @@ a deactivation ends every token the account had, access and refresh alike."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 TOKEN = "/api/v1/auth/token/"
@@ -65,3 +67,20 @@ def test_a_refresh_token_of_a_deleted_account_is_a_401_not_a_500(client_for, sig
     User.objects.filter(pk=personas["cw_out"].pk).delete()
     r = client_for(None).post(REFRESH, {"refresh": signed_in["refresh"]}, format="json")
     assert r.status_code == 401
+
+
+def test_a_remembered_token_is_refused_once_it_expires_or_altered(client_for, signed_in):
+    import time_machine
+    from django.conf import settings
+
+    # Validated once, then remembered (api/authentication.py) ...
+    assert reads_cases(client_for, signed_in["access"]) == 200
+    assert reads_cases(client_for, signed_in["access"]) == 200
+    # ... by its exact bytes only: another signature on the same claims is checked, and refused.
+    head, claims, signature = signed_in["access"].split(".")
+    forged = f"{head}.{claims}.{signature[:-2]}{'AA' if signature[-2:] != 'AA' else 'BB'}"
+    assert reads_cases(client_for, forged) == 401
+    # ... and only until it expires.
+    lifetime = settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"]
+    with time_machine.travel(lifetime + dt.timedelta(seconds=5)):
+        assert reads_cases(client_for, signed_in["access"]) == 401
