@@ -85,11 +85,12 @@ def seed(clocks: int) -> None:
             INSERT INTO cases_transfercase (id, reference, state, version, insurance_type, scope,
                 channel, applicant_name, id_number_encrypted, id_number_digest, id_number_masked,
                 phone, note, missing_materials, reject_reason, created_at, updated_at,
-                from_agency_id, to_agency_id, from_province, to_province)
+                from_agency_id, to_agency_id, from_province, to_province, materials_requests,
+                target_insurance_type, resident_years_repaired)
             SELECT i, 'YB' || lpad(i::text, 16, '0'), 'applied', 1, 'employee', 'intra_province',
                 'app', '张三', 'x', md5(i::text), '110105********002X', '', '', '[]'::jsonb, '',
                 %(now)s, %(now)s, (%(agencies)s::text[])[(i %% {n}) + 1],
-                (%(agencies)s::text[])[((i + 1) %% {n}) + 1], '44', '44'
+                (%(agencies)s::text[])[((i + 1) %% {n}) + 1], '44', '44', 0, 'employee', 0
             FROM generate_series(1, %(clocks)s) AS i
             """,  # noqa: S608 - n is an int from this module
             {"now": NOW - dt.timedelta(days=3), "agencies": AGENCIES, "clocks": clocks},
