@@ -9,6 +9,7 @@ language a recipient reads.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any, Final
 
@@ -126,6 +127,14 @@ def dated(text: str, *, provisional: bool) -> str | dict[str, str]:
 
 def labels(choices: type[TextChoices], value: str) -> dict[str, str]:
     """A state's or stage's own label in every language (the code itself when unknown)."""
+    return dict(_labels(choices, value))
+
+
+@functools.cache
+def _labels(choices: type[TextChoices], value: str) -> dict[str, str]:
+    # Once per process and (choices, value): switching the language twice for every message cost
+    # the SLA scan more than a third of its Python time (issue 14). The catalogs are loaded at
+    # start-up and never change while the process runs.
     if value not in choices.values:
         return dict.fromkeys(LANGUAGES, value)
     out = {}

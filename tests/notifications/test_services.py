@@ -103,6 +103,31 @@ def test_create_queues_the_rows_it_inserted_on_commit_and_no_others(
     assert no_broker == [[third], first]
 
 
+def test_texts_arrive_exactly_whatever_characters_they_hold(personas, no_broker):
+    # The rows go to PostgreSQL as array literals built by hand (notifications.services):
+    # quotes, backslashes, braces, commas, NULL-looking words and empty strings must survive.
+    texts = ['say "hi"', "C:\\path\\", "{a,b}", "NULL", "", "多行\n文本，含逗号", '\\"']
+    drafts = [
+        NotificationDraft(
+            dedup_key=f"test:{i}:in_app",
+            kind="test",
+            channel="in_app",
+            recipient_id=personas["applicant"].pk if i % 2 else None,
+            address=text,
+            subject=text,
+            body=text,
+            payload={"text": text},
+            subject_ref=text,
+        )
+        for i, text in enumerate(texts)
+    ]
+    ids = notifications_create(drafts=drafts)
+    rows = Notification.objects.filter(pk__in=ids).order_by("dedup_key")
+    got = [(r.address, r.subject, r.body, r.payload, r.subject_ref) for r in rows]
+    assert got == [(t, t, t, {"text": t}, t) for t in texts]
+    assert [r.recipient_id for r in rows] == [d.recipient_id for d in drafts]
+
+
 def test_a_row_held_by_a_live_worker_is_neither_delivered_nor_swept(personas, channel, no_broker):
     row = make_row(personas)
     now = timezone.now()
