@@ -164,14 +164,17 @@ def seed(cases: int, db: str) -> dict:
     py = sys.executable
     subprocess.run([py, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)  # noqa: S603
     t = time.monotonic()
-    out = subprocess.run(  # noqa: S603 - fixed command line
+    done = subprocess.run(  # noqa: S603 - fixed command line
         [py, "bench/_api_seed.py", str(cases)],
         cwd=ROOT,
         env=env,
-        check=True,
+        check=False,
         capture_output=True,
         text=True,
-    ).stdout
+    )
+    if done.returncode:
+        raise RuntimeError(f"seeding {db} failed:\n{done.stderr[-4000:]}")
+    out = done.stdout
     log(f"seeded {cases} cases in {time.monotonic() - t:.1f} s")
     return {**json.loads(out.strip().splitlines()[-1]), "db": db}
 
