@@ -110,6 +110,18 @@ def user_may_submit_at(user: Any, agency_codes: list[str]) -> bool:
     return any(user_covers_agency(user, code) for code in agency_codes if code)
 
 
+def user_may_submit_automatically(user: Any) -> bool:
+    """免申转: only the provincial platform's account starts a transfer on the person's behalf
+    (channel ``auto``); a person or a window never does."""
+    return _role(user) == Role.PLATFORM
+
+
+def user_may_supply_figures(user: Any) -> bool:
+    """Brings the information form's figures with an instant-mode submission (from the provincial
+    system): a platform account or an agency's staff, never the applicant."""
+    return _role(user) in ON_BEHALF_ROLES
+
+
 # --- assignment ----------------------------------------------------------------------------------
 
 
@@ -221,6 +233,29 @@ def user_supervises(user: Any) -> Reach | None:
     if is_administrator(user):
         return Reach(everything=True)
     return _agency_reach(user) if _role(user) == Role.SUPERVISOR else None
+
+
+def user_settlement_reach(user: Any) -> Reach | None:
+    """The agencies whose funds' settlement items ``user`` may read: a supervisor's or a platform
+    account's agency (or province); administrators every one; None for anybody else."""
+    if not _signed_in(user):
+        return None
+    if is_administrator(user):
+        return Reach(everything=True)
+    return _agency_reach(user) if _role(user) in (Role.SUPERVISOR, Role.PLATFORM) else None
+
+
+def user_may_settle(user: Any, payee_code: str) -> bool:
+    """Marks a statement settled: a supervisor or the platform account of the fund that is owed
+    (it confirms the money arrived), or of its province's own bureau (which runs the settlement
+    between the province's funds); an administrator. Never the paying fund's own people, even
+    province-wide ones."""
+    if is_administrator(user):
+        return True
+    if _role(user) not in (Role.SUPERVISOR, Role.PLATFORM) or not payee_code:
+        return False
+    agency = getattr(user, "agency_id", None) or ""
+    return agency == payee_code or (bool(user.province_wide) and agency == payee_code[:2] + "0000")
 
 
 def user_may_see_sla_stats(user: Any) -> bool:

@@ -18,10 +18,13 @@ from agencies.policies import (
     NATIONAL_TRANSFER_IN_DAYS,
     NATIONAL_TRANSFER_OUT_DAYS,
     BalancePolicy,
+    IntraProvinceMode,
 )
 
 agency_code_validator = RegexValidator(
-    r"^[1-8]\d{5}$", _("An agency code is 6 digits (GB/T 2260).")
+    # [0-9], not \d: \d also matches full-width and other Unicode digits.
+    r"^[1-8][0-9]{5}$",
+    _("An agency code is 6 digits (GB/T 2260)."),
 )
 
 
@@ -289,3 +292,39 @@ class AgencyRuleChange(models.Model):
         else:
             who = self.changed_by_name
         return f"{self.agency_code} {when} {who}"
+
+
+class ProvinceMode(models.Model):
+    """A province's mode for the moves within it, in force from a date (domain.md "Provinces' own
+    modes"): data, never code. A case within the province runs by the mode in force on the day it
+    was submitted (the latest ``effective_from`` on or before it); none: the national process."""
+
+    province = models.ForeignKey(
+        Agency,
+        on_delete=models.PROTECT,
+        related_name="modes",
+        verbose_name=_("province"),
+        limit_choices_to={"level": AgencyLevel.PROVINCE},
+    )
+    effective_from = models.DateField(_("in force from"))
+    mode = models.CharField(_("mode"), max_length=10, choices=IntraProvinceMode.choices)
+    basis = models.CharField(
+        _("basis"), max_length=200, blank=True, help_text=_("The document that sets the mode.")
+    )
+
+    class Meta:
+        ordering = ["province", "-effective_from"]
+        verbose_name = _("intra-province mode")
+        verbose_name_plural = _("intra-province modes")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["province", "effective_from"], name="province_mode_one_per_day"
+            ),
+            models.CheckConstraint(
+                name="province_mode_known",
+                condition=Q(mode__in=[str(m) for m in IntraProvinceMode]),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.province_id} {self.effective_from.isoformat()} {self.get_mode_display()}"

@@ -27,6 +27,15 @@ class Responsible(models.TextChoices):
     APPLICANT = "applicant", _("Applicant")
 
 
+class IntraProvinceMode(models.TextChoices):
+    """How a province runs the moves within it (domain.md "Provinces' own modes"). An
+    inter-province case always runs the national process, whatever either province's mode."""
+
+    STANDARD = "standard", _("The national process")
+    MERGE = "merge", _("Accounts merged on the provincial platform (no money moves)")
+    INSTANT = "instant", _("Completed at submission, settled between the funds later")
+
+
 class BalancePolicy(models.TextChoices):
     TRANSFER = "transfer", _("Transfer the balance")
     MERGE = "merge", _("Merge accounts (no money moves)")

@@ -19,7 +19,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from agencies.models import AgeLimitScope, Agency, AgencyRule, AgencyRuleChange
+from agencies.models import AgeLimitScope, Agency, AgencyRule, AgencyRuleChange, ProvinceMode
+from agencies.policies import IntraProvinceMode
 from core.errors import InvalidInput
 from core.identity import id_number_birth_date, id_number_is_male
 
@@ -79,6 +80,28 @@ def agency_rule_in_force(agency_code: str, on: dt.date) -> AgencyRule | None:
     return found.get(agency_code) or found.get(province)
 
 
+def province_mode_in_force(agency_code: str, on: dt.date) -> ProvinceMode | None:
+    """The intra-province mode of the agency's province in force on ``on`` (None: the national
+    process)."""
+    return (
+        ProvinceMode.objects.filter(
+            province_id=province_code_of(agency_code), effective_from__lte=on
+        )
+        .order_by("-effective_from")
+        .first()
+    )
+
+
+def case_mode(from_code: str, to_code: str, on: dt.date) -> str:
+    """The mode a case between these agencies, submitted on ``on``, runs by: its province's for a
+    move within one province; the national process for any move between provinces, whatever either
+    province's mode (domain.md)."""
+    if from_code[:2] != to_code[:2]:
+        return IntraProvinceMode.STANDARD
+    found = province_mode_in_force(from_code, on)
+    return found.mode if found is not None else IntraProvinceMode.STANDARD
+
+
 @dataclass(frozen=True, slots=True)
 class AgencyRules:
     """What ``GET /api/v1/agencies/{code}/rules/`` publishes."""
@@ -86,6 +109,13 @@ class AgencyRules:
     agency: Agency
     in_force: AgencyRule | None
     scheduled: list[AgencyRule]
+    mode_in_force: ProvinceMode | None
+    modes_scheduled: list[ProvinceMode]
+
+    @property
+    def intra_province_mode(self) -> str:
+        """The mode of the moves within the province today (``standard`` when none is set)."""
+        return self.mode_in_force.mode if self.mode_in_force else IntraProvinceMode.STANDARD
 
 
 def agency_rules_view(agency: Agency, *, today: dt.date | None = None) -> AgencyRules:
@@ -98,6 +128,12 @@ def agency_rules_view(agency: Agency, *, today: dt.date | None = None) -> Agency
             AgencyRule.objects.filter(agency=agency, effective_from__gt=today).order_by(
                 "effective_from"
             )
+        ),
+        mode_in_force=province_mode_in_force(agency.code, today),
+        modes_scheduled=list(
+            ProvinceMode.objects.filter(
+                province_id=province_code_of(agency.code), effective_from__gt=today
+            ).order_by("effective_from")
         ),
     )
 

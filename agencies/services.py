@@ -16,6 +16,7 @@ cases refer to them.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import re
 from dataclasses import dataclass
@@ -24,7 +25,27 @@ from typing import Final
 
 from django.db import transaction
 
-from agencies.models import Agency, AgencyLevel
+from agencies.models import Agency, AgencyLevel, ProvinceMode
+from agencies.policies import IntraProvinceMode
+
+# The provinces' intra-province modes known from public rules (domain.md "Provinces' own modes"):
+# (province agency, in force from, mode, basis). Loaded with the agencies; a row already there
+# (perhaps edited in the admin) is left as it is.
+SHIPPED_MODES: Final = (
+    (
+        "430000",
+        "2025-07-10",
+        IntraProvinceMode.INSTANT,
+        "湘医保办发〔2025〕12号：省内转移接续即时办结，先划转后清算",
+    ),
+    (
+        "350000",
+        "2023-11-21",
+        IntraProvinceMode.INSTANT,
+        "福建省医疗保障局：省内医保转移接续按即办件办理，转入地即时划入个人账户"
+        "（泉州市医疗保障局答问，2023-11-21）",
+    ),
+)
 
 AGENCIES_FILE: Final = Path(__file__).resolve().parent / "data" / "agencies.csv"
 COLUMNS: Final = ("code", "name", "division_name", "level", "province_code", "province_name")
@@ -33,7 +54,7 @@ FILE_FIELDS: Final = ("name", "level", "province_code", "province_name")
 # A file is refused beyond this many problems; the first ones are enough to fix it.
 MAX_REPORTED_ERRORS: Final = 20
 
-_CODE = re.compile(r"^[1-8]\d{5}$")
+_CODE = re.compile(r"^[1-8][0-9]{5}$")
 _NAME_MAX = Agency._meta.get_field("name").max_length
 _PROVINCE_NAME_MAX = Agency._meta.get_field("province_name").max_length
 
@@ -75,6 +96,7 @@ class AgencyLoadResult:
     created: int
     updated: int
     unchanged: int
+    modes_created: int = 0
 
     @property
     def total(self) -> int:
@@ -208,8 +230,27 @@ def agencies_load(*, path: str | Path | None = None) -> AgencyLoadResult:
                 to_update.append(agency)
         Agency.objects.bulk_create(to_create, batch_size=500)
         Agency.objects.bulk_update(to_update, list(FILE_FIELDS), batch_size=500)
+        modes_created = province_modes_load()
     return AgencyLoadResult(
         created=len(to_create),
         updated=len(to_update),
         unchanged=len(rows) - len(to_create) - len(to_update),
+        modes_created=modes_created,
     )
+
+
+def province_modes_load() -> int:
+    """Create the shipped modes (``SHIPPED_MODES``) whose province exists and that are not there
+    yet; how many were created. Idempotent."""
+    present = set(Agency.objects.filter(level=AgencyLevel.PROVINCE).values_list("code", flat=True))
+    created = 0
+    for province, since, mode, basis in SHIPPED_MODES:
+        if province not in present:
+            continue
+        _row, made = ProvinceMode.objects.get_or_create(
+            province_id=province,
+            effective_from=dt.date.fromisoformat(since),
+            defaults={"mode": mode, "basis": basis},
+        )
+        created += made
+    return created

@@ -55,10 +55,13 @@ REFERENCE = OpenApiParameter("reference", OpenApiTypes.STR, OpenApiParameter.PAT
 CASE_EXAMPLE = OpenApiExample(
     "An employee case under transfer-out review",
     value={
-        "reference": "YB2026112300042",
+        "reference": "YB2026112300000042",
         "state": "applied",
         "state_label": "已申请（转出地审核中）",
         "version": 1,
+        "kind": "transfer",
+        "mode": "standard",
+        "main_basis": "",
         "insurance_type": "employee",
         "scope": "inter_province",
         "channel": "app",
@@ -116,6 +119,37 @@ SUBMIT_EXAMPLE = OpenApiExample(
         "stopped_at_source_on": "2026-10-31",
         "enrolled_at_target_on": "2026-11-01",
         "note": "",
+    },
+    request_only=True,
+)
+MERGE_SUBMIT_EXAMPLE = OpenApiExample(
+    "A merge: keep the relationship at Changsha, cancel the one at Shenzhen",
+    value={
+        "kind": "merge",
+        "insurance_type": "employee",
+        "from_agency": "440300",
+        "to_agency": "430100",
+        "channel": "window",
+        "applicant": {"name": "张三", "id_number": "11010519491231002X", "phone": "13812345678"},
+        "enrolled_at_source_since": "2019-03-01",
+        "enrolled_at_target_on": "2026-09-01",
+        "main_relationship_confirmed": True,
+    },
+    request_only=True,
+)
+INSTANT_SUBMIT_EXAMPLE = OpenApiExample(
+    "Instant mode (Hunan): the provincial system's figures, completed at once",
+    value={
+        "insurance_type": "employee",
+        "from_agency": "430200",
+        "to_agency": "430100",
+        "channel": "auto",
+        "applicant": {"name": "张三", "id_number": "11010519491231002X"},
+        "stopped_at_source_on": "2026-10-31",
+        "enrolled_at_target_on": "2026-11-01",
+        "contribution_months": 96,
+        "personal_account_balance": "3210.50",
+        "interest": "12.30",
     },
     request_only=True,
 )

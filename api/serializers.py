@@ -28,7 +28,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
 from agencies.models import AgeLimitScope, agency_code_validator
-from agencies.policies import Responsible, Stage
+from agencies.policies import IntraProvinceMode, Responsible, Stage
 from api.fields import AsciiDateField, AsciiIntegerField
 from cases.continuity import ADVICE_CODES
 from cases.inputs import (
@@ -49,6 +49,7 @@ from cases.inputs import (
     SLA_LAST_DAY,
     TURN_FILTERS,
     YEARS_REPAIRED_MAX,
+    period_parse,
     reference_clean,
     stats_range_clean,
 )
@@ -57,9 +58,11 @@ from cases.services.attachments import LABEL_MAX_LENGTH as ATTACHMENT_LABEL_MAX_
 from cases.states import (
     USER_ACTIONS,
     BalanceOutcome,
+    CaseKind,
     CaseState,
     Channel,
     InsuranceType,
+    MainBasis,
     RejectReason,
     Scope,
 )
@@ -111,8 +114,61 @@ class CaseSubmitInputSerializer(serializers.Serializer):
             "with their account's verified identity."
         ),
     )
-    stopped_at_source_on = AsciiDateField()
+    kind = serializers.ChoiceField(
+        choices=CaseKind.choices,
+        required=False,
+        help_text=_(
+            "transfer (default) or merge: the person is insured at both agencies at once; the "
+            "relationship at to_agency is kept, the one at from_agency cancelled"
+        ),
+    )
+    stopped_at_source_on = AsciiDateField(
+        required=False, help_text=_("A transfer: required. A merge: none (cover is still active)")
+    )
     enrolled_at_target_on = AsciiDateField(required=False, allow_null=True)
+    enrolled_at_source_since = AsciiDateField(
+        required=False, help_text=_("A merge: required, the person is enrolled there since")
+    )
+    main_relationship_confirmed = serializers.BooleanField(
+        required=False,
+        help_text=_(
+            "A merge of two relationships of one type: true, the person works (employee) or lives "
+            "(resident) at to_agency's place now, so that one is kept"
+        ),
+    )
+    # The information form's figures from the provincial system: an instant-mode province only.
+    contribution_months = AsciiIntegerField(
+        min_value=0,
+        max_value=CONTRIBUTION_MONTHS_MAX,
+        required=False,
+        help_text=_(
+            "Instant mode: required, the months actually paid (from the provincial system)"
+        ),
+    )
+    deemed_months = AsciiIntegerField(
+        min_value=0,
+        max_value=CONTRIBUTION_MONTHS_MAX,
+        required=False,
+        help_text=_("Instant mode: deemed contribution months, default 0"),
+    )
+    personal_account_balance = serializers.CharField(
+        max_length=AMOUNT_TEXT_MAX_LENGTH,
+        required=False,
+        help_text=_("Instant mode: required for employee insurance, yuan, e.g. 1234.56"),
+    )
+    interest = serializers.CharField(
+        max_length=AMOUNT_TEXT_MAX_LENGTH,
+        required=False,
+        help_text=_("Instant mode: interest included with the balance, yuan, default 0"),
+    )
+    refund_amount = serializers.CharField(
+        max_length=AMOUNT_TEXT_MAX_LENGTH,
+        required=False,
+        help_text=_(
+            "Instant mode, dates that overlap: the refund of the personal contributions paid "
+            "twice, yuan"
+        ),
+    )
     note = serializers.CharField(max_length=NOTE_MAX_LENGTH, required=False, allow_blank=True)
 
 
@@ -177,6 +233,29 @@ class TransitionInputSerializer(serializers.Serializer):
         required=False,
         help_text=_(
             "approve_transfer_out; the start of the enrolment period at source (information form)"
+        ),
+    )
+    overlap_months = AsciiIntegerField(
+        min_value=0,
+        max_value=CONTRIBUTION_MONTHS_MAX,
+        required=False,
+        help_text=_(
+            "approve_transfer_out of a merge: required, the months enrolled at both places"
+        ),
+    )
+    refund_amount = serializers.CharField(
+        max_length=AMOUNT_TEXT_MAX_LENGTH,
+        required=False,
+        help_text=_(
+            "approve_transfer_out: the refund of the personal contributions paid twice for the "
+            "overlap, yuan; required for a merge, allowed for a transfer whose dates overlap"
+        ),
+    )
+    account_normal = serializers.BooleanField(
+        required=False,
+        help_text=_(
+            "approve_transfer_out of a merge: the relationship cancelled is in a normal state, "
+            "true (the default) or a 400"
         ),
     )
     missing_materials = serializers.ListField(
@@ -380,6 +459,12 @@ class InformationFormSerializer(serializers.Serializer):
         allow_null=True, help_text=_("Start of the enrolment period at source, where recorded")
     )
     no_arrears = serializers.BooleanField()
+    refund_amount = YuanField(
+        allow_null=True,
+        help_text=_(
+            "The refund of the personal contributions paid twice for the overlap, where recorded"
+        ),
+    )
 
 
 class BalanceOutcomeSerializer(serializers.Serializer):
@@ -397,6 +482,11 @@ class MaterialsRequestsSerializer(serializers.Serializer):
 class FindingSerializer(serializers.Serializer):
     code = serializers.ChoiceField(choices=[(c, c) for c in FINDING_CODES])
     overlap_months = serializers.IntegerField(required=False)
+    refund_amount = YuanField(
+        required=False,
+        allow_null=True,
+        help_text=_("duplicate_enrolment: the refund recorded on approval; null before"),
+    )
 
 
 # The case document (api.md), rendered from ``cases.presenters.CaseView``.
@@ -412,6 +502,21 @@ class CaseDocumentSerializer(serializers.Serializer):
     state_label = serializers.CharField()
     version = serializers.IntegerField(
         source="case.version", help_text=_('Also the ETag: W/"<version>"')
+    )
+    kind = serializers.ChoiceField(choices=CaseKind.choices, source="case.kind")
+    mode = serializers.ChoiceField(
+        choices=IntraProvinceMode.choices,
+        source="case.mode",
+        help_text=_(
+            "The province's intra-province mode the case runs by (standard between provinces); "
+            "instant: completed at submission"
+        ),
+    )
+    main_basis = serializers.ChoiceField(
+        choices=MainBasis.choices,
+        source="case.main_basis",
+        allow_blank=True,
+        help_text=_("A merge: why the relationship at to_agency is the one kept"),
     )
     insurance_type = serializers.ChoiceField(
         choices=InsuranceType.choices, source="case.insurance_type"
@@ -583,6 +688,13 @@ class AgencyRuleSerializer(serializers.Serializer):
     basis = serializers.CharField(allow_blank=True)
 
 
+class ProvinceModeSerializer(serializers.Serializer):
+    province = serializers.CharField(source="province_id")
+    mode = serializers.ChoiceField(choices=IntraProvinceMode.choices)
+    effective_from = serializers.DateField()
+    basis = serializers.CharField(allow_blank=True)
+
+
 # ``GET /api/v1/agencies/{code}/rules/``, rendered from ``agencies.rules.AgencyRules``.
 class AgencyRulesSerializer(serializers.Serializer):
     agency = AgencyRefSerializer()
@@ -591,6 +703,19 @@ class AgencyRulesSerializer(serializers.Serializer):
     )
     scheduled = AgencyRuleSerializer(many=True, help_text=_("Rules set to take effect later"))
     windows = AgencyWindowsSerializer(source="agency")
+    intra_province_mode = serializers.ChoiceField(
+        choices=IntraProvinceMode.choices,
+        help_text=_(
+            "The province's mode for moves within it today (standard: none set); moves between "
+            "provinces always run the national process"
+        ),
+    )
+    mode_in_force = ProvinceModeSerializer(
+        allow_null=True, help_text=_("The province's mode row in force; null: none set")
+    )
+    modes_scheduled = ProvinceModeSerializer(
+        many=True, help_text=_("Modes set to take effect later")
+    )
 
 
 # An agency, rendered from ``agencies.models.Agency``.
@@ -694,6 +819,84 @@ class WorkloadSerializer(serializers.Serializer):
         many=True, help_text=_("Most overdue first; the last row is the unassigned stages")
     )
     due_ahead = DueAheadRowSerializer(many=True, help_text=_("The next 10 working days"))
+
+
+class SettlementQuerySerializer(serializers.Serializer):
+    agency = serializers.CharField(
+        required=False,
+        validators=[agency_code_validator],
+        help_text=_("One fund's items, paying or owed (GB/T 2260 code); default: all you may see"),
+    )
+    period = serializers.CharField(
+        required=False,
+        max_length=7,
+        help_text=_("A month, YYYY-MM (Asia/Shanghai); default: every period"),
+    )
+
+    def validate_period(self, value: str) -> dt.date:
+        try:
+            return period_parse(value)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages) from None
+
+
+class SettlementItemSerializer(serializers.Serializer):
+    case_reference = serializers.CharField(source="case.reference")
+    payer = AgencyRefSerializer(help_text=_("The fund that owes (the transfer-out agency's)"))
+    payee = AgencyRefSerializer(
+        help_text=_("The fund owed (the transfer-in agency's, which credited first)")
+    )
+    amount = YuanField()
+    opened_at = serializers.DateTimeField()
+    statement = serializers.CharField(
+        source="statement.number", allow_null=True, help_text=_("null: not drawn up yet")
+    )
+    settled_at = serializers.DateTimeField(allow_null=True)
+
+
+class SettlementStatementSerializer(serializers.Serializer):
+    number = serializers.CharField()
+    period = serializers.SerializerMethodField()
+    period_start = serializers.DateField()
+    period_end = serializers.DateField()
+    payer = AgencyRefSerializer()
+    payee = AgencyRefSerializer()
+    total = YuanField(help_text=_("Always the sum of its items, to the fen"))
+    item_count = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+    settled_at = serializers.DateTimeField(allow_null=True)
+    settled_by = serializers.SerializerMethodField(
+        help_text=_("Who marked it settled (their name); null until then")
+    )
+
+    def get_period(self, statement: Any) -> str:
+        return statement.period_start.strftime("%Y-%m")
+
+    def get_settled_by(self, statement: Any) -> str | None:
+        person = statement.settled_by
+        if person is None:
+            return None
+        return person.real_name or person.username
+
+
+class SettlementTotalsSerializer(serializers.Serializer):
+    items = serializers.IntegerField()
+    amount = YuanField(help_text=_("All the items listed"))
+    unsettled = YuanField(help_text=_("Of which not settled yet"))
+
+
+# ``GET /api/v1/settlements/``, rendered from ``cases.selectors.SettlementView``.
+class SettlementsSerializer(serializers.Serializer):
+    agency = serializers.CharField(allow_null=True)
+    period = serializers.CharField(allow_null=True)
+    statements = SettlementStatementSerializer(many=True)
+    items = SettlementItemSerializer(
+        many=True, help_text=_("The newest items, at most 1,000 (narrow by agency and period)")
+    )
+    items_truncated = serializers.BooleanField(
+        help_text=_("true: there are more items than listed; the totals count them all")
+    )
+    totals = SettlementTotalsSerializer(help_text=_("Every item of the selection"))
 
 
 class ProblemSerializer(serializers.Serializer):

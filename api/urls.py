@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from django.urls import path
 
-from api.views import agencies, attachments, auth, cases, documents, inbox, stats, status
+from api.views import (
+    agencies,
+    attachments,
+    auth,
+    cases,
+    documents,
+    inbox,
+    settlements,
+    stats,
+    status,
+)
 
 app_name = "api"
 
@@ -56,6 +66,12 @@ urlpatterns = [
     path("stats/sla/", stats.SlaStatsView.as_view(), name="stats-sla"),
     path("stats/sla/series/", stats.SlaSeriesView.as_view(), name="stats-sla-series"),
     path("stats/workload/", stats.WorkloadView.as_view(), name="stats-workload"),
+    path("settlements/", settlements.SettlementListView.as_view(), name="settlement-list"),
+    path(
+        "settlements/<str:number>/settlement/",
+        settlements.SettlementSettleView.as_view(),
+        name="settlement-settle",
+    ),
     path("notifications/", inbox.NotificationListView.as_view(), name="notification-list"),
     path(
         "notifications/<int:id>/read/",

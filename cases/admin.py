@@ -51,8 +51,9 @@ from accounts.permissions import (
     user_may_assign,
     user_may_edit_windows,
     user_may_take,
+    user_settlement_reach,
 )
-from agencies.models import Agency, AgencyRule, AgencyRuleChange
+from agencies.models import Agency, AgencyRule, AgencyRuleChange, ProvinceMode
 from agencies.rules import agency_rule_delete, agency_rule_save, rule_change_problem
 from cases.continuity import case_continuity
 from cases.forms import (
@@ -66,11 +67,29 @@ from cases.forms import (
     transition_done_text,
     transition_form_for,
 )
-from cases.models import Attachment, CaseEvent, TransferCase
+from cases.models import (
+    Attachment,
+    CaseEvent,
+    SettlementItem,
+    SettlementStatement,
+    TransferCase,
+)
 from cases.presenters import case_open_clock, expected_completion
-from cases.selectors import case_find_by_id_number, case_queryset_for, case_side_filter
+from cases.selectors import (
+    case_find_by_id_number,
+    case_queryset_for,
+    case_side_filter,
+    settlement_fund_filter,
+)
 from cases.services import case_allowed_actions, case_assign, case_transition
-from cases.states import USER_ACTIONS, Action, CaseState, RejectReason, choice_label
+from cases.states import (
+    USER_ACTIONS,
+    Action,
+    RejectReason,
+    action_label,
+    choice_label,
+    state_label,
+)
 from cases.timeline import event_actor_named, event_facts
 from core.errors import DomainError, InvalidInput
 from core.identity import phone_mask
@@ -317,6 +336,117 @@ class StaffReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+class ProvinceModeForm(forms.ModelForm):
+    class Meta:
+        model = ProvinceMode
+        fields = ("province", "effective_from", "mode", "basis")
+
+    def clean(self) -> dict[str, Any]:
+        """A mode in force is never changed (cases were submitted under it), and a new one takes
+        effect tomorrow at the earliest: the same line as the agencies' rules."""
+        data = super().clean()
+        stored = (
+            ProvinceMode.objects.filter(pk=self.instance.pk).first() if self.instance.pk else None
+        )
+        problem = rule_change_problem(
+            stored=stored, effective_from=data.get("effective_from"), today=timezone.localdate()
+        )
+        if problem:
+            raise ValidationError({"effective_from": problem})
+        return data
+
+
+@admin.register(ProvinceMode)
+class ProvinceModeAdmin(admin.ModelAdmin):
+    """The provinces' modes for the moves within them, each in force from a date. Administrators
+    edit them; case staff read them. A case records the mode it was submitted under."""
+
+    form = ProvinceModeForm
+    list_display = ("province", "effective_from", "mode", "basis")
+    list_filter = ("mode",)
+    show_facets = admin.ShowFacets.NEVER
+    actions = None
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).select_related("province")
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return is_case_staff(request.user)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return is_case_staff(request.user)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return is_staff_administrator(request.user)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is not None and obj.effective_from <= timezone.localdate():
+            return False
+        return is_staff_administrator(request.user)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self.has_change_permission(request, obj)
+
+
+class SettlementItemInline(admin.TabularInline):
+    model = SettlementItem
+    extra = 0
+    can_delete = False
+    fields = readonly_fields = ("case", "amount", "opened_at", "settled_at", "settled_by")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(SettlementStatement)
+class SettlementStatementAdmin(admin.ModelAdmin):
+    """The settlement statements between funds (read only here: they are drawn up by the daily
+    task or ``manage.py settlement_statements``, and marked settled through the API)."""
+
+    list_display = (
+        "number",
+        "payer",
+        "payee",
+        "period_start",
+        "period_end",
+        "total",
+        "item_count",
+        "settled_at",
+    )
+    search_fields = ("=number",)
+    show_facets = admin.ShowFacets.NEVER
+    actions = None
+    inlines = (SettlementItemInline,)
+
+    class Media:
+        css = {"all": ("cases/admin.css",)}
+
+    fields = readonly_fields = (*list_display, "created_at", "settled_by")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        queryset = super().get_queryset(request).select_related("payer", "payee", "settled_by")
+        reach = user_settlement_reach(request.user)
+        return queryset.filter(settlement_fund_filter(reach)) if reach else queryset.none()
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return is_case_staff(request.user) and user_settlement_reach(request.user) is not None
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self.has_module_permission(request)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(AgencyRuleChange)
 class AgencyRuleChangeAdmin(StaffReadOnlyAdmin):
     """The audit of rule changes: read only."""
@@ -543,19 +673,24 @@ class CaseEventInline(_ReadOnlyInline):
     )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[CaseEvent]:
-        return super().get_queryset(request).select_related("actor__agency").order_by("at", "id")
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("actor__agency", "case")
+            .order_by("at", "id")
+        )
 
     @admin.display(description=_("action"))
     def action_label(self, event: CaseEvent) -> str:
-        return choice_label(Action, event.action)
+        return event.action_label
 
     @admin.display(description=_("from"))
     def from_state_label(self, event: CaseEvent) -> str:
-        return choice_label(CaseState, event.from_state)
+        return state_label(event.from_state, event.case.kind) if event.from_state else ""
 
     @admin.display(description=_("to"))
     def to_state_label(self, event: CaseEvent) -> str:
-        return choice_label(CaseState, event.to_state)
+        return state_label(event.to_state, event.case.kind) if event.to_state else ""
 
     @admin.display(description=_("reason"))
     def reason_label(self, event: CaseEvent) -> str:
@@ -577,6 +712,9 @@ class CaseEventInline(_ReadOnlyInline):
 class TransferCaseAdmin(StaffReadOnlyAdmin):
     """The queue and the case page. No add, change or delete: cases move through the services."""
 
+    class Media:
+        css = {"all": ("cases/admin.css",)}
+
     list_display = (
         "reference",
         "masked_id_number",
@@ -584,7 +722,7 @@ class TransferCaseAdmin(StaffReadOnlyAdmin):
         "insurance_type",
         "from_agency",
         "to_agency",
-        "state",
+        "state_words",
         "due_display",
         "overdue_flag",
         "assignee",
@@ -597,6 +735,7 @@ class TransferCaseAdmin(StaffReadOnlyAdmin):
         OverdueFilter,
         DueFilter,
         AssigneeFilter,
+        "kind",
         "insurance_type",
         "scope",
         IdNumberFilter,
@@ -617,6 +756,9 @@ class TransferCaseAdmin(StaffReadOnlyAdmin):
                     "reference",
                     "state",
                     "version",
+                    "kind",
+                    "mode",
+                    "main_basis",
                     "insurance_type",
                     "target_insurance_type",
                     "scope",
@@ -663,6 +805,8 @@ class TransferCaseAdmin(StaffReadOnlyAdmin):
                     "personal_account_balance",
                     "interest",
                     "no_arrears",
+                    "overlap_months",
+                    "refund_amount",
                     "months_at_target",
                     "resident_years_repaired",
                     "balance_received",
@@ -702,6 +846,10 @@ class TransferCaseAdmin(StaffReadOnlyAdmin):
                 )
             )
         )
+
+    @admin.display(description=_("state"), ordering="state")
+    def state_words(self, case: TransferCase) -> str:
+        return case.state_label
 
     def lookup_allowed(self, lookup: str, value: str, request: HttpRequest | None = None) -> bool:
         """Only the filters in the sidebar: any other lookup in the URL (``phone__startswith``,
@@ -776,7 +924,7 @@ class TransferCaseAdmin(StaffReadOnlyAdmin):
             return f"{expected.on.isoformat()} {label}"
         return expected.on.isoformat()
 
-    @admin.display(description=_("gap in cover"))
+    @admin.display(description=_("continuity of cover"))
     def continuity_advice(self, case: TransferCase) -> str:
         return case_continuity(case).advice
 
@@ -805,7 +953,7 @@ class TransferCaseAdmin(StaffReadOnlyAdmin):
         user = request.user
         buttons = [
             (
-                choice_label(Action, action),
+                action_label(action, case.kind),
                 self._url("transition", case.pk, action),
             )
             for action in case_allowed_actions(case=case, user=user)
@@ -864,7 +1012,7 @@ class TransferCaseAdmin(StaffReadOnlyAdmin):
         case = self._case_or_404(request, object_id)
         if action not in USER_ACTIONS:
             raise Http404(gettext("No such action."))
-        form_class = transition_form_for(action)
+        form_class = transition_form_for(action, case.kind)
         if request.method == "POST":
             form = form_class(request.POST)
             if form.is_valid():
@@ -897,7 +1045,7 @@ class TransferCaseAdmin(StaffReadOnlyAdmin):
             request,
             "action_form.html",
             case,
-            title=choice_label(Action, action),
+            title=action_label(action, case.kind),
             form=form,
             action=action,
             # What must arrive or be paid out: the form's balance plus the interest declared.

@@ -202,9 +202,34 @@ def _or(value: int | None, default: int) -> int:
     return default if value is None else value
 
 
+def merge_continuity(case: Any) -> Continuity:
+    """A merge: the person is insured at both ends until the cancellation, so there is no gap;
+    the months enrolled twice are the cancelling agency's figure once recorded, else estimated
+    from the later of the two enrolment dates to the cancellation (or today)."""
+    months = case.overlap_months
+    if months is None:
+        starts = [d for d in (case.enrolled_at_target_on, case.enrolled_at_source_since) if d]
+        end = case.stopped_at_source_on or local_date(case.closed_at or case.updated_at)
+        months = overlap_months(end, max(starts)) if starts else 0
+    return Continuity(
+        gap_months=0,
+        overlap_months=months,
+        waiting_months=0,
+        advice_code=DUPLICATE_ENROLMENT,
+        advice=_(
+            "You hold two relationships at once: the one at the keeping agency stays, the other "
+            "is cancelled and its months and balance move to the one kept. The {months} month(s) "
+            "enrolled at both places count once; the personal contributions paid twice for them "
+            "are refunded by the cancelling agency."
+        ).format(months=months),
+    )
+
+
 def case_continuity(case: Any) -> Continuity:
     """The case's continuity, judged at the target: its insurance type and the numbers of the
     transfer-in agency's rule in force when the case was submitted."""
+    if getattr(case, "kind", "") == "merge":
+        return merge_continuity(case)
     rule = agency_rule_in_force_memo(case.to_agency_id, local_date(case.created_at))
     return continuity_assess(
         insurance_type=case.target_insurance_type,

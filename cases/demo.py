@@ -32,7 +32,8 @@ from agencies.services import AgencyLoadResult, agencies_load
 from cases.models import TransferCase
 from cases.services import Applicant, case_submit, case_transition
 from cases.services.attachments import attachment_add
-from cases.states import Action, CaseState, Channel, InsuranceType, RejectReason
+from cases.services.settlement import settlement_statements_draw_due
+from cases.states import Action, CaseKind, CaseState, Channel, InsuranceType, RejectReason
 from core.errors import InvalidInput
 from core.identity import id_number_check_char, id_number_digest
 from workflow.calendar import SHANGHAI, get_calendar, local_date
@@ -52,6 +53,8 @@ CASEWORKERS: Final = {
     "430200": "zz_caseworker",
 }
 PLATFORM: Final = "gd_platform"
+# Hunan's provincial platform: its transfers within the province are instant (免申转 included).
+HUNAN_PLATFORM: Final = "hn_platform"
 
 
 class DemoConflict(Exception):
@@ -107,6 +110,7 @@ ACCOUNTS: Final = (
     DemoAccount("cs_supervisor", Role.SUPERVISOR, "430100", name="周敏"),
     DemoAccount("zz_caseworker", Role.CASEWORKER, "430200", name="谭军"),
     DemoAccount(PLATFORM, Role.PLATFORM, "440000", province_wide=True),
+    DemoAccount(HUNAN_PLATFORM, Role.PLATFORM, "430000", province_wide=True),
     *(
         DemoAccount(p.username, Role.APPLICANT, name=p.name, id_number=p.id_number, phone=p.phone)
         for p in (SZ_APPLICANT, CS_APPLICANT)
@@ -176,6 +180,9 @@ class _Scenario:
     overlap_days: int = 0  # enrolled at the target this many days before the stop at source
     # Materials the applicant's side uploads before each resubmission (a PDF, then a photo).
     attachments: tuple[str, ...] = ()
+    kind: str = CaseKind.TRANSFER
+    # Instant mode: the information form's figures the provincial system sends with it.
+    figures: tuple[tuple[str, str], ...] = ()
 
 
 def _steps(*steps: tuple[str, str, int]) -> tuple[_Step, ...]:
@@ -232,16 +239,16 @@ _AGES: Final[dict[str, tuple[int, ...]]] = {
     CaseState.TRANSFER_IN_CONFIRMED: (1, 2, 3, 4, 4, 5, 6, 8, 10, 3, 1, 12),
 }
 
-# Agency pairs, inter- and intra-province. Beijing, Shanghai and Chongqing have no demo staff, so
+# Agency pairs, inter- and intra-province (within Guangdong: within Hunan a transfer completes at
+# once, see ``_instant_scenarios``). Beijing, Shanghai and Chongqing have no demo staff, so
 # only cases that never need their move go there.
 _PAIRS: Final = (
     ("440300", "430100"),  # 深圳 -> 长沙
     ("430100", "440300"),  # 长沙 -> 深圳
     ("440100", "440300"),  # 广州 -> 深圳
     ("440300", "440100"),  # 深圳 -> 广州
-    ("430200", "430100"),  # 株洲 -> 长沙
-    ("430100", "430200"),  # 长沙 -> 株洲
     ("440100", "430100"),  # 广州 -> 长沙
+    ("430200", "440100"),  # 株洲 -> 广州
     ("110000", "440300"),  # 北京 -> 深圳
     ("440300", "310000"),  # 深圳 -> 上海
     ("430100", "500000"),  # 长沙 -> 重庆
@@ -341,7 +348,7 @@ def _featured_scenarios() -> tuple[_Scenario, ...]:
             person=CS_APPLICANT,
             insurance_type=InsuranceType.RESIDENT,
             from_agency="430200",
-            to_agency="430100",
+            to_agency="440100",
             channel=Channel.WINDOW,
             submitter="zz_caseworker",
             steps=_steps(
@@ -438,8 +445,139 @@ def _rules_scenarios() -> tuple[_Scenario, ...]:
     )
 
 
+def _merge_scenarios() -> tuple[_Scenario, ...]:
+    """Merge cases (one person insured at two places at once) in several states: the cancelling
+    agency is ``from_agency``, the keeping one ``to_agency``."""
+    people = {
+        key: _Person(name, demo_id_number("440304", dt.date(1987, 6, key % 28 + 1), key), phone)
+        for key, name, phone in (
+            (911, "黄磊", "13700009111"),
+            (912, "吴娟", "13700009121"),
+            (913, "徐强", "13700009131"),
+            (914, "朱婷", "13700009141"),
+        )
+    }
+    approve = (Action.APPROVE_TRANSFER_OUT, FROM, 3)
+    return (
+        _Scenario(
+            key=911,
+            person=people[911],
+            insurance_type=InsuranceType.EMPLOYEE,
+            from_agency="440100",
+            to_agency="440300",
+            channel=Channel.WINDOW,
+            submitter="sz_caseworker",
+            steps=(),
+            age=4,
+            kind=CaseKind.MERGE,
+        ),
+        _Scenario(
+            key=912,
+            person=people[912],
+            insurance_type=InsuranceType.RESIDENT,
+            target_insurance_type=InsuranceType.EMPLOYEE,
+            from_agency="430100",
+            to_agency="440300",
+            channel=Channel.WINDOW,
+            submitter="sz_caseworker",
+            steps=_steps(approve),
+            age=2,
+            kind=CaseKind.MERGE,
+        ),
+        _Scenario(
+            key=913,
+            person=people[913],
+            insurance_type=InsuranceType.EMPLOYEE,
+            from_agency="440300",
+            to_agency="430100",
+            channel=Channel.WINDOW,
+            submitter="cs_caseworker",
+            steps=_steps(
+                approve, (Action.CONFIRM_TRANSFER_IN, TO, 2), (Action.MOVE_BALANCE, TO, 1)
+            ),
+            age=6,
+            kind=CaseKind.MERGE,
+        ),
+        _Scenario(
+            key=914,
+            person=people[914],
+            insurance_type=InsuranceType.EMPLOYEE,
+            from_agency="440300",
+            to_agency="440100",
+            channel=Channel.WINDOW,
+            submitter="gz_caseworker",
+            steps=_steps(approve, (Action.CONFIRM_TRANSFER_IN, TO, 2)),
+            age=1,
+            kind=CaseKind.MERGE,
+        ),
+    )
+
+
+def _instant_scenarios() -> tuple[_Scenario, ...]:
+    """Hunan's instant mode (即时办结, 先划转后清算): transfers within the province complete at
+    submission, one started by the provincial platform (免申转); the older ones fall in last
+    month, so a settlement statement is drawn up for them."""
+    people = {
+        key: _Person(name, demo_id_number("430104", dt.date(1991, 2, key % 28 + 1), key), phone)
+        for key, name, phone in (
+            (921, "罗杰", "13700009211"),
+            (922, "杨雪", "13700009221"),
+            (923, "胡鹏", "13700009231"),
+        )
+    }
+    figures = (("contribution_months", "84"), ("personal_account_balance", "4321.09"))
+    return (
+        _Scenario(
+            key=921,
+            person=people[921],
+            insurance_type=InsuranceType.EMPLOYEE,
+            from_agency="430200",
+            to_agency="430100",
+            channel=Channel.WINDOW,
+            submitter="cs_caseworker",
+            steps=(),
+            age=28,
+            figures=figures,
+        ),
+        _Scenario(
+            key=922,
+            person=people[922],
+            insurance_type=InsuranceType.EMPLOYEE,
+            from_agency="430200",
+            to_agency="430100",
+            channel=Channel.AUTO,
+            submitter=HUNAN_PLATFORM,
+            steps=(),
+            age=30,
+            figures=(
+                ("contribution_months", "150"),
+                ("personal_account_balance", "12800.00"),
+                ("interest", "44.80"),
+            ),
+        ),
+        _Scenario(
+            key=923,
+            person=people[923],
+            insurance_type=InsuranceType.EMPLOYEE,
+            from_agency="430200",
+            to_agency="430100",
+            channel=Channel.AUTO,
+            submitter=HUNAN_PLATFORM,
+            steps=(),
+            age=1,
+            figures=(("contribution_months", "40"), ("personal_account_balance", "960.50")),
+        ),
+    )
+
+
 def demo_scenarios() -> tuple[_Scenario, ...]:
-    return (*_featured_scenarios(), *_rules_scenarios(), *_generated_scenarios())
+    return (
+        *_featured_scenarios(),
+        *_rules_scenarios(),
+        *_merge_scenarios(),
+        *_instant_scenarios(),
+        *_generated_scenarios(),
+    )
 
 
 # --- building -------------------------------------------------------------------------------------
@@ -461,6 +599,7 @@ class DemoResult:
     states: dict[str, int] = field(default_factory=dict)
     open_overdue: int = 0
     open_due_soon: int = 0
+    statements: int = 0
 
 
 def _workdays_back(today: dt.date, n: int) -> dt.date:
@@ -492,6 +631,14 @@ def _payload(scenario: _Scenario, step: _Step, case: TransferCase) -> dict[str, 
         }
         if balance and key % 3 == 2:
             payload["interest"] = f"{balance * Decimal('0.0035'):.2f}"  # a year's interest
+        if scenario.kind == CaseKind.MERGE:
+            # The cancelling agency's check: normal, the months enrolled twice and their refund.
+            payload.update(
+                overlap_months=2 + key % 4,
+                refund_amount=f"{(2 + key % 4) * Decimal('96.50'):.2f}",
+                account_normal=True,
+                note="原参保关系状态正常，无欠费，已注销。",
+            )
         return payload
     if step.action == Action.REQUEST_MATERIALS:
         if case.materials_requested_before:
@@ -571,6 +718,18 @@ def _build_case(
     lead, gap = ((10, 1), (25, 10), (60, 40), (150, 125))[scenario.key % 4]
     stopped_on = submitted_on - dt.timedelta(days=lead)
     submitter = users[person.username if scenario.submitter == APPLICANT else scenario.submitter]
+    dates: dict[str, Any] = {
+        "stopped_at_source_on": stopped_on,
+        "enrolled_at_target_on": stopped_on
+        + dt.timedelta(days=-scenario.overlap_days if scenario.overlap_days else gap),
+    }
+    if scenario.kind == CaseKind.MERGE:
+        # Active at both ends: enrolled at the source for years, at the target a few months ago.
+        dates = {
+            "enrolled_at_source_since": submitted_on - dt.timedelta(days=900),
+            "enrolled_at_target_on": submitted_on - dt.timedelta(days=lead + 60),
+            "main_relationship_confirmed": True,
+        }
     try:
         case = case_submit(
             actor=submitter,
@@ -581,11 +740,11 @@ def _build_case(
             applicant=None
             if submitter.role == Role.APPLICANT
             else Applicant(name=person.name, id_number=person.id_number, phone=person.phone),
-            stopped_at_source_on=stopped_on,
-            enrolled_at_target_on=stopped_on
-            + dt.timedelta(days=-scenario.overlap_days if scenario.overlap_days else gap),
             target_insurance_type=scenario.target_insurance_type,
+            kind=scenario.kind,
             now=_at(submitted_on, 9, scenario.key * 7 % 50),
+            **dates,
+            **dict(scenario.figures),
         )
     except InvalidInput as exc:
         if exc.code not in ("duplicate_open_case", "ineligible_by_local_rule"):
@@ -668,7 +827,11 @@ def demo_load(*, now: dt.datetime | None = None) -> DemoResult:
                 users[person.username] = _ensure_account(spec, result)
         cases = {s.key: _build_case(s, users, today, result) for s in scenarios}
 
+        result.statements = len(settlement_statements_draw_due(now=now))
     for label, key in (
+        ("merge", 911),
+        ("merge_done", 913),
+        ("instant", 921),
         ("withdraw", 902),
         ("resubmit", 904),
         ("paid_out", 905),

@@ -38,7 +38,15 @@ from cases.inputs import (
 )
 from cases.models import TransferCase
 from cases.services import case_allowed_actions
-from cases.states import Action, CaseState, RejectReason, choice_label
+from cases.states import (
+    Action,
+    CaseKind,
+    CaseState,
+    RejectReason,
+    action_label,
+    choice_label,
+    state_label,
+)
 from core.errors import DomainError
 from core.identity import id_number_validate
 
@@ -121,6 +129,35 @@ class ApproveTransferOutForm(TransitionForm):
         validators=[date_parse],
         widget=forms.DateInput(attrs={"type": "date"}),
         help_text=_("The start of the enrolment period here, for the information form."),
+    )
+
+
+class CancelRelationshipForm(ApproveTransferOutForm):
+    """A merge's approval: the cancelling agency's check and the duplicate enrolment's figures."""
+
+    stopped_at_source_on = forms.CharField(
+        label=_("Cancelled on"),
+        required=False,
+        validators=[date_parse],
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("Leave empty for today."),
+    )
+    account_normal = forms.BooleanField(
+        label=_("The relationship is in a normal state"),
+        required=False,
+        initial=True,
+        help_text=_("No arrears and no anomaly; otherwise have it resolved first, or reject."),
+    )
+    overlap_months = forms.CharField(
+        label=_("Months enrolled at both places"),
+        validators=[months_parse],
+        widget=forms.NumberInput(attrs={"min": 0, "max": CONTRIBUTION_MONTHS_MAX}),
+    )
+    refund_amount = forms.CharField(
+        label=_("Refund of the contributions paid twice (yuan)"),
+        validators=[amount_parse],
+        widget=forms.TextInput(attrs={"maxlength": AMOUNT_TEXT_MAX_LENGTH}),
+        help_text=_("0.00 if nothing was paid twice."),
     )
 
 
@@ -243,14 +280,17 @@ def action_refusal(*, case: TransferCase, user: Any, action: str) -> str:
     return refusal_text(TransitionNotAllowed(state=case.state, action=action, allowed_actions=[]))
 
 
-def transition_form_for(action: str) -> type[TransitionForm]:
-    """The form of ``action`` (the plain one, a note, for actions with no fields of their own)."""
+def transition_form_for(action: str, kind: str = CaseKind.TRANSFER) -> type[TransitionForm]:
+    """The form of ``action`` on a case of ``kind`` (the plain one, a note, for actions with no
+    fields of their own)."""
+    if kind == CaseKind.MERGE and action == Action.APPROVE_TRANSFER_OUT:
+        return CancelRelationshipForm
     return TRANSITION_FORMS.get(action, TransitionForm)
 
 
 def transition_done_text(action: str, case: TransferCase) -> str:
     return str(MSG_TRANSITION_DONE).format(
-        action=choice_label(Action, action), state=case.get_state_display()
+        action=action_label(action, case.kind), state=state_label(case.state, case.kind)
     )
 
 

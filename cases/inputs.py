@@ -22,7 +22,7 @@ from typing import Any, Final
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from cases.states import Channel, InsuranceType, RejectReason
+from cases.states import CaseKind, Channel, InsuranceType, RejectReason
 from core.identity import ascii_digits, mask_id_numbers
 
 # --- limits ----------------------------------------------------------------------------------------
@@ -108,6 +108,76 @@ MSG_ENROLLED_SINCE_AFTER_STOP: Final = _(
 MSG_YEARS_REPAIRED: Final = _("Enter the years paid back as a whole number from 0 to 50.")
 MSG_YEARS_REPAIRED_RESIDENT: Final = _(
     "Years paid back shorten the waiting period of resident insurance only."
+)
+MSG_KIND: Final = _("Choose transfer or merge.")
+MSG_PERIOD: Final = _("Enter a month as YYYY-MM, e.g. 2026-11.")
+MSG_MERGE_NO_STOP: Final = _(
+    "A merge cancels a relationship that is still active: leave the stop date out (the cancelling "
+    "agency records the date it cancels)."
+)
+MSG_MERGE_SINCE_REQUIRED: Final = _(
+    "A merge needs the date the person has been enrolled at the cancelling agency since."
+)
+MSG_MERGE_SINCE_ONLY: Final = _(
+    "Only a merge states an enrolment still active at the source; a transfer gives the stop date."
+)
+MSG_MERGE_EMPLOYEE_KEPT: Final = _(
+    "Employee insurance is kept over resident insurance: apply to keep the employee relationship "
+    "and cancel the resident one (swap the two agencies)."
+)
+MSG_MERGE_CONFIRM_EMPLOYEE: Final = _(
+    "Confirm that the person works at the keeping agency's place now: between two employee "
+    "relationships, the one where the person works is kept."
+)
+MSG_MERGE_CONFIRM_RESIDENT: Final = _(
+    "Confirm that the person lives at the keeping agency's place now: between two resident "
+    "relationships, the one where the person lives is kept."
+)
+MSG_CONFIRM_FLAG: Final = _("Say true or false.")
+MSG_AUTO_CHANNEL: Final = _(
+    "Only the provincial platform's account starts a transfer automatically (channel auto)."
+)
+MSG_INSTANT_FIGURES: Final = _(
+    "This province completes transfers within it at once (instant mode): the submission must "
+    "carry the information form's figures from the provincial system."
+)
+MSG_INSTANT_FIGURE_REQUIRED: Final = _(
+    "Required in instant mode: the figure from the provincial system's information form."
+)
+MSG_INSTANT_SELF: Final = _(
+    "This province completes transfers within it at once, on the figures of the provincial "
+    "system: apply through the provincial platform's app or at an agency's window, which bring "
+    "them."
+)
+MSG_FIGURES_STANDARD: Final = _(
+    "Only an instant-mode submission carries the information form's figures: in the national "
+    "process the transfer-out agency records them on approval."
+)
+MSG_ALREADY_TRANSFERRED: Final = _(
+    "This relationship was already transferred at once (instant mode): it cannot move twice. A "
+    "new transfer out of this agency needs cover there that stopped after that transfer."
+)
+MSG_OVERLAP_REQUIRED: Final = _(
+    "Enter the months the person was enrolled at both places (0 if none)."
+)
+MSG_OVERLAP_TOO_MANY: Final = _(
+    "At most {most} month(s): the person was enrolled at both places for no longer (from the "
+    "later enrolment to the cancellation)."
+)
+MSG_REFUND_REQUIRED: Final = _(
+    "Enter the refund of the personal contributions paid twice for those months (0.00 if none)."
+)
+MSG_ACCOUNT_NORMAL: Final = _(
+    "A relationship that is not in a normal state cannot be cancelled: have the anomaly resolved "
+    "first (request materials), or reject with its reason."
+)
+MSG_OVERLAP_MERGE_ONLY: Final = _(
+    "The cancelling agency records the months enrolled twice on a merge; a transfer's overlap "
+    "follows from its dates."
+)
+MSG_REFUND_NO_OVERLAP: Final = _(
+    "There is no overlap on this transfer (enrolled at the target after cover stopped at the "
+    "source): there is nothing to refund."
 )
 MSG_NO_STATUS_MATCH: Final = _(
     "No case matches this reference and ID number suffix. Check both and try again."
@@ -248,6 +318,27 @@ def reject_reason_clean(value: Any) -> str:
 def insurance_type_clean(value: Any) -> str:
     if value not in InsuranceType.values:
         raise _invalid(MSG_INSURANCE_TYPE)
+    return str(value)
+
+
+# A settlement period: one calendar month, as YYYY-MM.
+PERIOD_PATTERN: Final = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
+
+
+def period_parse(value: Any) -> dt.date:
+    """A month ``YYYY-MM`` (ASCII digits) as its first day, within the dates the service stores."""
+    text = str(value or "").strip()
+    if not re.fullmatch(PERIOD_PATTERN, text, re.ASCII):
+        raise _invalid(MSG_PERIOD)
+    year = int(text[:4])
+    if not (SLA_FIRST_DAY.year <= year <= SLA_LAST_DAY.year):
+        raise _invalid(MSG_DATE_RANGE)
+    return dt.date(year, int(text[5:7]), 1)
+
+
+def kind_clean(value: Any) -> str:
+    if value not in CaseKind.values:
+        raise _invalid(MSG_KIND)
     return str(value)
 
 

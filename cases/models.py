@@ -14,20 +14,29 @@ from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from accounts.permissions import user_acts_for, user_may_credit_balance, user_owns
 from agencies.models import Agency
-from agencies.policies import STAGE_RESPONSIBLE, BalancePolicy, Responsible, Stage, window_for
+from agencies.policies import (
+    STAGE_RESPONSIBLE,
+    BalancePolicy,
+    IntraProvinceMode,
+    Responsible,
+    Stage,
+    window_for,
+)
 from agencies.rules import agency_rule_in_force, agency_rule_in_force_memo
 from cases.inputs import NOTE_MAX_LENGTH
 from cases.states import (
     OPEN_STATES,
     STATE_STAGE,
-    Action,
     BalanceOutcome,
+    CaseKind,
     CaseState,
     Channel,
     InsuranceType,
+    MainBasis,
     RejectReason,
     Scope,
-    choice_label,
+    action_label,
+    state_label,
 )
 from core.identity import NAME_MAX_LENGTH
 from workflow.calendar import local_date
@@ -95,6 +104,22 @@ class TransferCase(ConcurrentTransitionMixin, models.Model):
         max_length=30,
     )
     version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+    kind = models.CharField(
+        _("case kind"), max_length=10, choices=CaseKind.choices, default=CaseKind.TRANSFER
+    )
+    # The province's intra-province mode the case runs by, as in force on the day it was submitted
+    # (always standard between provinces): recorded once, so a later change never moves it.
+    mode = models.CharField(
+        _("mode"),
+        max_length=10,
+        choices=IntraProvinceMode.choices,
+        default=IntraProvinceMode.STANDARD,
+        editable=False,
+    )
+    # A merge: why the relationship at the keeping agency is the one kept.
+    main_basis = models.CharField(
+        _("why this relationship is kept"), max_length=30, choices=MainBasis.choices, blank=True
+    )
 
     insurance_type = models.CharField(
         _("insurance type"), max_length=10, choices=InsuranceType.choices
@@ -177,6 +202,17 @@ class TransferCase(ConcurrentTransitionMixin, models.Model):
         _("interest declared"), max_digits=14, decimal_places=2, null=True, blank=True
     )
     no_arrears = models.BooleanField(_("no arrears"), null=True, blank=True)
+    # A duplicate enrolment (a merge, or a transfer with an overlap): the months insured at both
+    # ends, as the cancelling agency recorded them (a merge), and the refund of the personal
+    # contributions paid twice for them.
+    overlap_months = models.PositiveIntegerField(_("months enrolled twice"), null=True, blank=True)
+    refund_amount = models.DecimalField(
+        _("refund of duplicate contributions"),
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+    )
     # Recorded by the transfer-in agency on confirming: the months the person already had there
     # in the target insurance type, so the case can show the cumulative total at the target.
     months_at_target = models.PositiveIntegerField(
@@ -223,6 +259,10 @@ class TransferCase(ConcurrentTransitionMixin, models.Model):
                 | Q(personal_account_balance__gte=Decimal("0")),
             ),
             models.CheckConstraint(
+                name="case_refund_not_negative",
+                condition=Q(refund_amount__isnull=True) | Q(refund_amount__gte=Decimal("0")),
+            ),
+            models.CheckConstraint(
                 name="case_received_not_negative",
                 condition=Q(balance_received__isnull=True) | Q(balance_received__gte=Decimal("0")),
             ),
@@ -231,6 +271,19 @@ class TransferCase(ConcurrentTransitionMixin, models.Model):
                 fields=["id_number_digest", "insurance_type"],
                 condition=Q(state__in=[str(state) for state in OPEN_STATES]),
                 name="one_open_case_per_person_and_type",
+            ),
+            # An instant case closes in the transaction that opens it, so the constraint above
+            # never sees two at once: this one stops the same relationship (person, type,
+            # source, stop date) moving twice, however many submissions race.
+            models.UniqueConstraint(
+                fields=[
+                    "id_number_digest",
+                    "insurance_type",
+                    "from_agency",
+                    "stopped_at_source_on",
+                ],
+                condition=Q(mode=IntraProvinceMode.INSTANT),
+                name="one_instant_transfer_per_relationship",
             ),
         ]
         indexes = [
@@ -256,13 +309,29 @@ class TransferCase(ConcurrentTransitionMixin, models.Model):
         return self.state in OPEN_STATES
 
     @property
+    def state_label(self) -> str:
+        """The state in words for the case's kind (a merge says cancelled and kept)."""
+        return state_label(self.state, self.kind)
+
+    @property
+    def is_merge(self) -> bool:
+        return self.kind == CaseKind.MERGE
+
+    @property
+    def is_instant(self) -> bool:
+        return self.mode == IntraProvinceMode.INSTANT
+
+    @property
     def merges_accounts(self) -> bool:
         """The accounts are merged, no money moves: an intra-province case whose transfer-in
         agency merges. Never an inter-province one, whatever that agency's policy: the balance
         crosses funds and must be tracked (domain.md; issue 9 defect 2)."""
         return (
             self.scope == Scope.INTRA_PROVINCE
-            and self.to_agency.balance_policy == BalancePolicy.MERGE
+            and (
+                self.mode == IntraProvinceMode.MERGE
+                or self.to_agency.balance_policy == BalancePolicy.MERGE
+            )
             # Merging needs an account at the target: into resident insurance it is paid out.
             and self.target_insurance_type == InsuranceType.EMPLOYEE
         )
@@ -373,8 +442,18 @@ class TransferCase(ConcurrentTransitionMixin, models.Model):
         no_arrears: bool = True,
         stopped_at_source_on: dt.date | None = None,
         enrolled_at_source_since: dt.date | None = None,
+        overlap_months: int | None = None,
+        refund_amount: Decimal | None = None,
+        account_normal: bool = True,
     ) -> None:
+        """Approve the transfer out; for a merge, cancel the duplicate relationship (the
+        information form then also carries the overlap and the refund; ``account_normal`` is the
+        cancelling agency's statement, recorded on the event)."""
         self.contribution_months = contribution_months
+        if overlap_months is not None:
+            self.overlap_months = overlap_months
+        if refund_amount is not None:
+            self.refund_amount = refund_amount
         self.deemed_months = deemed_months
         self.personal_account_balance = personal_account_balance
         self.interest = interest
@@ -523,8 +602,10 @@ class CaseEvent(models.Model):
 
     @property
     def action_label(self) -> str:
-        """The action in words, in the active language (the code if it is not one of ours)."""
-        return choice_label(Action, self.action)
+        """The action in words for the case's kind (a merge says cancel and keep), in the active
+        language (the code if it is not one of ours). Read through ``case.events``, the case is
+        the one already loaded."""
+        return action_label(self.action, self.case.kind)
 
 
 # How long a creating POST's response is kept for replay under its Idempotency-Key.
@@ -620,3 +701,141 @@ class RepeatRequestTally(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.agency_id}"
+
+
+# --- settlement (先划转后清算): what one agency's fund owes another's for instant-mode cases ------
+
+
+class SettlementStatement(models.Model):
+    """One period's statement between two funds: the payer (the transfer-out agency's fund, whose
+    balance the transfer-in agency credited first) owes the payee the total of its items.
+
+    Written once by ``cases.services.settlement`` with its items in the same transaction, and never
+    changed after, except to be marked settled, once. On PostgreSQL triggers (migration ``0023``)
+    refuse any change after which ``total`` or ``item_count`` differs from the items, an item of
+    another pair or month is bound to it, or a settled row changes; elsewhere the service and
+    ``statement_problems`` hold the same line.
+    """
+
+    number = models.CharField(_("number"), max_length=40, unique=True, editable=False)
+    payer = models.ForeignKey(
+        Agency, on_delete=models.PROTECT, related_name="+", verbose_name=_("paying fund")
+    )
+    payee = models.ForeignKey(
+        Agency, on_delete=models.PROTECT, related_name="+", verbose_name=_("receiving fund")
+    )
+    period_start = models.DateField(_("period from"))
+    period_end = models.DateField(_("period to"))
+    total = models.DecimalField(_("total"), max_digits=16, decimal_places=2, editable=False)
+    item_count = models.PositiveIntegerField(_("items"), editable=False)
+    created_at = models.DateTimeField(_("drawn up at"), editable=False)
+    settled_at = models.DateTimeField(_("settled at"), null=True, blank=True, editable=False)
+    settled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        verbose_name=_("settled by"),
+    )
+
+    class Meta:
+        ordering = ["-period_start", "payer", "payee"]
+        verbose_name = _("settlement statement")
+        verbose_name_plural = _("settlement statements")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["payer", "payee", "period_start"], name="settlement_one_per_pair_period"
+            ),
+            models.CheckConstraint(
+                name="settlement_total_positive", condition=Q(total__gt=Decimal("0"))
+            ),
+            models.CheckConstraint(
+                name="settlement_period_order", condition=Q(period_end__gte=F("period_start"))
+            ),
+            models.CheckConstraint(name="settlement_funds_differ", condition=~Q(payer=F("payee"))),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def is_settled(self) -> bool:
+        return self.settled_at is not None
+
+
+class SettlementItemQuerySet(models.QuerySet):
+    """Items change only through the service (drawn into a statement, settled with it): a bulk
+    update or delete here could make a statement's total lie, so both are refused."""
+
+    def update(self, **kwargs: Any) -> int:
+        raise TypeError("settlement items change only through cases.services.settlement")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise TypeError("settlement items are never deleted")
+
+
+class SettlementItem(models.Model):
+    """What one instant-mode case moved ahead of the money (先划转): the transfer-in agency credited
+    (or paid out) ``amount`` at once; the transfer-out agency's fund owes it that, to the fen."""
+
+    case = models.OneToOneField(
+        TransferCase,
+        on_delete=models.PROTECT,
+        related_name="settlement_item",
+        verbose_name=_("case"),
+    )
+    payer = models.ForeignKey(
+        Agency, on_delete=models.PROTECT, related_name="+", verbose_name=_("paying fund")
+    )
+    payee = models.ForeignKey(
+        Agency, on_delete=models.PROTECT, related_name="+", verbose_name=_("receiving fund")
+    )
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
+    opened_at = models.DateTimeField(_("opened at"))
+    day = models.DateField(_("day"), help_text=_("Asia/Shanghai date the item was opened"))
+    statement = models.ForeignKey(
+        SettlementStatement,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="items",
+        verbose_name=_("statement"),
+    )
+    settled_at = models.DateTimeField(_("settled at"), null=True, blank=True)
+    settled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("settled by"),
+    )
+
+    objects = SettlementItemQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["day", "id"]
+        verbose_name = _("settlement item")
+        verbose_name_plural = _("settlement items")
+        constraints = [
+            models.CheckConstraint(
+                name="settlement_item_positive", condition=Q(amount__gt=Decimal("0"))
+            ),
+            models.CheckConstraint(
+                name="settlement_item_settled_in_statement",
+                condition=Q(settled_at__isnull=True) | Q(statement__isnull=False),
+            ),
+        ]
+        indexes = [
+            # Drawing up a period: the open items of a pair, by day.
+            models.Index(
+                fields=["payer", "payee", "day"],
+                name="settlement_item_undrawn",
+                condition=Q(statement__isnull=True),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.amount}"

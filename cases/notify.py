@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 from django.utils import translation
 
 from accounts.models import Role, User
-from cases.messages import APPLICANT_LANGUAGE, labels, template_render
-from cases.states import CaseState, RejectReason
+from cases.messages import APPLICANT_LANGUAGE, labels_in_languages, template_render
+from cases.states import RejectReason, state_label
 from core.identity import mask_id_numbers
 from notifications.models import ChannelName
 from notifications.services import NotificationDraft, notifications_create
@@ -67,7 +67,7 @@ def case_event_notify(event: CaseEvent) -> list[int]:
     case = event.case
     context = {
         "reference": case.reference,
-        "state": labels(CaseState, event.to_state),
+        "state": labels_in_languages(state_label, event.to_state, case.kind),
         "detail": _detail(event),
     }
     subject, body = template_render("status_changed", context=context, language=APPLICANT_LANGUAGE)

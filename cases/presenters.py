@@ -21,7 +21,14 @@ from agencies.policies import STAGE_RESPONSIBLE, Stage
 from cases.continuity import DUPLICATE_ENROLMENT, Continuity, case_continuity
 from cases.models import TransferCase
 from cases.services import case_allowed_actions
-from cases.states import BalanceOutcome, CaseState
+from cases.states import (
+    BalanceOutcome,
+    CaseKind,
+    CaseState,
+    agency_side_labels,
+    stage_label,
+    state_label,
+)
 from core.identity import name_mask, phone_mask
 from workflow.calendar import WorkingDayCalendar, get_calendar, local_date
 from workflow.models import StageClock
@@ -126,6 +133,7 @@ class CaseView:
             "enrolled_at_source_since": case.enrolled_at_source_since,
             # Cases approved before the statement was recorded: approving stated it.
             "no_arrears": case.no_arrears is not False,
+            "refund_amount": case.refund_amount,
         }
 
     @property
@@ -151,13 +159,30 @@ class CaseView:
         found: list[dict[str, Any]] = []
         if self.continuity.advice_code == DUPLICATE_ENROLMENT:
             found.append(
-                {"code": DUPLICATE_ENROLMENT, "overlap_months": self.continuity.overlap_months}
+                {
+                    "code": DUPLICATE_ENROLMENT,
+                    "overlap_months": self.continuity.overlap_months,
+                    # Recorded by the agency whose cover ends, on approval (None before).
+                    "refund_amount": self.case.refund_amount,
+                }
             )
         return found
 
     @property
     def state_label(self) -> str:
-        return str(CaseState(self.case.state).label)
+        return state_label(self.case.state, self.case.kind)
+
+    @property
+    def kind_label(self) -> str:
+        return str(CaseKind(self.case.kind).label)
+
+    @property
+    def from_agency_label(self) -> str:
+        return agency_side_labels(self.case.kind)[0]
+
+    @property
+    def to_agency_label(self) -> str:
+        return agency_side_labels(self.case.kind)[1]
 
     @property
     def applicant(self) -> MaskedApplicant:
@@ -187,7 +212,7 @@ class StatusView:
 
     @property
     def state_label(self) -> str:
-        return str(CaseState(self.case.state).label)
+        return state_label(self.case.state, self.case.kind)
 
     @property
     def due_at(self) -> dt.datetime | None:
@@ -213,7 +238,7 @@ class CaseRow:
 
     @property
     def state_label(self) -> str:
-        return str(CaseState(self.case.state).label)
+        return state_label(self.case.state, self.case.kind)
 
     @property
     def applicant(self) -> MaskedApplicant:
@@ -294,7 +319,7 @@ def stage_view(
     overdue = bool(clock.due_at and now > clock.due_at)
     return StageView(
         name=clock.stage,
-        label=str(Stage(clock.stage).label),
+        label=stage_label(clock.stage, case.kind),
         responsible=clock.responsible or STAGE_RESPONSIBLE[Stage(clock.stage)],
         started_at=clock.started_at,
         due_at=clock.due_at,
@@ -323,6 +348,8 @@ def case_view(case: TransferCase, *, user: Any, now: dt.datetime | None = None) 
 
 def next_step(case: TransferCase) -> str:
     """One sentence for the applicant: who moves next, and what."""
+    if case.is_merge and case.state in MERGE_NEXT_STEPS:
+        return str(MERGE_NEXT_STEPS[CaseState(case.state)])
     messages = {
         CaseState.APPLIED: _("The transfer-out agency is reviewing the application."),
         CaseState.MATERIALS_REQUESTED: _(
@@ -337,6 +364,20 @@ def next_step(case: TransferCase) -> str:
         CaseState.WITHDRAWN: _("Nothing: the application was withdrawn."),
     }
     return str(messages[CaseState(case.state)])
+
+
+MERGE_NEXT_STEPS: Final = {
+    CaseState.APPLIED: gettext_lazy(
+        "The cancelling agency is checking the relationship to be cancelled is in a normal state."
+    ),
+    CaseState.TRANSFER_OUT_APPROVED: gettext_lazy(
+        "The keeping agency is confirming the relationship it keeps."
+    ),
+    CaseState.TRANSFER_IN_CONFIRMED: gettext_lazy(
+        "The keeping agency is crediting the balance of the cancelled account."
+    ),
+    CaseState.BALANCE_MOVED: gettext_lazy("Nothing: the accounts are merged."),
+}
 
 
 def status_view(case: TransferCase, *, now: dt.datetime | None = None) -> StatusView:

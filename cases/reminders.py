@@ -29,9 +29,9 @@ from accounts.permissions import (
     user_covers_agency,
 )
 from agencies.models import Agency
-from agencies.policies import Stage
-from cases.messages import APPLICANT_LANGUAGE, dated, labels, template_render
+from cases.messages import APPLICANT_LANGUAGE, dated, labels_in_languages, template_render
 from cases.models import TransferCase
+from cases.states import CaseKind, stage_label
 from notifications.models import ChannelName
 from notifications.services import NotificationDraft, notifications_create
 from workflow.calendar import SHANGHAI
@@ -85,6 +85,7 @@ class _Due:
     webhook_url: str
     province_code: str
     escalation_days: int | None
+    kind: str = CaseKind.TRANSFER
 
 
 def sla_scan(*, now: dt.datetime | None = None, batch_size: int | None = None) -> ScanReport:
@@ -118,7 +119,7 @@ def _with_cases(clocks: list[ClaimedClock]) -> list[_Due]:
     cases = {
         row["pk"]: row
         for row in TransferCase.objects.filter(pk__in={c.case_id for c in clocks}).values(
-            "pk", "reference", "assignee_id", "applicant_id", "phone", "missing_materials"
+            "pk", "reference", "assignee_id", "applicant_id", "phone", "missing_materials", "kind"
         )
     }
     agencies = {
@@ -143,6 +144,7 @@ def _with_cases(clocks: list[ClaimedClock]) -> list[_Due]:
                 webhook_url=agency["webhook_url"],
                 province_code=agency["province_code"],
                 escalation_days=agency["escalation_days"],
+                kind=case["kind"],
             )
         )
     return out
@@ -278,7 +280,7 @@ def _drafts(kind: str, due: list[_Due]) -> list[NotificationDraft]:
         key = f"{kind}:{clock.id}"
         context = {
             "reference": d.reference,
-            "stage": labels(Stage, clock.stage),
+            "stage": labels_in_languages(stage_label, clock.stage, d.kind),
             "due_at": dated(_format_instant(clock.due_at), provisional=clock.provisional),
             "days_left": due_soon_days(clock.window_days) if clock.window_days else 0,
             "escalation_days": d.escalation_days or "",

@@ -7,8 +7,10 @@ import datetime as dt
 import hmac
 import logging
 from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
 from functools import lru_cache
-from typing import Any
+from typing import Any, Final
 
 from django.db.models import (
     Count,
@@ -29,12 +31,19 @@ from accounts.permissions import (
     Reach,
     user_is_applicant,
     user_reach,
+    user_settlement_reach,
     user_side_reach,
     user_supervises,
 )
 from agencies.models import Agency
 from agencies.policies import Stage
-from cases.models import CaseEvent, RepeatRequestTally, TransferCase
+from cases.models import (
+    CaseEvent,
+    RepeatRequestTally,
+    SettlementItem,
+    SettlementStatement,
+    TransferCase,
+)
 from core.identity import id_number_decrypt, id_number_digest, id_number_encrypt
 from workflow.calendar import SHANGHAI, end_of_day, get_calendar, local_date
 from workflow.models import StageClock, StageTally
@@ -187,7 +196,7 @@ def case_list_for(
 
     Filters (all optional): state, side (out/in), overdue (bool), due_before (date, Asia/Shanghai),
     due_within (working days: due by the end of the Nth working day after today), insurance_type,
-    scope, from_agency, to_agency, reference, id_number_digest, assignee ("me" or "nobody"), turn ("mine": the open
+    scope, kind, from_agency, to_agency, reference, id_number_digest, assignee ("me" or "nobody"), turn ("mine": the open
     stage is the user's agency's to act on).
     """
     open_due = StageClock.objects.filter(case=OuterRef("pk"), completed_at__isnull=True).values(
@@ -205,7 +214,7 @@ def case_list_for(
             )
         )
     )
-    for field in ("state", "insurance_type", "scope", "reference", "id_number_digest"):
+    for field in ("state", "insurance_type", "scope", "kind", "reference", "id_number_digest"):
         if filters.get(field):
             qs = qs.filter(**{field: filters[field]})
     for field in ("from_agency", "to_agency"):
@@ -430,3 +439,92 @@ def sla_series(
         }
         for r in rows
     ]
+
+
+# --- settlement ------------------------------------------------------------------------------------
+
+
+def settlement_fund_filter(reach: Reach) -> Q:
+    """Rows whose payer or payee is a fund the reach covers."""
+    if reach.everything:
+        return Q()
+    if reach.province:
+        return Q(payer__code__startswith=reach.province) | Q(payee__code__startswith=reach.province)
+    return Q(payer_id=reach.agency_code) | Q(payee_id=reach.agency_code)
+
+
+@dataclass(frozen=True, slots=True)
+class SettlementView:
+    """``GET /api/v1/settlements/``: the statements and items one may see, with their totals.
+    ``totals`` count every item of the selection, ``items`` lists at most
+    ``SETTLEMENT_ITEMS_MAX`` of them, the newest (``items_truncated`` says when there are more)."""
+
+    agency: str | None
+    period: str | None
+    statements: list[SettlementStatement]
+    items: list[SettlementItem]
+    totals: dict[str, Any]
+
+    @property
+    def items_truncated(self) -> bool:
+        return self.totals["items"] > len(self.items)
+
+
+SETTLEMENT_ITEMS_MAX: Final = 1000
+
+
+def settlements_for(
+    *, user: Any, agency: str | None, period: dt.date | None
+) -> SettlementView | None:
+    """What ``user`` may see of the settlement between funds (``user_settlement_reach``), for one
+    fund (paying or owed) and one month (any day of it) when given; None when they may see none
+    (an agency they do not cover lists nothing, as if it had no items)."""
+    reach = user_settlement_reach(user)
+    if reach is None:
+        return None
+    scope = settlement_fund_filter(reach)
+    statements = SettlementStatement.objects.filter(scope).select_related(
+        "payer", "payee", "settled_by"
+    )
+    items = SettlementItem.objects.filter(scope)
+    if agency:
+        mine = Q(payer_id=agency) | Q(payee_id=agency)
+        statements, items = statements.filter(mine), items.filter(mine)
+    if period:
+        start = period.replace(day=1)
+        statements = statements.filter(period_start=start)
+        last = (start + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
+        items = items.filter(day__gte=start, day__lte=last)
+    zero = Decimal("0.00")
+    # In the database, over the whole selection: the list below is cut, the totals never are.
+    found = items.aggregate(
+        n=Count("id"),
+        owed=Coalesce(Sum("amount"), zero),
+        open=Coalesce(Sum("amount", filter=Q(settled_at__isnull=True)), zero),
+    )
+    return SettlementView(
+        agency=agency,
+        period=period.strftime("%Y-%m") if period else None,
+        statements=list(statements.order_by("-period_start", "payer_id", "payee_id")),
+        items=list(
+            items.select_related("case", "payer", "payee", "statement").order_by("-day", "-id")[
+                :SETTLEMENT_ITEMS_MAX
+            ]
+        ),
+        totals={
+            "items": found["n"],
+            "amount": found["owed"],
+            "unsettled": found["open"],
+        },
+    )
+
+
+def settlement_statement_for(*, user: Any, number: str) -> SettlementStatement | None:
+    reach = user_settlement_reach(user)
+    if reach is None:
+        return None
+    return (
+        SettlementStatement.objects.filter(settlement_fund_filter(reach), number=number)
+        .select_related("payer", "payee", "settled_by")
+        .first()
+    )

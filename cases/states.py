@@ -123,3 +123,69 @@ class Channel(models.TextChoices):
     ALIPAY = "alipay", _("Alipay")
     WINDOW = "window", _("Service window")
     EMPLOYER = "employer", _("Employer")
+    # 免申转: the provincial platform started the transfer on the person's behalf when they enrolled
+    # at the new place (a platform account's submission only).
+    AUTO = "auto", _("Started automatically by the provincial platform")
+
+
+class CaseKind(models.TextChoices):
+    """A transfer moves a relationship that has stopped; a merge cancels one of two relationships
+    the person holds at once and keeps the other (domain.md "Several relationships at once")."""
+
+    TRANSFER = "transfer", _("Transfer")
+    MERGE = "merge", _("Merge (duplicate enrolment)")
+
+
+class MainBasis(models.TextChoices):
+    """Why a merge keeps the relationship it keeps (domain.md: employee over resident; between two
+    of one type, where the person works or lives now, as the person confirms)."""
+
+    EMPLOYEE_OVER_RESIDENT = "employee_over_resident", _("Employee insurance is kept over resident")
+    WORKS_THERE = "works_there", _("The person works at the keeping agency's place now")
+    LIVES_THERE = "lives_there", _("The person lives at the keeping agency's place now")
+
+
+# A merge's own words where a transfer says "out" and "in" (domain.md: 原参保关系已注销 for
+# transfer_out_approved). Every face asks ``state_label``/``action_label``/``stage_label``.
+MERGE_STATE_LABELS: Final = {
+    CaseState.APPLIED: _("Applied (cancelling agency's check)"),
+    CaseState.TRANSFER_OUT_APPROVED: _(
+        "Original relationship cancelled (keeping agency confirming)"
+    ),
+    CaseState.TRANSFER_IN_CONFIRMED: _("Relationship kept (personal account moving)"),
+    CaseState.BALANCE_MOVED: _("Completed (relationships merged)"),
+}
+MERGE_ACTION_LABELS: Final = {
+    Action.APPROVE_TRANSFER_OUT: _("Cancel the duplicate relationship"),
+    Action.CONFIRM_TRANSFER_IN: _("Confirm the kept relationship"),
+}
+MERGE_STAGE_LABELS: Final = {
+    Stage.APPLIED: _("Cancelling agency's check"),
+    Stage.TRANSFER_OUT_APPROVED: _("Keeping agency's confirmation"),
+}
+
+
+def state_label(state: str, kind: str = CaseKind.TRANSFER) -> str:
+    """The state's label for a case of ``kind``, in the active language."""
+    if kind == CaseKind.MERGE and state in MERGE_STATE_LABELS:
+        return str(MERGE_STATE_LABELS[state])
+    return choice_label(CaseState, state)
+
+
+def action_label(action: str, kind: str = CaseKind.TRANSFER) -> str:
+    if kind == CaseKind.MERGE and action in MERGE_ACTION_LABELS:
+        return str(MERGE_ACTION_LABELS[action])
+    return choice_label(Action, action)
+
+
+def stage_label(stage: str, kind: str = CaseKind.TRANSFER) -> str:
+    if kind == CaseKind.MERGE and stage in MERGE_STAGE_LABELS:
+        return str(MERGE_STAGE_LABELS[stage])
+    return choice_label(Stage, stage)
+
+
+def agency_side_labels(kind: str = CaseKind.TRANSFER) -> tuple[str, str]:
+    """What the two agencies are called on a case of ``kind``: (from, to)."""
+    if kind == CaseKind.MERGE:
+        return str(_("Cancelling agency")), str(_("Keeping agency"))
+    return str(_("Transfer-out agency")), str(_("Transfer-in agency"))

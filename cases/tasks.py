@@ -9,10 +9,12 @@ from __future__ import annotations
 import time
 
 from celery import shared_task
+from django.utils import timezone
 
 from cases.digest import sla_digest as sla_digest_run
 from cases.reminders import sla_scan as sla_scan_run
 from cases.services import idempotency_records_purge
+from cases.services.settlement import settlement_statements_draw_due
 from workflow.metrics import sla_scan_record
 
 
@@ -34,3 +36,10 @@ def sla_digest() -> int:
 @shared_task(ignore_result=True, acks_late=True)
 def purge_idempotency_records() -> int:
     return idempotency_records_purge()
+
+
+# Daily, idempotent: every period that is over, for the pairs not drawn yet (a missed day or month
+# is caught up by the next run).
+@shared_task(ignore_result=True, acks_late=True)
+def settlement_draw() -> int:
+    return len(settlement_statements_draw_due(now=timezone.now()))

@@ -12,9 +12,17 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Role, User
-from agencies.policies import Stage
+from agencies.policies import IntraProvinceMode, Stage
 from cases.models import CaseEvent, TransferCase
-from cases.states import Action, Channel, InsuranceType, RejectReason, choice_label
+from cases.states import (
+    Action,
+    CaseKind,
+    Channel,
+    InsuranceType,
+    MainBasis,
+    RejectReason,
+    choice_label,
+)
 
 
 def yuan(value: Decimal | str | None) -> str:
@@ -85,8 +93,21 @@ _DATA_LABELS: Final = {
     "attachment": gettext_lazy("attachment"),
     "content_type": gettext_lazy("file type"),
     "label": gettext_lazy("label"),
+    "account_normal": gettext_lazy("the relationship cancelled is in a normal state"),
 }
-_SHOWN_AS_SENTENCES: Final = {"missing_materials", "repeat_reason", "label", "amount"}
+# Facts recorded as a code of one of our choices: shown by its label, never the code.
+_CHOICE_FACTS: Final = {
+    "kind": CaseKind,
+    "main_basis": MainBasis,
+    "mode": IntraProvinceMode,
+}
+_SHOWN_AS_SENTENCES: Final = {
+    "missing_materials",
+    "repeat_reason",
+    "label",
+    "amount",
+    "contribution_months",
+}
 
 
 def _value(value: Any) -> str:
@@ -124,6 +145,9 @@ def event_facts(event: CaseEvent) -> list[str]:
             value, label = choice_label(Channel, value), _("channel")
         elif key == "target_insurance_type":
             value, label = choice_label(InsuranceType, value), _("insurance type at the target")
+        elif key in _CHOICE_FACTS:
+            label = str(TransferCase._meta.get_field(key).verbose_name)
+            value = choice_label(_CHOICE_FACTS[key], value)
         elif key in _DATA_LABELS:
             label = str(_DATA_LABELS[key])
         else:

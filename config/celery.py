@@ -32,6 +32,13 @@ app.conf.beat_schedule = {
         "schedule": crontab(minute=17),
         "options": {"expires": 3000},
     },
+    # Instant-mode settlement (先划转后清算): last month's statements, drawn up early every day
+    # (idempotent; the first run of a month draws them, the others find them drawn).
+    "settlement-draw": {
+        "task": "cases.tasks.settlement_draw",
+        "schedule": crontab(hour=2, minute=10),
+        "options": {"expires": 3600},
+    },
     # 08:30 Asia/Shanghai every day; the task itself skips days that are not working days
     # (holidays, weekends) and runs on make-up working days, from the calendar table.
     "sla-daily-digest": {

@@ -392,6 +392,10 @@ SPECTACULAR_SETTINGS = {
         "RejectReasonEnum": "cases.states.RejectReason",
         "InsuranceTypeEnum": "cases.states.InsuranceType",
         "BalanceOutcomeEnum": "cases.states.BalanceOutcome",
+        "CaseKindEnum": "cases.states.CaseKind",
+        "IntraProvinceModeEnum": "agencies.policies.IntraProvinceMode",
+        "MainBasisEnum": "cases.states.MainBasis",
+        "DocumentKindEnum": "documents.models.DocumentKind",
     },
 }
 # Django's cache (CACHE_URL; local memory by default). The throttle counters have caches of their

@@ -73,6 +73,6 @@ class FieldErrors:
     def __bool__(self) -> bool:
         return bool(self.errors)
 
-    def raise_if_any(self, *, code: str = "invalid") -> None:
+    def raise_if_any(self, *, code: str = "invalid", message: str = "") -> None:
         if self.errors:
-            raise InvalidInput(self.errors, code=code)
+            raise InvalidInput(self.errors, code=code, message=message)

@@ -22,10 +22,11 @@ from cases.inputs import (
     REFERENCE_MAX_LENGTH,
     date_parse,
     due_within_parse,
+    period_parse,
     reference_clean,
     stats_range_clean,
 )
-from cases.states import CaseState, InsuranceType, Scope
+from cases.states import CaseKind, CaseState, InsuranceType, Scope
 
 ANY = [("", _("Any"))]
 # One page of the queue.
@@ -67,7 +68,10 @@ class QueueFilterForm(forms.Form):
         required=False,
         choices=[*ANY, ("me", _("Me")), ("nobody", _("Nobody"))],
     )
-    scope = forms.ChoiceField(label=_("Kind"), required=False, choices=ANY + Scope.choices)
+    kind = forms.ChoiceField(label=_("Kind"), required=False, choices=ANY + CaseKind.choices)
+    scope = forms.ChoiceField(
+        label=_("Within or between provinces"), required=False, choices=ANY + Scope.choices
+    )
     insurance_type = forms.ChoiceField(
         label=_("Insurance type"), required=False, choices=ANY + InsuranceType.choices
     )
@@ -83,7 +87,7 @@ class QueueFilterForm(forms.Form):
         data = self.cleaned_data
         filters: dict[str, Any] = {
             name: data[name]
-            for name in ("state", "side", "assignee", "scope", "insurance_type")
+            for name in ("state", "side", "assignee", "kind", "scope", "insurance_type")
             if data.get(name)
         }
         if data.get("due_within"):
@@ -187,3 +191,29 @@ class RangeForm(forms.Form):
             return data
         data["date_from"], data["date_to"] = start, end
         return data
+
+
+class SettlementFilterForm(forms.Form):
+    """The settlement page's choice: one month (``cases.inputs.period_parse``), one fund."""
+
+    period = forms.CharField(
+        label=_("Month"),
+        required=False,
+        validators=[period_parse],
+        widget=forms.TextInput(attrs={"placeholder": "2026-11", "inputmode": "numeric"}),
+        help_text=_("YYYY-MM; empty: every month."),
+    )
+    agency = forms.CharField(
+        label=_("Fund (agency code)"),
+        required=False,
+        validators=[agency_code_validator],
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "maxlength": 6}),
+    )
+
+    def filters(self) -> dict[str, Any]:
+        data = self.cleaned_data if self.is_valid() else {}
+        period = data.get("period")
+        return {
+            "period": period_parse(period) if period else None,
+            "agency": data.get("agency") or None,
+        }

@@ -19,5 +19,7 @@ urlpatterns = [
     ),
     path("cases/<str:reference>/documents/<str:kind>.pdf", views.case_document, name="document"),
     path("dashboard/", views.dashboard, name="dashboard"),
+    path("settlements/", views.settlements, name="settlements"),
+    path("settlements/<str:number>/settle/", views.settlement_settle, name="settle"),
     path("dashboard/<str:table>.<str:fmt>", views.dashboard_export, name="export"),
 ]

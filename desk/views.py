@@ -29,6 +29,7 @@ from accounts.permissions import (
     assignees_within,
     user_may_assign,
     user_may_see_sla_stats,
+    user_may_settle,
     user_may_take_from,
     user_may_use_desk,
 )
@@ -45,22 +46,25 @@ from cases.forms import (
     transition_done_text,
     transition_form_for,
 )
-from cases.models import TransferCase
+from cases.models import SettlementItem, TransferCase
 from cases.presenters import case_rows, case_view
 from cases.selectors import (
     case_document_get_for,
     case_events,
     case_find_by_id_number,
     case_list_for,
+    settlement_statement_for,
+    settlements_for,
 )
 from cases.services import AssignmentRefused, case_assign, case_transition, cases_assign
 from cases.services.attachments import attachment_get
-from cases.states import USER_ACTIONS, Action, choice_label
+from cases.services.settlement import settlement_statement_settle
+from cases.states import USER_ACTIONS, action_label
 from core.errors import DomainError, InvalidInput
 from core.throttling import IdLookupThrottle
 from desk import exports
 from desk.dashboard import dashboard_data
-from desk.forms import BULK_MAX, BulkAssignForm, QueueFilterForm, RangeForm
+from desk.forms import BULK_MAX, BulkAssignForm, QueueFilterForm, RangeForm, SettlementFilterForm
 from documents.downloads import document_response
 from documents.pki import DocumentsUnavailable
 from documents.services import DocumentNotAvailable, document_issue, documents_list
@@ -258,8 +262,10 @@ def _forms_for(case: TransferCase, actions: list[str]) -> list[tuple[str, str, T
     return [
         (
             action,
-            choice_label(Action, action),
-            transition_form_for(action)(initial={"version": case.version}, prefix=action),
+            action_label(action, case.kind),
+            transition_form_for(action, case.kind)(
+                initial={"version": case.version}, prefix=action
+            ),
         )
         for action in actions
     ]
@@ -301,6 +307,10 @@ def _case_page(
             "events": events,
             "attachments": list(case.attachments.order_by("uploaded_at", "id")),
             "documents": documents_list(case),
+            # An instant case's debt between the funds (先划转后清算), where it has one.
+            "settlement": SettlementItem.objects.filter(case=case)
+            .select_related("statement")
+            .first(),
             "may_take": case.assignee_id != user.pk
             and user_may_take_from(user, agency_code, case.assignee),
             "assign_form": assign_form,
@@ -328,7 +338,7 @@ def case_act(request: HttpRequest, reference: str, action: str) -> HttpResponse:
     case = _case(request, reference)
     if action not in USER_ACTIONS:
         raise Http404
-    form = transition_form_for(action)(request.POST, prefix=action)
+    form = transition_form_for(action, case.kind)(request.POST, prefix=action)
     if form.is_valid():
         try:
             case = case_transition(
@@ -478,3 +488,45 @@ def dashboard_export(request: HttpRequest, table: str, fmt: str) -> HttpResponse
     if fmt == "csv":
         return exports.csv_response(data, table)
     return exports.xlsx_response(data)
+
+
+# --- settlement between the funds ----------------------------------------------------------------
+
+MSG_SETTLED = gettext_lazy("Statement {number} is marked settled.")
+
+
+@require_GET
+@supervisors_only
+def settlements(request: HttpRequest) -> HttpResponse:
+    """What the funds of the supervisor's agency (or province) owe and are owed for instant-mode
+    cases: the statements drawn up, with a button for the fund owed, and the items."""
+    form = SettlementFilterForm(request.GET or None)
+    invalid = form.is_bound and not form.is_valid()
+    filters = form.filters() if form.is_bound else {"period": None, "agency": None}
+    # A choice that is not valid shows nothing rather than everything: the form says why.
+    view = None if invalid else settlements_for(user=request.user, **filters)
+    rows = [
+        (statement, user_may_settle(request.user, statement.payee_id))
+        for statement in (view.statements if view else [])
+    ]
+    context = {"form": form, "view": view, "rows": rows}
+    status = 400 if invalid else 200
+    return _page(request, "desk/settlements.html", context, nav="settlements", status=status)
+
+
+@require_POST
+@supervisors_only
+def settlement_settle(request: HttpRequest, number: str) -> HttpResponse:
+    statement = (
+        None if "\x00" in number else settlement_statement_for(user=request.user, number=number)
+    )
+    if statement is None:
+        raise Http404
+    try:
+        statement = settlement_statement_settle(statement=statement, actor=request.user)
+    except DomainError as exc:
+        # The service's own words: who may settle (refusal_text would name an action).
+        messages.error(request, str(exc.message))
+    else:
+        messages.success(request, str(MSG_SETTLED).format(number=statement.number))
+    return redirect("desk:settlements")

@@ -14,7 +14,7 @@ class StatusLookupForm(forms.Form):
     reference = forms.CharField(
         label=_("Case reference"),
         max_length=REFERENCE_MAX_LENGTH,
-        help_text=_("On the acknowledgement you received, e.g. YB2026112300042."),
+        help_text=_("On the acknowledgement you received, e.g. YB2026112300000042."),
         widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters"}),
     )
     id_number_suffix = forms.CharField(

@@ -31,6 +31,8 @@ _STEPS: Final = (
         (Action.MOVE_BALANCE, Action.PAY_OUT_BALANCE, Action.COMPLETE_WITHOUT_BALANCE),
     ),
 )
+# A merge's words for the same steps (cancel where a transfer says out, keep where it says in).
+_MERGE_LABELS: Final = {"out": _("Cancel the other"), "in": _("Keep this one")}
 # The step whose clock runs in each open state.
 _CURRENT: Final = {
     CaseState.APPLIED: "out",
@@ -93,6 +95,8 @@ def progress_steps(
         done = set(keys)
     steps: list[Step] = []
     for key, label, _actions in _STEPS:
+        if case.kind == "merge":
+            label = _MERGE_LABELS.get(key, label)
         if key == current:
             stage = view.stage
             steps.append(

@@ -17,6 +17,7 @@ import pytest
 
 from accounts.models import Role, User
 from agencies.models import Agency
+from agencies.services import province_modes_load
 from cases.models import TransferCase
 from cases.services import Applicant, case_submit, case_transition
 from core.identity import id_number_check_char
@@ -225,3 +226,30 @@ def case_in_state(
         return case
 
     return make
+
+
+@pytest.fixture
+def hunan(agencies, personas, calendar_2026):
+    """Hunan in instant mode from 2025-07-10 (as ``load_agencies`` ships it), Zhuzhou beside
+    Changsha, and the people of both."""
+    Agency.objects.create(
+        code="430000",
+        name="湖南省医疗保障局",
+        province_code="430000",
+        province_name="湖南省",
+        level="province",
+    )
+    Agency.objects.create(
+        code="430200",
+        name="株洲市医疗保障局",
+        province_code="430000",
+        province_name="湖南省",
+        level="prefecture",
+    )
+    assert province_modes_load() >= 1
+    return {
+        "zz_cw": _user("zz_cw", Role.CASEWORKER, agency_id="430200", is_staff=True),
+        "zz_sup": _user("zz_sup", Role.SUPERVISOR, agency_id="430200", real_name="周主管"),
+        "cs_sup": _user("cs_sup", Role.SUPERVISOR, agency_id="430100", real_name="陈主管"),
+        "hn_platform": _user("hn_platform", Role.PLATFORM, agency_id="430000", province_wide=True),
+    }

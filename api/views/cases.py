@@ -33,6 +33,8 @@ from api.schema import (
     ETAG,
     IDEMPOTENCY_KEY,
     IF_MATCH,
+    INSTANT_SUBMIT_EXAMPLE,
+    MERGE_SUBMIT_EXAMPLE,
     P400,
     P403,
     P404,
@@ -145,9 +147,14 @@ class CaseListView(APIView):
                 **COMMON,
             }
         ),
-        examples=[SUBMIT_EXAMPLE, CASE_EXAMPLE],
+        examples=[SUBMIT_EXAMPLE, MERGE_SUBMIT_EXAMPLE, INSTANT_SUBMIT_EXAMPLE, CASE_EXAMPLE],
     )
     def post(self, request: Request) -> Response:
+        """Submit a transfer, or a merge (``kind: merge``: keep the relationship at
+        ``to_agency``, cancel the one at ``from_agency``). Within a province in instant mode the
+        case completes at once on the information form's figures the submission carries, and a
+        settlement item between the funds opens; a platform account may submit with channel
+        ``auto`` (免申转)."""
         data = s.CaseSubmitInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)

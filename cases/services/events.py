@@ -24,9 +24,12 @@ def event_append(
     note: str = "",
     reason_code: str = "",
     data: Mapping[str, Any] | None = None,
+    notify: bool = True,
 ) -> CaseEvent:
     """Append one timeline entry (inside the caller's transaction) and the notification rows of a
-    state change: the applicant and agency webhooks hear of it in the same transaction."""
+    state change: the applicant and agency webhooks hear of it in the same transaction.
+    ``notify=False``: a step of a chain the system records at once (instant mode), whose last
+    step tells them."""
     event = CaseEvent.objects.create(
         case=case,
         action=action,
@@ -39,5 +42,6 @@ def event_append(
         reason_code=reason_code,
         data=dict(data or {}),
     )
-    case_event_notify(event)
+    if notify:
+        case_event_notify(event)
     return event

@@ -16,16 +16,23 @@ from django_fsm import ConcurrentTransition, has_transition_perm
 
 from accounts.models import User
 from agencies.policies import Stage
+from cases.continuity import overlap_months
 from cases.errors import ActionForbidden, StaleCase, TransitionNotAllowed, UnknownAction
 from cases.inputs import (
+    MSG_ACCOUNT_NORMAL,
     MSG_AMOUNT_REQUIRED,
     MSG_BALANCE_REQUIRED,
     MSG_ENROLLED_SINCE_AFTER_STOP,
     MSG_NO_ARREARS,
     MSG_NO_ARREARS_FLAG,
+    MSG_OVERLAP_MERGE_ONLY,
+    MSG_OVERLAP_REQUIRED,
+    MSG_OVERLAP_TOO_MANY,
     MSG_PAY_OUT_AMOUNT,
     MSG_REASON_OTHER_NOTE,
     MSG_RECEIVED_AMOUNT,
+    MSG_REFUND_NO_OVERLAP,
+    MSG_REFUND_REQUIRED,
     MSG_RESIDENT_BALANCE,
     MSG_YEARS_REPAIRED_RESIDENT,
     amount_parse,
@@ -40,6 +47,7 @@ from cases.inputs import (
 from cases.models import RepeatRequestTally, TransferCase
 from cases.selectors import case_action_ever_permitted
 from cases.services.events import event_append
+from cases.services.settlement import settlement_item_open
 from cases.states import (
     STATE_STAGE,
     STOPS_WITHOUT_COMPLETING,
@@ -134,6 +142,7 @@ def _clean_payload(
             if end is not None and since > end:
                 errors.add("enrolled_at_source_since", MSG_ENROLLED_SINCE_AFTER_STOP)
             kwargs["enrolled_at_source_since"] = since
+        _clean_duplicate_enrolment(case, payload, errors, kwargs, today=today)
     elif action == Action.CONFIRM_TRANSFER_IN:
         # The months the person already had at the target (same insurance type); none sent: 0.
         before = payload.get("months_at_target")
@@ -183,6 +192,64 @@ def _clean_payload(
         kwargs["reason_code"] = reason
     errors.raise_if_any()
     return kwargs, note
+
+
+def _clean_duplicate_enrolment(
+    case: TransferCase,
+    payload: Mapping[str, Any],
+    errors: FieldErrors,
+    kwargs: dict[str, Any],
+    *,
+    today: dt.date,
+) -> None:
+    """What the information form records of a duplicate enrolment. A merge: the cancelling
+    agency's statement that the relationship is normal, the cancellation date (the stop date;
+    today unless given), the months enrolled twice and the refund, all required. A transfer: a
+    refund only where its dates overlap (the months follow from the dates)."""
+    overlap = payload.get("overlap_months")
+    refund = payload.get("refund_amount")
+    if case.is_merge:
+        normal = payload.get("account_normal", True)
+        if normal is False:
+            errors.add("account_normal", MSG_ACCOUNT_NORMAL)
+        elif normal is not True:
+            errors.add("account_normal", MSG_NO_ARREARS_FLAG)
+        else:
+            kwargs["account_normal"] = True
+        kwargs.setdefault("stopped_at_source_on", today)
+        cancelled: dt.date = kwargs["stopped_at_source_on"]
+        since = kwargs.get("enrolled_at_source_since") or case.enrolled_at_source_since
+        if since is not None and cancelled < since:
+            errors.add("stopped_at_source_on", MSG_ENROLLED_SINCE_AFTER_STOP)
+        if overlap in (None, ""):
+            errors.add("overlap_months", MSG_OVERLAP_REQUIRED)
+        else:
+            months = errors.check("overlap_months", months_parse, overlap)
+            # No more months enrolled twice than there were months at both places.
+            starts = [d for d in (since, case.enrolled_at_target_on) if d is not None]
+            most = overlap_months(cancelled, max(starts)) if starts else None
+            if months is not None and most is not None and months > most:
+                errors.add("overlap_months", str(MSG_OVERLAP_TOO_MANY).format(most=most))
+            elif months is not None:
+                kwargs["overlap_months"] = months
+        if refund in (None, ""):
+            errors.add("refund_amount", MSG_REFUND_REQUIRED)
+        else:
+            amount = errors.check("refund_amount", amount_parse, refund)
+            if amount is not None:
+                kwargs["refund_amount"] = amount
+        return
+    if overlap not in (None, ""):
+        errors.add("overlap_months", MSG_OVERLAP_MERGE_ONLY)
+    if refund not in (None, ""):
+        amount = errors.check("refund_amount", amount_parse, refund)
+        stopped = kwargs.get("stopped_at_source_on") or case.stopped_at_source_on
+        enrolled = case.enrolled_at_target_on
+        if amount is not None:
+            if stopped is None or enrolled is None or enrolled >= stopped:
+                errors.add("refund_amount", MSG_REFUND_NO_OVERLAP)
+            else:
+                kwargs["refund_amount"] = amount
 
 
 def case_transition(
@@ -274,6 +341,10 @@ def _apply(
     now: dt.datetime,
     note: str,
     kwargs: Mapping[str, Any],
+    *,
+    notify: bool = True,
+    extra: Mapping[str, Any] | None = None,
+    tally: bool = True,
 ) -> None:
     """Save the transition, move the clocks and append the event (inside the caller's atomic)."""
     case.version += 1
@@ -296,7 +367,7 @@ def _apply(
         case_id=case.pk,
         at=now,
         closed_by=action,
-        completes_stage=action not in STOPS_WITHOUT_COMPLETING,
+        completes_stage=tally and action not in STOPS_WITHOUT_COMPLETING,
     )
     stage = STATE_STAGE.get(CaseState(case.state))
     if stage is not None:
@@ -319,6 +390,7 @@ def _apply(
         data[key] = str(value) if isinstance(value, Decimal | dt.date) else value
     if "missing" in data:
         data["missing_materials"] = data.pop("missing")
+    data.update(extra or {})
     event_append(
         case=case,
         action=action,
@@ -328,6 +400,7 @@ def _apply(
         note=note,
         reason_code=str(kwargs.get("reason_code") or ""),
         data=data,
+        notify=notify,
     )
     if action == Action.REQUEST_MATERIALS and "repeat_reason" in data:
         # The same test as the statistics made on the events (a repeat carries its reason), in the
@@ -337,6 +410,42 @@ def _apply(
             keys={"day": local_date(now), "agency_id": case.from_agency_id},
             add={"repeats": 1},
         )
+
+
+def case_complete_instantly(
+    *, case: TransferCase, figures: Mapping[str, Any], now: dt.datetime
+) -> TransferCase:
+    """An instant-mode case (即时办结): every step at submission, each a system event with its
+    clocks opened and closed at once, in the submission's transaction. The transfer-in agency
+    credits (or pays out) the balance first and a settlement item between the two funds opens
+    for it (先划转后清算). Only the last step notifies: the applicant hears once that it is done."""
+    # No agency worked these stages: their clocks close at once but never count as stages
+    # completed on time (the supervisors' on-time rates measure the agencies' own work).
+    quiet = {"notify": False, "extra": _INSTANT, "tally": False}
+    from_state = case.state
+    case.approve_transfer_out(**figures, no_arrears=True)
+    _apply(case, Action.APPROVE_TRANSFER_OUT, from_state, None, now, "", figures, **quiet)
+    from_state = case.state
+    case.confirm_transfer_in()
+    # The months the person already had at the target are not known here: left empty, not 0.
+    case.months_at_target = None
+    _apply(case, Action.CONFIRM_TRANSFER_IN, from_state, None, now, "", {}, **quiet)
+    from_state = case.state
+    last = {"extra": _INSTANT, "tally": False}
+    if not case.has_balance_step:
+        case.complete_without_balance()
+        _apply(case, Action.COMPLETE_WITHOUT_BALANCE, from_state, None, now, "", {}, **last)
+        return case
+    due = case.balance_due or Decimal("0.00")
+    action = Action.MOVE_BALANCE if case.balance_accepted else Action.PAY_OUT_BALANCE
+    getattr(case, action)(amount=due)
+    _apply(case, action, from_state, None, now, "", {"amount": due}, **last)
+    settlement_item_open(case=case, amount=due, now=now)
+    return case
+
+
+# What the events of an instant case say of themselves.
+_INSTANT: dict[str, Any] = {"mode": "instant"}
 
 
 def _field_values(case: TransferCase) -> dict[str, Any]:

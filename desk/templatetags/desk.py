@@ -10,6 +10,7 @@ from django import template
 from cases import timeline
 from cases.models import CaseEvent
 from cases.presenters import MSG_NO_DEADLINE, StageView
+from cases.states import stage_label
 from desk.dashboard import rate_percent
 
 register = template.Library()
@@ -33,6 +34,12 @@ def staff_facts(event: CaseEvent) -> list[str]:
 @register.filter
 def percent(rate: float | None) -> str:
     return rate_percent(rate)
+
+
+@register.filter
+def stage_for(stage: str, kind: str) -> str:
+    """A stage's name on a case of ``kind`` (a merge's stages say cancel and keep)."""
+    return stage_label(stage, kind)
 
 
 @register.filter

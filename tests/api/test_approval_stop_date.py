@@ -38,7 +38,9 @@ def test_the_agencys_stop_date_is_recorded_and_judged(client_for, case_in_state)
     assert body["stopped_at_source_on"] == "2026-11-15"
     # Cover at the target began before it stopped at source: a duplicate enrolment, not continuous.
     assert body["continuity"]["advice_code"] == "duplicate_enrolment"
-    assert body["findings"] == [{"code": "duplicate_enrolment", "overlap_months": 1}]
+    assert body["findings"] == [
+        {"code": "duplicate_enrolment", "overlap_months": 1, "refund_amount": None}
+    ]
     case.refresh_from_db()
     assert case.stopped_at_source_on == dt.date(2026, 11, 15)
     event = CaseEvent.objects.filter(case=case, action="approve_transfer_out").get()

@@ -62,6 +62,7 @@ def test_the_information_form_is_recorded_and_shown(client_for, calendar_2026):
         "stopped_at_source_on": "2026-10-31",
         "enrolled_at_source_since": None,
         "no_arrears": True,
+        "refund_amount": None,
     }
     assert r.json()["balance_outcome"] is None
 

@@ -162,7 +162,9 @@ def test_overlap_months_are_counted_once(client_for, calendar_2026):
     assert form["overlap_months"] == overlap
     assert form["months_carried_in"] == 120 - overlap == 118
     assert form["cumulative_at_target"] is None
-    assert doc["findings"] == [{"code": "duplicate_enrolment", "overlap_months": overlap}]
+    assert doc["findings"] == [
+        {"code": "duplicate_enrolment", "overlap_months": overlap, "refund_amount": None}
+    ]
     assert doc["continuity"]["overlap_months"] == overlap
     assert doc["continuity"]["advice_code"] == "duplicate_enrolment"
     assert (doc["continuity"]["gap_months"], doc["continuity"]["waiting_months"]) == (0, 0)

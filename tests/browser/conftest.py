@@ -124,6 +124,8 @@ def axe_violations(page: Page) -> list[dict[str, Any]]:
 # ... and the national platform's own name, "国家医保服务平台 App"; the exports' file formats.
 ALLOWED_LATIN = {
     *("YB", "PDF", "JPEG", "PNG", "MB", "X", "XXB", "CBP", "LXH", "SHA", "APP", "CSV", "XLSX"),
+    # A settlement statement's number (清算单号: QS, the month, the two funds), as YB a case's.
+    "QS",
 }
 _TEXTS_JS = """() => {
   const out = [];
@@ -154,6 +156,6 @@ def foreign_words(page: Page) -> list[str]:
     words: list[str] = []
     for text in page.evaluate(_TEXTS_JS):
         for word in re.findall(r"[A-Za-z_][A-Za-z_]+|[A-Za-z]", text):
-            if word.upper() not in ALLOWED_LATIN and not re.fullmatch(r"YB\d+", word):
+            if word.upper() not in ALLOWED_LATIN and not re.fullmatch(r"(YB|QS)\d+", word):
                 words.append(word)
     return words

@@ -15,11 +15,12 @@ from django.db import models
 
 from accounts.models import Role, User
 from agencies import services as agency_file
-from agencies.models import Agency
+from agencies.models import Agency, ProvinceMode
 from agencies.services import AGENCIES_FILE, AgencyFileError, agencies_load
 from cases.demo import ACCOUNTS, CASES_PER_STATE, DEMO_PASSWORD, demo_scenarios
 from cases.management.commands.load_demo import MSG_PRODUCTION
-from cases.models import CaseEvent, TransferCase
+from cases.models import CaseEvent, SettlementStatement, TransferCase
+from cases.services.settlement import statement_problems
 from cases.states import OPEN_STATES, Action, CaseState
 from core.identity import id_number_decrypt, id_number_validate
 from workflow.calendar import SHANGHAI
@@ -109,8 +110,14 @@ def test_known_agencies(code, name, level, province_name):
 
 @pytest.mark.django_db
 def test_load_agencies_creates_every_agency_then_changes_nothing():
-    assert "396 agencies: 396 created, 0 updated, 0 unchanged." in run("load_agencies")
+    out = run("load_agencies")
+    assert "396 agencies: 396 created, 0 updated, 0 unchanged; 2 intra-province modes added." in out
     assert Agency.objects.count() == 396
+    # The provinces' modes known from public rules come with the list (domain.md).
+    assert set(ProvinceMode.objects.values_list("province_id", "mode")) == {
+        ("430000", "instant"),
+        ("350000", "instant"),
+    }
     shenzhen = Agency.objects.get(code="440300")
     assert (shenzhen.name, shenzhen.province_code, shenzhen.province_name, shenzhen.level) == (
         "深圳市医疗保障局",
@@ -120,7 +127,9 @@ def test_load_agencies_creates_every_agency_then_changes_nothing():
     )
     before = agency_snapshot()
 
-    assert "396 agencies: 0 created, 0 updated, 396 unchanged." in run("load_agencies")
+    assert "396 agencies: 0 created, 0 updated, 396 unchanged; 0 intra-province modes added." in (
+        run("load_agencies")
+    )
     assert agency_snapshot() == before
 
 
@@ -155,7 +164,7 @@ def test_a_reload_restores_the_file_fields_and_keeps_local_policy():
 @pytest.mark.django_db
 def test_load_agencies_reads_another_file(write_csv):
     path = write_csv(GD, SZ, GZ)
-    assert "3 agencies: 3 created, 0 updated, 0 unchanged." in run(
+    assert "3 agencies: 3 created, 0 updated, 0 unchanged; 0 intra-province modes added." in run(
         "load_agencies", "--file", str(path)
     )
     assert set(Agency.objects.values_list("code", flat=True)) == {"440000", "440300", "440100"}
@@ -364,7 +373,7 @@ def test_the_demo_shows_each_rule_of_issue_9(demo_output):
     overlapping = [
         c
         for c in TransferCase.objects.filter(
-            enrolled_at_target_on__lt=models.F("stopped_at_source_on")
+            kind="transfer", enrolled_at_target_on__lt=models.F("stopped_at_source_on")
         )
         if continuity_assess(
             insurance_type=c.target_insurance_type,
@@ -377,6 +386,34 @@ def test_the_demo_shows_each_rule_of_issue_9(demo_output):
     assert overlapping[0].reference in demo_output
     assert AgencyRule.objects.filter(agency_id="430100").count() == 1
     assert "/api/v1/agencies/430100/rules/" in demo_output
+
+
+@pytest.mark.django_db
+def test_the_demo_shows_merges_instant_cases_and_a_settlement(demo_output):
+    merges = TransferCase.objects.filter(kind="merge")
+    assert set(merges.values_list("state", flat=True)) >= {
+        "applied",
+        "transfer_out_approved",
+        "transfer_in_confirmed",
+        "balance_moved",
+    }
+    done = merges.get(state="balance_moved")
+    assert done.refund_amount is not None
+    assert done.overlap_months
+    instant = TransferCase.objects.filter(mode="instant")
+    assert instant.count() == 3
+    assert set(instant.values_list("state", flat=True)) == {"balance_moved"}
+    assert instant.filter(channel="auto").count() == 2
+    # Nothing within Hunan runs the national process any longer.
+    assert not TransferCase.objects.filter(
+        from_province="43", to_province="43", mode="standard", kind="transfer"
+    ).exists()
+    statement = SettlementStatement.objects.get()
+    assert statement.total == sum(i.amount for i in statement.items.all())
+    assert statement.item_count == 2
+    assert statement_problems(statement) == []
+    for label in ("merge", "instant"):
+        assert label in demo_output
 
 
 @pytest.mark.django_db

@@ -358,3 +358,68 @@ def test_one_bad_filter_leaves_the_others_in_force(personas, three_cases):
     r = client.get("/desk/?urgency=overdue&due_within=３")
     assert "部分筛选条件无效" in r.content.decode()
     assert REF.findall(r.content.decode()) == [old.reference]
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_merge_reads_as_cancel_and_keep_and_is_cancelled_from_the_workbench(
+    personas, calendar_2026, submit_case, three_cases
+):
+    merge = submit_case(
+        actor=personas["cw_out"],
+        applicant=Applicant(name="赵六", id_number=make_id_number("440306", "19800101", 7)),
+        kind="merge",
+        stopped_at_source_on=None,
+        enrolled_at_source_since=dt.date(2020, 1, 1),
+        enrolled_at_target_on=dt.date(2026, 9, 1),
+        main_relationship_confirmed=True,
+        now=dt.datetime(2026, 11, 25, 9, 0, tzinfo=SHANGHAI),
+    )
+    client = signed_in(personas["cw_out"])
+    # The kind filter finds the merge and only it.
+    assert queue_refs(client, "?kind=merge") == [merge.reference]
+    assert merge.reference not in queue_refs(client, "?kind=transfer")
+    html = client.get(f"/desk/cases/{merge.reference}/").content.decode()
+    assert "注销地经办机构" in html
+    assert "保留地经办机构" in html
+    assert "已申请（注销地核查中）" in html
+    summaries = re.findall(r"<summary>([^<]+)</summary>", html)
+    assert summaries[0] == "注销重复的参保关系"
+    # The cancelling agency's form asks for the overlap and the refund.
+    url = f"/desk/cases/{merge.reference}/act/approve_transfer_out/"
+    r = client.post(
+        url,
+        {
+            "approve_transfer_out-version": merge.version,
+            "approve_transfer_out-contribution_months": "60",
+            "approve_transfer_out-personal_account_balance": "500.00",
+            "approve_transfer_out-account_normal": "on",
+            "approve_transfer_out-no_arrears": "on",
+        },
+    )
+    assert r.status_code == 400
+    merge.refresh_from_db()
+    assert merge.state == CaseState.APPLIED
+    r = client.post(
+        url,
+        {
+            "approve_transfer_out-version": merge.version,
+            "approve_transfer_out-contribution_months": "60",
+            "approve_transfer_out-personal_account_balance": "500.00",
+            "approve_transfer_out-account_normal": "on",
+            "approve_transfer_out-no_arrears": "on",
+            "approve_transfer_out-overlap_months": "3",
+            "approve_transfer_out-refund_amount": "120.00",
+        },
+        follow=True,
+    )
+    assert r.redirect_chain[-1][0] == "/desk/"
+    merge.refresh_from_db()
+    assert merge.state == CaseState.TRANSFER_OUT_APPROVED
+    assert (merge.overlap_months, str(merge.refund_amount)) == (3, "120.00")
+    assert merge.stopped_at_source_on == dt.date(2026, 12, 1)
+    page = signed_in(personas["cw_in"]).get(f"/desk/cases/{merge.reference}/").content.decode()
+    assert "原参保关系已注销（保留地确认中）" in page
+    assert "重复缴费退费金额" in page
+    # No raw code of the merge reaches the zh-Hans page's timeline facts.
+    for code in ("works_there", "merge", "standard"):
+        assert f"：{code}" not in page

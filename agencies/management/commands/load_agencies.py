@@ -33,6 +33,7 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"{result.total} agencies: {result.created} created, {result.updated} updated, "
-                f"{result.unchanged} unchanged."
+                f"{result.unchanged} unchanged; {result.modes_created} intra-province modes "
+                "added."
             )
         )

@@ -153,6 +153,19 @@ class Command(BaseCommand):
                 f"  - {result.examples['duplicate_enrolment']}: enrolled in Shenzhen before cover "
                 "stopped in Changsha: a duplicate_enrolment finding with its months."
             )
+        if "merge" in result.examples:
+            out(
+                f"  - {result.examples['merge']}: a merge (a person insured at two places at "
+                "once): Guangzhou checks and cancels its relationship (approve_transfer_out with "
+                "overlap_months and refund_amount), Shenzhen keeps its own; "
+                f"{result.examples.get('merge_done', '-')} is a merge already done."
+            )
+        if "instant" in result.examples:
+            out(
+                f"  - {result.examples['instant']}: Hunan's instant mode (即时办结): completed at "
+                f"submission; GET /api/v1/settlements/ as cs_supervisor or hn_platform shows "
+                f"what the funds owe each other ({result.statements} statement(s) drawn up)."
+            )
         out("  - GET /api/v1/agencies/430100/rules/: Changsha's (demo) local rule.")
         if "withdraw" in result.examples:
             out(
