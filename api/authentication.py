@@ -14,6 +14,7 @@ from __future__ import annotations
 import time
 from typing import Final
 
+from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from rest_framework_simplejwt import authentication
 from rest_framework_simplejwt.tokens import Token
 
@@ -33,3 +34,9 @@ class JWTAuthentication(authentication.JWTAuthentication):
             _validated.clear()
         _validated[raw_token] = token
         return token
+
+
+class RememberingJWTScheme(SimpleJWTScheme):
+    """Its OpenAPI security scheme: simplejwt's own (``jwtAuth``, Bearer)."""
+
+    target_class = "api.authentication.JWTAuthentication"

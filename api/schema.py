@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse
 
@@ -178,10 +177,3 @@ def doc(responses: dict[Any, Any]) -> dict[Any, Any]:
         (code, PROBLEM_CONTENT_TYPE) if isinstance(code, int) and code >= 400 else code: response
         for code, response in responses.items()
     }
-
-
-class RememberingJWTScheme(SimpleJWTScheme):
-    """The schema's bearer scheme for ``api.authentication.JWTAuthentication``: simplejwt's own,
-    which only remembers the tokens it validated (drf-spectacular matches the class exactly)."""
-
-    target_class = "api.authentication.JWTAuthentication"

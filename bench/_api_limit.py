@@ -34,8 +34,8 @@ from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidTok
 from accounts.permissions import user_acts_for
 from agencies.policies import NATIONAL_TRANSFER_IN_DAYS
 from api.authentication import JWTAuthentication
-from cases.messages import APPLICANT_LANGUAGE, labels, template_render
-from cases.states import CaseState
+from cases.messages import APPLICANT_LANGUAGE, labels_in_languages, template_render
+from cases.states import CaseKind, state_label
 from notifications.services import notification_dispatch
 from workflow.calendar import get_calendar, local_date
 from workflow.services import clock_instants
@@ -43,7 +43,7 @@ from workflow.services import clock_instants
 _BODY = Path(os.environ.get("BENCH_BARE_BODY", "/nonexistent"))
 _AUTH = JWTAuthentication()
 # The state's name in both languages, as the API's notifications say it (read once).
-_STATE_LABEL = labels(CaseState, "transfer_out_approved")
+_STATE_LABEL = labels_in_languages(state_label, "transfer_out_approved", CaseKind.TRANSFER)
 
 LOCK_CASE = """
 SELECT c.id, c.state, c.from_agency_id, c.to_agency_id, c.phone,

@@ -1,6 +1,7 @@
 """API benchmarks: P3 (case document), P4 (transitions), P5 (submit), P7 (cost against size).
 
     .venv/bin/python bench/bench_api.py [--runs 3] [--duration 10] [--workers 4] [--skip-large]
+        [--writes-only] [--waits]
 
 Creates (drops first) the PostgreSQL databases ``bench_api`` (1,000 cases) and
 ``bench_api_large`` (1,000,000; ``bench`` is BENCH_DB_PREFIX) on BENCH_ADMIN_DATABASE_URL
@@ -11,9 +12,13 @@ DEBUG off, persistent connections, throttles lifted) and drives it with wrk from
 - P3: ``GET /api/v1/cases/{reference}/`` with a JWT, and in the same run, alternating with it,
   a bare Django view running the same queries and returning the same bytes (bench/_api_urls.py).
   Then p99 at 80% of the API's rate (wrk paced per connection with ``delay()``).
-- P4: ``POST .../transitions/approve_transfer_out/``, each request on another case; and
-- P5: ``POST /api/v1/cases/`` at the window, each with another valid ID number: both on the
-  1,000,000-case database after P7 (on the small one with --skip-large).
+- P4 and P4': ``POST .../transitions/approve_transfer_out/``, each request on another case, and in
+  the same run, alternating with it, the hand-written limit doing the same writes with raw SQL
+  (``POST /bench/limit/...``, bench/_api_limit.py); then the API paced at 80% of its rate;
+  ``--waits`` samples pg_stat_activity during each run (lock waits, flushes, idle in transaction);
+- P5: ``POST /api/v1/cases/`` at the window, each with another valid ID number: P4 and P5 on the
+  1,000,000-case database after P7 (on the small one with --skip-large; ``--writes-only`` runs
+  them alone).
 - P7: p50 of the case read at a fixed, moderate rate with 1,000 and with 1,000,000 cases: one
   gunicorn per database, runs alternating between them.
 Prints a JSON summary (docs/performance.md quotes it); progress goes to stderr.
@@ -164,14 +169,17 @@ def seed(cases: int, db: str) -> dict:
     py = sys.executable
     subprocess.run([py, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)  # noqa: S603
     t = time.monotonic()
-    out = subprocess.run(  # noqa: S603 - fixed command line
+    done = subprocess.run(  # noqa: S603 - fixed command line
         [py, "bench/_api_seed.py", str(cases)],
         cwd=ROOT,
         env=env,
-        check=True,
+        check=False,
         capture_output=True,
         text=True,
-    ).stdout
+    )
+    if done.returncode:
+        raise RuntimeError(f"seeding {db} failed:\n{done.stderr[-4000:]}")
+    out = done.stdout
     log(f"seeded {cases} cases in {time.monotonic() - t:.1f} s")
     return {**json.loads(out.strip().splitlines()[-1]), "db": db}
 

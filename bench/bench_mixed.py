@@ -8,7 +8,7 @@ Seeds ``<BENCH_DB_PREFIX>_api_mixed`` as bench/bench_api.py seeds its databases 
 at 440300, the caseworker's JWT), starts gunicorn (4 sync workers, DEBUG off, persistent
 connections, throttles lifted), one Celery worker (prefork, 1 process) and beat (the project's
 schedule: the SLA scan and the notification sweep every 60 s), on Redis ``BENCH_REDIS_URL``
-(default database 13, flushed at the end). Then four wrk processes run side by side for
+(default database 13, flushed before and after). Then four wrk processes run side by side for
 ``--duration`` seconds, one per kind, each paced (wrk's ``delay()``) at its share of ``--rate``:
 
 - status: ``POST /api/v1/status-lookup/`` (anonymous, reference + ID suffix) of a random case;
@@ -128,7 +128,14 @@ class Celery:
             proc.wait(timeout=60)
 
 
+def _broker() -> redis.Redis:
+    return redis.Redis.from_url(os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13"))
+
+
 def run(args: argparse.Namespace) -> dict:
+    # The bench's own Redis database: delivery tasks another bench left queued (bench_api.py runs
+    # no worker) would otherwise be worked off first, ahead of this run's scan ticks.
+    _broker().flushdb()
     seeded = seed(args.cases, DB)
     env = server_env(
         DB,
@@ -201,9 +208,7 @@ def run(args: argparse.Namespace) -> dict:
     finally:
         workers.stop()
         server.stop()
-        redis.Redis.from_url(
-            os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
-        ).flushdb()
+        _broker().flushdb()
     return results
 
 

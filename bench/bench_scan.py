@@ -86,11 +86,12 @@ def seed(clocks: int) -> None:
                 channel, applicant_name, id_number_encrypted, id_number_digest, id_number_masked,
                 phone, note, missing_materials, reject_reason, created_at, updated_at,
                 from_agency_id, to_agency_id, from_province, to_province, materials_requests,
-                target_insurance_type, resident_years_repaired)
+                target_insurance_type, resident_years_repaired, kind, main_basis, mode)
             SELECT i, 'YB' || lpad(i::text, 16, '0'), 'applied', 1, 'employee', 'intra_province',
                 'app', '张三', 'x', md5(i::text), '110105********002X', '', '', '[]'::jsonb, '',
                 %(now)s, %(now)s, (%(agencies)s::text[])[(i %% {n}) + 1],
-                (%(agencies)s::text[])[((i + 1) %% {n}) + 1], '44', '44', 0, 'employee', 0
+                (%(agencies)s::text[])[((i + 1) %% {n}) + 1], '44', '44', 0, 'employee', 0,
+                'transfer', '', 'standard'
             FROM generate_series(1, %(clocks)s) AS i
             """,  # noqa: S608 - n is an int from this module
             {"now": NOW - dt.timedelta(days=3), "agencies": AGENCIES, "clocks": clocks},
