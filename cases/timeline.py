@@ -144,7 +144,9 @@ def event_facts(event: CaseEvent) -> list[str]:
         elif key == "channel":
             value, label = choice_label(Channel, value), _("channel")
         elif key == "target_insurance_type":
-            value, label = choice_label(InsuranceType, value), _("insurance type at the target")
+            value = choice_label(InsuranceType, value)
+            merge = event.case.kind == CaseKind.MERGE
+            label = _("insurance type kept") if merge else _("insurance type at the target")
         elif key in _CHOICE_FACTS:
             label = str(TransferCase._meta.get_field(key).verbose_name)
             value = choice_label(_CHOICE_FACTS[key], value)

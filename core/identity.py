@@ -228,7 +228,10 @@ def phone_validate(value: str) -> str:
 
 def phone_mask(phone: str) -> str:
     """``138****1234``; a shorter number (7 to 10 digits) keeps only its last 4, so at least
-    3 digits are always hidden (3 + 4 kept of a 7-digit number would be all of it)."""
+    3 digits are always hidden (3 + 4 kept of a 7-digit number would be all of it). No number:
+    "" (four stars would say there is one)."""
+    if not phone:
+        return ""
     if len(phone) >= 11:
         return f"{phone[:3]}{'*' * (len(phone) - 7)}{phone[-4:]}"
     if len(phone) >= 7:

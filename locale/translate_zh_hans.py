@@ -1021,6 +1021,7 @@ ZH = {
     "Completed (relationships merged)": "已办结（参保关系已合并）",
     "The newest %(n)s items are listed; the totals above count them all. Choose a month or a fund to see the others.": "此处列出最新的 %(n)s 条；上面的合计包括全部条目。选择月份或基金可查看其余条目。",
     "continuity of cover": "参保连续情况",
+    "insurance type kept": "保留的险种",
 }
 
 

@@ -73,6 +73,7 @@ def test_masks():
     assert phone_mask("8123456") == "***3456"
     assert phone_mask("0755812345") == "******2345"
     assert phone_mask("1234") == "****"
+    assert phone_mask("") == ""  # no number: nothing shown, not four stars
     assert phone_mask("12345") == "****"
     assert name_mask("张三") == "张*"
     assert name_mask("欧阳娜娜") == "欧阳**"

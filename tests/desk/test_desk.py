@@ -423,3 +423,4 @@ def test_a_merge_reads_as_cancel_and_keep_and_is_cancelled_from_the_workbench(
     # No raw code of the merge reaches the zh-Hans page's timeline facts.
     for code in ("works_there", "merge", "standard"):
         assert f"：{code}" not in page
+    assert "保留的险种：职工基本医疗保险" in page
