@@ -869,7 +869,7 @@ ZH = {
     "Choose…": "请选择…",
     "Filter the list": "筛选",
     "Choose whom to assign the ticked cases to.": "请选择要将勾选的案件分派给谁。",
-    "mode": "模式",
+    "mode": "办理模式",
     "The document that sets the mode.": "设定该模式的文件。",
     "intra-province mode": "省内转移模式",
     "intra-province modes": "省内转移模式",

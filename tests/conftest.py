@@ -253,3 +253,24 @@ def hunan(agencies, personas, calendar_2026):
         "cs_sup": _user("cs_sup", Role.SUPERVISOR, agency_id="430100", real_name="陈主管"),
         "hn_platform": _user("hn_platform", Role.PLATFORM, agency_id="430000", province_wide=True),
     }
+
+
+def submit_instant(
+    actor: User, sequence: int, *, balance: str, at: dt.datetime, interest: str = "0"
+):
+    """An instant-mode case Changsha -> Zhuzhou (needs the ``hunan`` fixture) for person number
+    ``sequence``, completed at ``at`` with ``balance`` (+ ``interest``) credited first."""
+    return case_submit(
+        actor=actor,
+        insurance_type="employee",
+        from_agency="430100",
+        to_agency="430200",
+        channel="window",
+        applicant=Applicant(name="赵六", id_number=make_id_number("430102", "19900202", sequence)),
+        stopped_at_source_on=dt.date(2026, 10, 31),
+        enrolled_at_target_on=dt.date(2026, 11, 1),
+        contribution_months=60,
+        personal_account_balance=balance,
+        interest=interest,
+        now=at,
+    )

@@ -14,7 +14,7 @@ from cases.models import SettlementStatement, TransferCase
 from cases.services import Applicant, case_submit
 from cases.services.settlement import settlement_statements_draw_due
 from tests.browser.test_desk import check_page, staff_sign_in
-from tests.conftest import make_id_number
+from tests.conftest import make_id_number, submit_instant
 from workflow.calendar import SHANGHAI
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -68,20 +68,11 @@ def test_the_cancelling_agency_cancels_a_merge_from_the_workbench(open_page, mer
 
 def test_the_fund_owed_marks_a_statement_settled(open_page, hunan, personas):
     for sequence in (41, 43):
-        case_submit(
-            actor=personas["cw_in"],
-            insurance_type="employee",
-            from_agency="430100",
-            to_agency="430200",
-            channel="window",
-            applicant=Applicant(
-                name="赵六", id_number=make_id_number("430102", "19900202", sequence)
-            ),
-            stopped_at_source_on=dt.date(2026, 10, 31),
-            enrolled_at_target_on=dt.date(2026, 11, 1),
-            contribution_months=60,
-            personal_account_balance="1000.00",
-            now=dt.datetime(2026, 11, 20, 10, 0, tzinfo=SHANGHAI),
+        submit_instant(
+            personas["cw_in"],
+            sequence,
+            balance="1000.00",
+            at=dt.datetime(2026, 11, 20, 10, 0, tzinfo=SHANGHAI),
         )
     [statement] = settlement_statements_draw_due(now=dt.datetime(2026, 12, 1, 9, tzinfo=SHANGHAI))
     hunan["zz_sup"].set_password("pw-zz_sup")

@@ -9,9 +9,8 @@ import pytest
 from django.test import Client
 
 from cases.models import SettlementItem, SettlementStatement, TransferCase
-from cases.services import Applicant, case_submit
 from cases.services.settlement import settlement_statements_draw_due
-from tests.conftest import make_id_number
+from tests.conftest import submit_instant
 from workflow.calendar import SHANGHAI
 
 pytestmark = pytest.mark.django_db
@@ -29,21 +28,12 @@ def signed_in(user) -> Client:
 def statement(hunan, personas):
     """Two instant cases Changsha -> Zhuzhou in November (101.01 yuan each), drawn up."""
     for sequence in (31, 33):
-        case_submit(
-            actor=personas["cw_in"],
-            insurance_type="employee",
-            from_agency="430100",
-            to_agency="430200",
-            channel="window",
-            applicant=Applicant(
-                name="赵六", id_number=make_id_number("430102", "19900202", sequence)
-            ),
-            stopped_at_source_on=dt.date(2026, 10, 31),
-            enrolled_at_target_on=dt.date(2026, 11, 1),
-            contribution_months=60,
-            personal_account_balance="101.00",
+        submit_instant(
+            personas["cw_in"],
+            sequence,
+            balance="101.00",
             interest="0.01",
-            now=dt.datetime(2026, 11, 20, 10, 0, tzinfo=SHANGHAI),
+            at=dt.datetime(2026, 11, 20, 10, 0, tzinfo=SHANGHAI),
         )
     [drawn] = settlement_statements_draw_due(now=AFTER)
     return drawn
