@@ -6,19 +6,25 @@ what it needs of their cases and agencies, and writes the notification rows, all
 per batch: a rollback un-claims, and the notifications' unique dedup keys stop a second message even
 if a marker is cleared later (a deadline recomputed). Memory is bounded by the batch size. Who is
 told is ``accounts.permissions``' business (``caseworkers_of``, ``supervisors_over``).
+
+The claimed clocks come in groups whose messages differ only in their case's reference (same kind,
+stage, agency, deadline, assignee or applicant): who is told and the texts are worked out once per
+group, and the outbox makes each case's rows from the group's (``notifications_fan_out``). On
+PostgreSQL a batch is two statements: the claim that reads and groups, and the INSERT that fans
+out (issue 14: 10,000 overdue clocks cost within 1.5x of one hand-written statement).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import User
@@ -31,9 +37,15 @@ from accounts.permissions import (
 from agencies.models import Agency
 from cases.messages import APPLICANT_LANGUAGE, dated, labels_in_languages, template_render
 from cases.models import TransferCase
-from cases.states import CaseKind, stage_label
+from cases.states import stage_label
 from notifications.models import ChannelName
-from notifications.services import NotificationDraft, notifications_create
+from notifications.services import (
+    KEY_SLOT,
+    SUBJECT_SLOT,
+    DraftFan,
+    NotificationDraft,
+    notifications_fan_out,
+)
 from workflow.calendar import SHANGHAI
 from workflow.claims import (
     DUE_SOON,
@@ -41,7 +53,8 @@ from workflow.claims import (
     KINDS,
     MATERIALS_REMINDER,
     OVERDUE,
-    ClaimedClock,
+    ClaimJoin,
+    claim_cte,
     clocks_claim,
 )
 from workflow.services import due_soon_days
@@ -72,20 +85,29 @@ class ScanReport:
         return sum(self.counts.values())
 
 
-@dataclass(frozen=True, slots=True)
-class _Due:
-    """A claimed clock with what the messages need of its case and agency."""
+@dataclass(slots=True)
+class _Group:
+    """Claimed clocks of one kind whose messages differ only in their case's reference: same
+    stage, agency, deadline, assignee (for the staff's kinds) or applicant (for the applicant's).
+    A scan's 10,000 overdue clocks are a few hundred groups, and the messages are worked out once
+    per group (``DraftFan``)."""
 
-    clock: ClaimedClock
-    reference: str
-    assignee_id: int | None
-    applicant_id: int | None
-    phone: str
-    missing_materials: list[str]
+    agency_id: str | None
+    stage: str
+    kind: str
+    due_at: dt.datetime | None
+    provisional: bool
+    window_days: int | None
+    breached: bool
     webhook_url: str
     province_code: str
     escalation_days: int | None
-    kind: str = CaseKind.TRANSFER
+    assignee_id: int | None
+    applicant_id: int | None
+    phone: str
+    missing_materials: tuple[str, ...]
+    clock_ids: list[int] = field(default_factory=list)
+    references: list[str] = field(default_factory=list)
 
 
 def sla_scan(*, now: dt.datetime | None = None, batch_size: int | None = None) -> ScanReport:
@@ -96,13 +118,12 @@ def sla_scan(*, now: dt.datetime | None = None, batch_size: int | None = None) -
     for kind in KINDS:
         while True:
             with transaction.atomic():
-                clocks = clocks_claim(kind, now=now, limit=batch_size)
-                if not clocks:
+                claimed, groups = _claim_groups(kind, now=now, limit=batch_size)
+                if not claimed:
                     break
-                due = _with_cases(clocks)
-                created = notifications_create(drafts=_drafts(kind, due), now=now)
-            report.add(kind, [d.reference for d in due], len(created))
-            if len(clocks) < batch_size:
+                created = notifications_fan_out(fans=_fans(kind, groups), now=now)
+            report.add(kind, [r for g in groups for r in g.references], len(created))
+            if claimed < batch_size:
                 break
     if report.claimed:
         logger.info(
@@ -114,40 +135,85 @@ def sla_scan(*, now: dt.datetime | None = None, batch_size: int | None = None) -
     return report
 
 
-def _with_cases(clocks: list[ClaimedClock]) -> list[_Due]:
-    """The claimed clocks' cases and agencies, in two queries whatever the batch size."""
-    cases = {
-        row["pk"]: row
-        for row in TransferCase.objects.filter(pk__in={c.case_id for c in clocks}).values(
-            "pk", "reference", "assignee_id", "applicant_id", "phone", "missing_materials", "kind"
+# The group's columns as the claim reads them: the clock, its case (t), its agency (a).
+_GROUP_COLUMNS: Final = (
+    "claimed.agency_id",
+    "claimed.stage",
+    "t.kind",
+    "claimed.due_at",
+    "claimed.provisional",
+    "claimed.window_days",
+    "claimed.breached_at IS NOT NULL",
+    "coalesce(a.webhook_url, '')",
+    "coalesce(a.province_code, '')",
+    "a.escalation_days",
+)
+
+
+def _person_columns(kind: str) -> tuple[str, ...]:
+    """Who the message is about besides the stage: the assignee decides who of the agency is told
+    of a due or late stage; the applicant is the one reminded of materials; nobody else."""
+    if kind in (DUE_SOON, OVERDUE):
+        return ("t.assignee_id", "CAST(NULL AS bigint)", "''", "NULL")
+    if kind == MATERIALS_REMINDER:
+        return ("CAST(NULL AS bigint)", "t.applicant_id", "t.phone", "t.missing_materials")
+    return ("CAST(NULL AS bigint)", "CAST(NULL AS bigint)", "''", "NULL")
+
+
+def _joins() -> str:
+    cases, agencies = TransferCase._meta.db_table, Agency._meta.db_table
+    return (
+        f"JOIN {cases} t ON t.id = claimed.case_id "
+        f"LEFT JOIN {agencies} a ON a.code = claimed.agency_id"
+    )
+
+
+def _group(row: tuple[Any, ...]) -> _Group:
+    *head, missing = row
+    # JSON arrives as text from a raw read (psycopg, as Django registers it, and SQLite).
+    materials = json.loads(missing) if isinstance(missing, str) else missing
+    return _Group(*head, missing_materials=tuple(materials or ()))
+
+
+def _claim_groups(kind: str, *, now: dt.datetime, limit: int) -> tuple[int, list[_Group]]:
+    """Claim a batch of ``kind``: how many clocks, in groups. On PostgreSQL the claim, the read of
+    the cases and agencies and the grouping are one statement."""
+    columns = (*_GROUP_COLUMNS, *_person_columns(kind))
+    if connection.vendor == "postgresql":
+        cte, order = claim_cte(kind)
+        keys = ", ".join(str(i) for i in range(1, len(columns) + 1))
+        sql = (
+            f"{cte} SELECT {', '.join(columns)}, array_agg(claimed.id ORDER BY {order}), "  # noqa: S608 - this module's SQL, values are parameters
+            f"array_agg(t.reference ORDER BY {order}), min({order.split(',')[0]}) "
+            f"FROM claimed {_joins()} GROUP BY {keys} ORDER BY {len(columns) + 3}"
         )
-    }
-    agencies = {
-        row["code"]: row
-        for row in Agency.objects.filter(
-            code__in={c.agency_id for c in clocks if c.agency_id}
-        ).values("code", "webhook_url", "province_code", "escalation_days")
-    }
-    no_agency = {"webhook_url": "", "province_code": "", "escalation_days": None}
-    out = []
+        with connection.cursor() as cursor:
+            cursor.execute(sql, {"now": now, "limit": limit})
+            groups = []
+            for *row, ids, references, _first in cursor.fetchall():
+                group = _group(tuple(row))
+                group.clock_ids, group.references = ids, references
+                groups.append(group)
+        return sum(len(g.clock_ids) for g in groups), groups
+    # Elsewhere (SQLite): claim with the same columns, group here.
+    clocks = clocks_claim(
+        kind,
+        now=now,
+        limit=limit,
+        join=ClaimJoin(columns=("t.reference", *columns), joins=_joins()),
+    )
+    by_key: dict[tuple[Any, ...], _Group] = {}
     for clock in clocks:
-        case = cases[clock.case_id]
-        agency = agencies.get(clock.agency_id or "", no_agency)
-        out.append(
-            _Due(
-                clock=clock,
-                reference=case["reference"],
-                assignee_id=case["assignee_id"],
-                applicant_id=case["applicant_id"],
-                phone=case["phone"],
-                missing_materials=list(case["missing_materials"] or []),
-                webhook_url=agency["webhook_url"],
-                province_code=agency["province_code"],
-                escalation_days=agency["escalation_days"],
-                kind=case["kind"],
-            )
-        )
-    return out
+        reference, *row = clock.extra
+        # SQLite gives the deadline as text and the flags as 0/1: the clock's own typed values.
+        row[3], row[4], row[6] = clock.due_at, clock.provisional, clock.breached_at is not None
+        key = tuple(row)
+        group = by_key.get(key)
+        if group is None:
+            group = by_key[key] = _group(key)
+        group.clock_ids.append(clock.id)
+        group.references.append(reference)
+    return len(clocks), list(by_key.values())
 
 
 # --- who hears about it, and what ----------------------------------------------------------------
@@ -157,48 +223,46 @@ def _format_instant(instant: dt.datetime | None) -> str:
     return instant.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") if instant else "-"
 
 
-def _staff_recipients(due: Iterable[_Due]) -> dict[int, list[User]]:
-    """Clock id -> users to tell: the case's assignee while they count (``assignee_counts``),
-    else every caseworker of the clock's agency."""
-    due = list(due)
+def _staff_recipients(groups: list[_Group]) -> list[list[User]]:
+    """Users to tell, by group: the case's assignee while they count (``assignee_counts``), else
+    every caseworker of the clock's agency."""
     by_pk = {
         u.pk: u
         for u in User.objects.filter(
-            is_active=True, pk__in={d.assignee_id for d in due if d.assignee_id}
+            is_active=True, pk__in={g.assignee_id for g in groups if g.assignee_id}
         ).only("pk", "agency_id", "email", "is_active")
     }
 
-    def assignee(d: _Due) -> User | None:
-        user = by_pk.get(d.assignee_id) if d.assignee_id else None
-        if user is None or not d.clock.agency_id:
+    def assignee(g: _Group) -> User | None:
+        user = by_pk.get(g.assignee_id) if g.assignee_id else None
+        if user is None or not g.agency_id:
             return None
         counts = assignee_counts(
-            assignee_agency_id=user.agency_id, active=user.is_active, agency_code=d.clock.agency_id
+            assignee_agency_id=user.agency_id, active=user.is_active, agency_code=g.agency_id
         )
         return user if counts else None
 
-    agencies = {d.clock.agency_id for d in due if d.clock.agency_id and assignee(d) is None}
+    agencies = {g.agency_id for g in groups if g.agency_id and assignee(g) is None}
     by_agency: dict[str, list[User]] = defaultdict(list)
     if agencies:
         for u in caseworkers_of(agencies).only("pk", "agency_id", "email"):
             by_agency[u.agency_id].append(u)
-    out: dict[int, list[User]] = {}
-    for d in due:
-        user = assignee(d)
-        out[d.clock.id] = [user] if user is not None else by_agency.get(d.clock.agency_id or "", [])
+    out = []
+    for g in groups:
+        user = assignee(g)
+        out.append([user] if user is not None else by_agency.get(g.agency_id or "", []))
     return out
 
 
-def _supervisors(due: Iterable[_Due]) -> dict[int, list[User]]:
-    """Clock id -> the supervisors over its agency (its own and province-wide ones)."""
-    due = list(due)
+def _supervisors(groups: list[_Group]) -> list[list[User]]:
+    """The supervisors over each group's agency (its own and province-wide ones)."""
     users = list(
         supervisors_over(
-            agency_codes={d.clock.agency_id for d in due if d.clock.agency_id},
-            provinces={d.province_code for d in due if d.province_code},
+            agency_codes={g.agency_id for g in groups if g.agency_id},
+            provinces={g.province_code for g in groups if g.province_code},
         ).only("pk", "agency_id", "email", "province_wide", "role")
     )
-    return {d.clock.id: [u for u in users if user_covers_agency(u, d.clock.agency_id)] for d in due}
+    return [[u for u in users if user_covers_agency(u, g.agency_id)] for g in groups]
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,67 +304,69 @@ def user_drafts(message: Message, user: User) -> list[NotificationDraft]:
     return drafts
 
 
-def _applicant_drafts(message: Message, d: _Due, email: str) -> list[NotificationDraft]:
+def _applicant_drafts(message: Message, g: _Group, email: str) -> list[NotificationDraft]:
     """The applicant: in-app (own account), SMS (the case's phone), email (own account)."""
     drafts: list[NotificationDraft] = []
-    if d.applicant_id:
+    if g.applicant_id:
         drafts.append(
-            message.to(ChannelName.IN_APP, who=f"u{d.applicant_id}", recipient_id=d.applicant_id)
+            message.to(ChannelName.IN_APP, who=f"u{g.applicant_id}", recipient_id=g.applicant_id)
         )
-    if d.phone:
-        drafts.append(message.to(ChannelName.SMS, who="applicant", address=d.phone))
+    if g.phone:
+        drafts.append(message.to(ChannelName.SMS, who="applicant", address=g.phone))
     if email:
         drafts.append(
             message.to(
-                ChannelName.EMAIL, who="applicant", recipient_id=d.applicant_id, address=email
+                ChannelName.EMAIL, who="applicant", recipient_id=g.applicant_id, address=email
             )
         )
     return drafts
 
 
-def _drafts(kind: str, due: list[_Due]) -> list[NotificationDraft]:
+def _fans(kind: str, groups: list[_Group]) -> list[DraftFan]:
+    """Each group's drafts, once, for all its cases (``SUBJECT_SLOT`` for the reference)."""
     if kind == DUE_SOON:
         # Claimed too late to be news: the overdue message has gone (or goes) instead.
-        due = [d for d in due if d.clock.breached_at is None]
-    recipients: dict[int, list[User]] = {}
+        groups = [g for g in groups if not g.breached]
+    recipients: list[list[User]] = [[] for _g in groups]
     if kind in (DUE_SOON, OVERDUE):
-        recipients = _staff_recipients(due)
+        recipients = _staff_recipients(groups)
     elif kind == ESCALATION:
-        recipients = _supervisors(due)
+        recipients = _supervisors(groups)
     applicant_emails: dict[int, str] = {}
     if kind == MATERIALS_REMINDER:
         applicant_emails = dict(
-            User.objects.filter(pk__in={d.applicant_id for d in due if d.applicant_id})
+            User.objects.filter(pk__in={g.applicant_id for g in groups if g.applicant_id})
             .exclude(email="")
             .values_list("pk", "email")
         )
-    drafts: list[NotificationDraft] = []
-    for d in due:
-        clock = d.clock
-        key = f"{kind}:{clock.id}"
+    language = APPLICANT_LANGUAGE if kind == MATERIALS_REMINDER else None
+    fans = []
+    for g, users in zip(groups, recipients, strict=True):
         context = {
-            "reference": d.reference,
-            "stage": labels_in_languages(stage_label, clock.stage, d.kind),
-            "due_at": dated(_format_instant(clock.due_at), provisional=clock.provisional),
-            "days_left": due_soon_days(clock.window_days) if clock.window_days else 0,
-            "escalation_days": d.escalation_days or "",
-            "missing": "、".join(d.missing_materials) or "-",
+            "reference": SUBJECT_SLOT,
+            "stage": labels_in_languages(stage_label, g.stage, g.kind),
+            "due_at": dated(_format_instant(g.due_at), provisional=g.provisional),
+            "days_left": due_soon_days(g.window_days) if g.window_days else 0,
+            "escalation_days": g.escalation_days or "",
+            "missing": "、".join(g.missing_materials) or "-",
         }
-        payload = {
-            "case": d.reference,
-            "stage": clock.stage,
-            "agency": clock.agency_id,
-            "due_at": clock.due_at.isoformat() if clock.due_at else None,
-            "due_provisional": clock.provisional,
-        }
-        language = APPLICANT_LANGUAGE if kind == MATERIALS_REMINDER else None
         subject, body = template_render(kind, context=context, language=language)
-        message = Message(kind, key, subject, body, payload, subject_ref=d.reference)
+        payload = {
+            "case": SUBJECT_SLOT,
+            "stage": g.stage,
+            "agency": g.agency_id,
+            "due_at": g.due_at.isoformat() if g.due_at else None,
+            "due_provisional": g.provisional,
+        }
+        message = Message(kind, f"{kind}:{KEY_SLOT}", subject, body, payload, SUBJECT_SLOT)
+        drafts: list[NotificationDraft] = []
         if kind == MATERIALS_REMINDER:
-            drafts += _applicant_drafts(message, d, applicant_emails.get(d.applicant_id or 0, ""))
-            continue
-        for user in recipients.get(clock.id, []):
+            drafts += _applicant_drafts(message, g, applicant_emails.get(g.applicant_id or 0, ""))
+        for user in users:
             drafts += user_drafts(message, user)
-        if kind in (OVERDUE, ESCALATION) and d.webhook_url:
-            drafts.append(message.to(ChannelName.WEBHOOK, who="agency", address=d.webhook_url))
-    return drafts
+        if kind in (OVERDUE, ESCALATION) and g.webhook_url:
+            drafts.append(message.to(ChannelName.WEBHOOK, who="agency", address=g.webhook_url))
+        fans.append(
+            DraftFan(drafts=drafts, keys=[str(i) for i in g.clock_ids], references=g.references)
+        )
+    return fans

@@ -230,3 +230,45 @@ def test_an_assignee_of_the_other_agency_does_not_swallow_the_warnings(case, per
     ) == ["cs_cw"]
     assert sla_digest(now=at("2026-10-10 08:30")).recipients == 1
     assert Notification.objects.get(kind=DIGEST).recipient == personas["cw_in"]
+
+
+def test_cases_sharing_a_deadline_each_get_their_own_messages(calendar_2026, submit_case, personas):
+    """The scan works out who is told and the texts once per group of clocks that share stage,
+    agency, deadline and assignee, then makes each case's rows: every case still gets its own
+    reference, dedup key and payload, and an assignee still takes their case out of the group."""
+    from cases.services import Applicant
+    from tests.conftest import make_id_number
+
+    cases = [
+        submit_case(
+            actor=personas["cw_out"],
+            applicant=Applicant(
+                name="王五", id_number=make_id_number("440306", "19850101", 600 + i)
+            ),
+            **SUBMIT,
+        )
+        for i in range(4)
+    ]
+    TransferCase.objects.filter(pk=cases[3].pk).update(assignee=personas["cw_out"])
+    User.objects.create(username="sz_cw2", role=Role.CASEWORKER, agency_id="440300")
+    agency_caseworkers = set(
+        User.objects.filter(role=Role.CASEWORKER, agency_id="440300", is_active=True).values_list(
+            "pk", flat=True
+        )
+    )
+    report = sla_scan(now=at("2026-10-17 00:00"))
+    assert report.counts["overdue"] == 4
+    for case in cases:
+        clock = StageClock.objects.get(case=case, stage="applied")
+        rows = Notification.objects.filter(kind="overdue", subject_ref=case.reference)
+        in_app = {r.recipient_id for r in rows if r.channel == "in_app"}
+        expected = {personas["cw_out"].pk} if case is cases[3] else agency_caseworkers
+        assert in_app == expected, case.reference
+        for row in rows:
+            assert row.subject.startswith(f"【已超期】{case.reference} ")
+            assert f"案件 {case.reference}（" in row.body
+            assert row.payload["case"] == case.reference
+            assert row.payload["agency"] == "440300"
+            assert row.dedup_key.startswith(f"overdue:{clock.pk}:")
+            others = [c.reference for c in cases if c is not case]
+            assert not any(ref in row.subject + row.body for ref in others)

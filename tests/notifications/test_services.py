@@ -14,11 +14,15 @@ from notifications import channels
 from notifications.channels import DeliveryError
 from notifications.models import Notification
 from notifications.services import (
+    KEY_SLOT,
+    SUBJECT_SLOT,
     DeliveryRetry,
+    DraftFan,
     NotificationDraft,
     notification_deliver,
     notification_sweep,
     notifications_create,
+    notifications_fan_out,
 )
 from notifications.sms import LoggingSmsGateway
 
@@ -126,6 +130,69 @@ def test_texts_arrive_exactly_whatever_characters_they_hold(personas, no_broker)
     got = [(r.address, r.subject, r.body, r.payload, r.subject_ref) for r in rows]
     assert got == [(t, t, t, {"text": t}, t) for t in texts]
     assert [r.recipient_id for r in rows] == [d.recipient_id for d in drafts]
+
+
+def test_a_fan_makes_each_subjects_rows_as_if_drafted_one_by_one(
+    personas, no_broker, django_capture_on_commit_callbacks
+):
+    # On PostgreSQL the rows are made in the INSERT (replace(), to_json(), left()); elsewhere in
+    # Python: both must give what drafting each row by hand gives, whatever the references hold.
+    references = ['YB"1', "YB\\2", "{YB3}", "YB 4，五", "x" * 40]
+    long_tail = "长" * 300
+    drafts = [
+        NotificationDraft(
+            dedup_key=f"fan:{KEY_SLOT}:u1:in_app",
+            kind="fan",
+            channel="in_app",
+            recipient_id=personas["cw_out"].pk,
+            subject=f"【已超期】{SUBJECT_SLOT} {long_tail}",
+            body=f"案件 {SUBJECT_SLOT}（{{stage}}）\\ 再说一次：{SUBJECT_SLOT}",
+            payload={"case": SUBJECT_SLOT, "stage": "applied", "note": f"not {SUBJECT_SLOT}"},
+        ),
+        NotificationDraft(
+            dedup_key=f"fan:{KEY_SLOT}:agency:webhook",
+            kind="fan",
+            channel="webhook",
+            address="https://agency.example/hook",
+            subject=SUBJECT_SLOT,
+            body="",
+            payload={"case": SUBJECT_SLOT, "due_provisional": True, "due_at": None},
+        ),
+    ]
+    fan = DraftFan(drafts=drafts, keys=[str(10 + i) for i in range(5)], references=references)
+    with django_capture_on_commit_callbacks(execute=True):
+        ids = notifications_fan_out(fans=[fan, DraftFan(drafts=[], keys=["9"], references=["z"])])
+    assert len(ids) == 10
+    assert no_broker == [ids]
+    got = {
+        r.dedup_key: (r.recipient_id, r.address, r.subject, r.body, r.payload, r.subject_ref)
+        for r in Notification.objects.filter(pk__in=ids)
+    }
+    expected = {}
+    for i, ref in enumerate(references):
+        expected[f"fan:{10 + i}:u1:in_app"] = (
+            personas["cw_out"].pk,
+            "",
+            f"【已超期】{ref} {long_tail}"[:200],
+            f"案件 {ref}（{{stage}}）\\ 再说一次：{ref}",
+            {"case": ref, "stage": "applied", "note": f"not {SUBJECT_SLOT}"},
+            ref,
+        )
+        expected[f"fan:{10 + i}:agency:webhook"] = (
+            None,
+            "https://agency.example/hook",
+            ref,
+            "",
+            {"case": ref, "due_provisional": True, "due_at": None},
+            ref,
+        )
+    assert got == expected
+    # A fan again: every key exists, nothing is inserted or queued.
+    with django_capture_on_commit_callbacks(execute=True) as hooks:
+        assert notifications_fan_out(fans=[fan]) == []
+    assert hooks == []
+    with pytest.raises(ValueError, match="one reference per key"):
+        notifications_fan_out(fans=[DraftFan(drafts=drafts, keys=["1", "2"], references=["a"])])
 
 
 def test_a_row_held_by_a_live_worker_is_neither_delivered_nor_swept(personas, channel, no_broker):

@@ -131,3 +131,16 @@ def test_a_rolled_back_claim_is_claimed_again(three_cases):
     with pytest.raises(NotificationsFailed):
         _claim_then_fail(now)
     assert len(clocks_claim(OVERDUE, now=now, limit=10)) == 1
+
+
+def test_a_claim_reads_its_callers_columns_in_the_same_go(three_cases):
+    from workflow.claims import ClaimJoin
+
+    join = ClaimJoin(
+        columns=("t.reference", "claimed.stage"),
+        joins=f"JOIN {TransferCase._meta.db_table} t ON t.id = claimed.case_id",
+    )
+    with transaction.atomic():
+        claimed = clocks_claim(OVERDUE, now=at("2026-10-22 12:00"), limit=10, join=join)
+    assert [c.extra for c in claimed] == [(case.reference, "applied") for case in three_cases]
+    assert all(c.breached_at == c.due_at for c in claimed)
