@@ -56,6 +56,7 @@ from workflow.claims import (
     ClaimJoin,
     claim_cte,
     clocks_claim,
+    clocks_due,
 )
 from workflow.services import due_soon_days
 
@@ -116,7 +117,7 @@ def sla_scan(*, now: dt.datetime | None = None, batch_size: int | None = None) -
     batch_size = batch_size or settings.SLA_SCAN_BATCH_SIZE
     report = ScanReport(now=now)
     for kind in KINDS:
-        while True:
+        while clocks_due(kind, now=now):
             with transaction.atomic():
                 claimed, groups = _claim_groups(kind, now=now, limit=batch_size)
                 if not claimed:

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from django.db import connection
-from django.db.models import F
+from django.db.models import F, QuerySet
 
 from workflow.models import StageClock
 
@@ -115,6 +115,24 @@ def clocks_claim(
     return _claim_portable(CLAIMS[kind], now=now, limit=limit, join=join)
 
 
+def clocks_due(kind: str, *, now: dt.datetime) -> bool:
+    """Whether any open clock of ``kind`` is due at ``now``: one index probe, outside any
+    transaction. A scan asks before it claims, so that a tick with nothing due (most of them)
+    costs no transaction and no planning of the claim's statement (P2)."""
+    return _due(CLAIMS[kind], now).exists()
+
+
+def _due(claim: _Claim, now: dt.datetime) -> QuerySet[StageClock]:
+    due = StageClock.objects.filter(
+        completed_at__isnull=True,
+        **{
+            f"{claim.marker}__isnull": True,
+            f"{claim.instant}__{'lt' if claim.strict else 'lte'}": now,
+        },
+    )
+    return due.filter(breached_at__isnull=False) if claim.needs_breach else due
+
+
 def claim_cte(kind: str) -> tuple[str, str]:
     """The claim of a batch of ``kind`` as PostgreSQL's ``WITH due AS (...), claimed AS (UPDATE
     ... RETURNING c.*)`` (parameters ``now`` and ``limit``), and its order (most overdue first),
@@ -161,15 +179,7 @@ def _claim_portable(
 ) -> list[ClaimedClock]:
     """The same claim with the ORM (SQLite, one writer at a time): select, then a conditional
     update that only takes rows whose marker is still empty."""
-    due = StageClock.objects.filter(
-        completed_at__isnull=True,
-        **{
-            f"{claim.marker}__isnull": True,
-            f"{claim.instant}__{'lt' if claim.strict else 'lte'}": now,
-        },
-    )
-    if claim.needs_breach:
-        due = due.filter(breached_at__isnull=False)
+    due = _due(claim, now)
     ids = list(due.order_by(claim.instant, "id").values_list("id", flat=True)[:limit])
     if not ids:
         return []
