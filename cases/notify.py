@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import translation
 
 from accounts.models import Role, User
@@ -134,16 +136,37 @@ def case_event_notify(event: CaseEvent) -> list[int]:
     return notifications_create(drafts=drafts, now=event.at)
 
 
-def _applicant_account(case: Any) -> tuple[int, str] | None:
-    """The applicant's account as (id, email): the case's own, or for a case a window or platform
-    submitted for them the one found, as the case list finds it, by the keyed digest of the ID
-    number. Two columns, not a whole account: every state change asks."""
-    if case.applicant_id is not None:
-        if type(case).applicant.is_cached(case):
-            return case.applicant.pk, case.applicant.email
-        accounts = User.objects.filter(pk=case.applicant_id)
-    else:
-        accounts = User.objects.filter(
-            role=Role.APPLICANT, is_active=True, id_number_digest=case.id_number_digest
+def _accounts_of(applicant_id: Any, id_number_digest: Any) -> QuerySet[User]:
+    """The applicant's account: the case's own, or for a case a window or platform submitted for
+    them the one found, as the case list finds it, by the keyed digest of the ID number."""
+    if applicant_id is not None:
+        return User.objects.filter(pk=applicant_id)
+    return User.objects.filter(
+        role=Role.APPLICANT, is_active=True, id_number_digest=id_number_digest
+    ).order_by("pk")
+
+
+def applicant_account_annotations() -> dict[str, Any]:
+    """``_accounts_of`` as columns of a case query (``_applicant_pk``, ``_applicant_email``), so
+    that a move reads the account in the statement that locks the case: the case's own account
+    when it has one, else the one found by digest (a NULL ``applicant_id`` finds no own row)."""
+    own = _accounts_of(OuterRef("applicant_id"), None)
+    found = User.objects.filter(
+        role=Role.APPLICANT, is_active=True, id_number_digest=OuterRef("id_number_digest")
+    ).order_by("pk")
+    return {
+        f"_applicant_{column}": Coalesce(
+            Subquery(own.values(column)[:1]), Subquery(found.values(column)[:1])
         )
-    return accounts.order_by("pk").values_list("pk", "email").first()
+        for column in ("pk", "email")
+    }
+
+
+def _applicant_account(case: Any) -> tuple[int, str] | None:
+    """The applicant's account as (id, email). Two columns, not a whole account: every state
+    change asks; a case read with ``applicant_account_annotations`` has them already."""
+    if hasattr(case, "_applicant_pk"):
+        return None if case._applicant_pk is None else (case._applicant_pk, case._applicant_email)
+    if case.applicant_id is not None and type(case).applicant.is_cached(case):
+        return case.applicant.pk, case.applicant.email
+    return _accounts_of(case.applicant_id, case.id_number_digest).values_list("pk", "email").first()
