@@ -7,6 +7,7 @@ about cases: this module decides who hears what.
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import OuterRef, QuerySet, Subquery
@@ -146,6 +147,7 @@ def _accounts_of(applicant_id: Any, id_number_digest: Any) -> QuerySet[User]:
     ).order_by("pk")
 
 
+@functools.cache
 def applicant_account_annotations() -> dict[str, Any]:
     """``_accounts_of`` as columns of a case query (``_applicant_pk``, ``_applicant_email``), so
     that a move reads the account in the statement that locks the case: the case's own account
@@ -154,6 +156,7 @@ def applicant_account_annotations() -> dict[str, Any]:
     found = User.objects.filter(
         role=Role.APPLICANT, is_active=True, id_number_digest=OuterRef("id_number_digest")
     ).order_by("pk")
+    # Built once per process: annotate() resolves a copy of each expression for its query.
     return {
         f"_applicant_{column}": Coalesce(
             Subquery(own.values(column)[:1]), Subquery(found.values(column)[:1])
