@@ -8,6 +8,8 @@ about cases: this module decides who hears what.
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import OuterRef, QuerySet, Subquery
@@ -148,7 +150,7 @@ def _accounts_of(applicant_id: Any, id_number_digest: Any) -> QuerySet[User]:
 
 
 @functools.cache
-def applicant_account_annotations() -> dict[str, Any]:
+def applicant_account_annotations() -> Mapping[str, Any]:
     """``_accounts_of`` as columns of a case query (``_applicant_pk``, ``_applicant_email``), so
     that a move reads the account in the statement that locks the case: the case's own account
     when it has one, else the one found by digest (a NULL ``applicant_id`` finds no own row)."""
@@ -156,13 +158,15 @@ def applicant_account_annotations() -> dict[str, Any]:
     found = User.objects.filter(
         role=Role.APPLICANT, is_active=True, id_number_digest=OuterRef("id_number_digest")
     ).order_by("pk")
-    # Built once per process: annotate() resolves a copy of each expression for its query.
-    return {
-        f"_applicant_{column}": Coalesce(
-            Subquery(own.values(column)[:1]), Subquery(found.values(column)[:1])
-        )
-        for column in ("pk", "email")
-    }
+    # Built once per process (read-only): annotate() resolves a copy of each expression.
+    return MappingProxyType(
+        {
+            f"_applicant_{column}": Coalesce(
+                Subquery(own.values(column)[:1]), Subquery(found.values(column)[:1])
+            )
+            for column in ("pk", "email")
+        }
+    )
 
 
 def _applicant_account(case: Any) -> tuple[int, str] | None:

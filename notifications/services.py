@@ -24,9 +24,9 @@ from notifications.models import ChannelName, Notification, Status
 logger = logging.getLogger(__name__)
 
 # Above this many rows at once, one fan-out task per chunk is sent instead of one task per row:
-# a scan that writes 10,000 reminders must not spend seconds talking to the broker. A chunk is a
-# scan batch's rows (SLA_SCAN_BATCH_SIZE): one task per batch, whose worker sends the rows' tasks
-# (about 1.5 ms per task sent here, issue 14).
+# a scan that writes 10,000 reminders must not spend seconds talking to the broker. A worker's
+# fan-out task then sends the chunk's rows' tasks; each task sent costs the sender about 1.5 ms
+# (issue 14), so a chunk is as large as a fan-out task may reasonably take to send.
 DISPATCH_FANOUT_THRESHOLD = 20
 DISPATCH_CHUNK = 2000
 
@@ -99,7 +99,7 @@ KEY_SLOT: Final = "\ue001"  # its key: in the dedup key
 class DraftFan:
     """The same drafts for many subjects that differ only in their reference (a scan's overdue
     clocks of one stage, agency and deadline): each of ``drafts`` once for each subject, with
-    ``SUBJECT_SLOT`` in its subject and body, and a payload value that is exactly
+    ``SUBJECT_SLOT`` in its subject and body, and the payload's one top-level value that is exactly
     ``SUBJECT_SLOT``, replaced by the subject's reference (also its ``subject_ref``), and
     ``KEY_SLOT`` in its dedup key by the subject's key. On PostgreSQL the rows are made in the
     ``INSERT`` itself, so 10,000 reminders are not 10,000 Python objects (issue 14)."""
@@ -113,6 +113,8 @@ def notifications_fan_out(*, fans: Sequence[DraftFan], now: dt.datetime | None =
     """``notifications_create`` of every fan's drafts for every one of its subjects."""
     if any(len(f.keys) != len(f.references) for f in fans):
         raise ValueError("a fan needs one reference per key")
+    if any(list(d.payload.values()).count(SUBJECT_SLOT) > 1 for f in fans for d in f.drafts):
+        raise ValueError("a fanned payload holds the reference under one key at most")
     fans = [f for f in fans if f.drafts and f.keys]
     if not fans:
         return []
@@ -152,6 +154,9 @@ def _fan_out_postgresql(fans: Sequence[DraftFan], now: dt.datetime) -> list[int]
     table = Notification._meta.db_table
     subject_max = Notification._meta.get_field("subject").max_length
     drafts = [(i, d) for i, fan in enumerate(fans) for d in fan.drafts]
+    # The payload's slot, as _fanned fills it: the top-level value that is exactly the slot,
+    # set with jsonb_set.
+    slot_keys = [[k for k, v in d.payload.items() if v == SUBJECT_SLOT] for _i, d in drafts]
     s_fan: list[int] = []
     s_key: list[str] = []
     s_ref: list[str] = []
@@ -159,14 +164,14 @@ def _fan_out_postgresql(fans: Sequence[DraftFan], now: dt.datetime) -> list[int]
         s_fan += [i] * len(fan.keys)
         s_key += fan.keys
         s_ref += fan.references
-    slot = json.dumps(SUBJECT_SLOT, ensure_ascii=False)
     sql = f"""
         WITH d AS (
             SELECT * FROM unnest(%(d_fan)s::int[], %(d_key)s::text[], %(d_kind)s::text[],
                 %(d_channel)s::text[], %(d_recipient)s::bigint[], %(d_address)s::text[],
-                %(d_subject)s::text[], %(d_body)s::text[], %(d_payload)s::text[])
+                %(d_subject)s::text[], %(d_body)s::text[], %(d_payload)s::text[],
+                %(d_slot_key)s::text[])
                 WITH ORDINALITY AS d(fan, dedup_key, kind, channel, recipient_id, address,
-                    subject, body, payload, n)
+                    subject, body, payload, slot_key, n)
         ), s AS (
             SELECT * FROM unnest(%(s_fan)s::int[], %(s_key)s::text[], %(s_ref)s::text[])
                 WITH ORDINALITY AS s(fan, key, ref, n)
@@ -176,7 +181,8 @@ def _fan_out_postgresql(fans: Sequence[DraftFan], now: dt.datetime) -> list[int]
         SELECT replace(d.dedup_key, %(key_slot)s, s.key), d.kind, d.channel, d.recipient_id,
             d.address, left(replace(d.subject, %(slot)s, s.ref), {int(subject_max)}),
             replace(d.body, %(slot)s, s.ref),
-            replace(d.payload, %(json_slot)s, to_json(s.ref)::text)::jsonb, s.ref,
+            CASE WHEN d.slot_key IS NULL THEN d.payload::jsonb
+                ELSE jsonb_set(d.payload::jsonb, ARRAY[d.slot_key], to_jsonb(s.ref)) END, s.ref,
             'pending', 0, '', %(now)s
         FROM s JOIN d ON d.fan = s.fan
         ORDER BY s.n, d.n
@@ -192,12 +198,12 @@ def _fan_out_postgresql(fans: Sequence[DraftFan], now: dt.datetime) -> list[int]
         "d_subject": _text_array([d.subject for _i, d in drafts]),
         "d_body": _text_array([d.body for _i, d in drafts]),
         "d_payload": _text_array([json.dumps(d.payload, ensure_ascii=False) for _i, d in drafts]),
+        "d_slot_key": [keys[0] if keys else None for keys in slot_keys],
         "s_fan": s_fan,
         "s_key": _text_array(s_key),
         "s_ref": _text_array(s_ref),
         "key_slot": KEY_SLOT,
         "slot": SUBJECT_SLOT,
-        "json_slot": slot,
         "now": now,
     }
     with connection.cursor() as cursor:

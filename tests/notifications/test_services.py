@@ -147,7 +147,13 @@ def test_a_fan_makes_each_subjects_rows_as_if_drafted_one_by_one(
             recipient_id=personas["cw_out"].pk,
             subject=f"【已超期】{SUBJECT_SLOT} {long_tail}",
             body=f"案件 {SUBJECT_SLOT}（{{stage}}）\\ 再说一次：{SUBJECT_SLOT}",
-            payload={"case": SUBJECT_SLOT, "stage": "applied", "note": f"not {SUBJECT_SLOT}"},
+            payload={
+                "case": SUBJECT_SLOT,
+                "stage": "applied",
+                "note": f"not {SUBJECT_SLOT}",
+                "quoted": f'x"{SUBJECT_SLOT}',
+                "inner": {"case": SUBJECT_SLOT},
+            },
         ),
         NotificationDraft(
             dedup_key=f"fan:{KEY_SLOT}:agency:webhook",
@@ -175,7 +181,13 @@ def test_a_fan_makes_each_subjects_rows_as_if_drafted_one_by_one(
             "",
             f"【已超期】{ref} {long_tail}"[:200],
             f"案件 {ref}（{{stage}}）\\ 再说一次：{ref}",
-            {"case": ref, "stage": "applied", "note": f"not {SUBJECT_SLOT}"},
+            {
+                "case": ref,
+                "stage": "applied",
+                "note": f"not {SUBJECT_SLOT}",
+                "quoted": f'x"{SUBJECT_SLOT}',
+                "inner": {"case": SUBJECT_SLOT},
+            },
             ref,
         )
         expected[f"fan:{10 + i}:agency:webhook"] = (
@@ -191,6 +203,14 @@ def test_a_fan_makes_each_subjects_rows_as_if_drafted_one_by_one(
     with django_capture_on_commit_callbacks(execute=True) as hooks:
         assert notifications_fan_out(fans=[fan]) == []
     assert hooks == []
+    two = NotificationDraft(
+        dedup_key=f"fan:{KEY_SLOT}",
+        kind="fan",
+        channel="in_app",
+        payload={"a": SUBJECT_SLOT, "b": SUBJECT_SLOT},
+    )
+    with pytest.raises(ValueError, match="one key at most"):
+        notifications_fan_out(fans=[DraftFan(drafts=[two], keys=["1"], references=["a"])])
     with pytest.raises(ValueError, match="one reference per key"):
         notifications_fan_out(fans=[DraftFan(drafts=drafts, keys=["1", "2"], references=["a"])])
 
