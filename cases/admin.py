@@ -754,7 +754,8 @@ class TransferCaseAdmin(StaffReadOnlyAdmin):
             {
                 "fields": (
                     "reference",
-                    "state",
+                    # In the case's own words (a merge's differ): cases.states.state_label.
+                    "state_words",
                     "version",
                     "kind",
                     "mode",

@@ -637,3 +637,14 @@ def test_agency_webhook_secret_is_write_only(client, people):
 
     assert client.post(url, {**data, "webhook_secret": "new-s3cret"}).status_code == 302
     assert Agency.objects.get(code=SHENZHEN).webhook_secret == "new-s3cret"
+
+
+def test_the_case_page_says_the_state_in_the_cases_own_words(client, people, new_case):
+    transfer, merge = new_case(), new_case()
+    TransferCase.objects.filter(pk=merge.pk).update(kind="merge")
+    login(client, people["admin"])
+    transfer_page = client.get(change_url(transfer)).content.decode()
+    merge_page = client.get(change_url(merge)).content.decode()
+    assert "已申请（转出地审核中）" in transfer_page
+    assert "已申请（注销地核查中）" in merge_page
+    assert "已申请（转出地审核中）" not in merge_page
