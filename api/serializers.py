@@ -30,6 +30,7 @@ from rest_framework_simplejwt.utils import get_md5_hash_password
 from agencies.models import AgeLimitScope, agency_code_validator
 from agencies.policies import IntraProvinceMode, Responsible, Stage
 from api.fields import AsciiDateField, AsciiIntegerField
+from api.rendering import Represent, represent_with
 from cases.continuity import ADVICE_CODES
 from cases.inputs import (
     AMOUNT_TEXT_MAX_LENGTH,
@@ -936,22 +937,22 @@ class NotificationSerializer(serializers.Serializer):
 
 
 @cache
-def _bound(serializer_class: type[serializers.Serializer]) -> serializers.Serializer:
-    # One instance per class and process: DRF deep-copies its fields for every new instance, which
-    # would cost more than the rendering; ``to_representation`` itself keeps no state.
-    return serializer_class()
+def _plan(serializer_class: type[serializers.Serializer]) -> Represent:
+    # One instance per class and process (DRF deep-copies its fields for every new instance, which
+    # would cost more than the rendering) and its fields walked once (api.rendering).
+    return represent_with(serializer_class())
 
 
 def render(serializer_class: type[serializers.Serializer], instance: Any) -> dict[str, Any]:
     """What the API sends for ``instance`` under ``serializer_class`` (the schema's shape)."""
-    return _bound(serializer_class).to_representation(instance)
+    return _plan(serializer_class)(instance)
 
 
 def render_many(
     serializer_class: type[serializers.Serializer], instances: Iterable[Any]
 ) -> list[dict[str, Any]]:
-    serializer = _bound(serializer_class)
-    return [serializer.to_representation(instance) for instance in instances]
+    represent = _plan(serializer_class)
+    return [represent(instance) for instance in instances]
 
 
 # --- tokens --------------------------------------------------------------------------------------

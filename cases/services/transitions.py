@@ -61,6 +61,7 @@ from cases.states import (
 )
 from core.errors import FieldErrors
 from core.rollup import rollup_add, rollups_at_end
+from core.statements import FrozenQuery
 from workflow.calendar import local_date
 from workflow.models import StageClock
 from workflow.services import clock_close, clock_hold, clock_open, clock_remaining_days
@@ -253,6 +254,17 @@ def _clean_duplicate_enrolment(
                 kwargs["refund_amount"] = amount
 
 
+# The case a move reads under its row lock, with its agencies and the applicant's account.
+_LOCKED_CASE: FrozenQuery[TransferCase] = FrozenQuery(
+    lambda pk: (
+        TransferCase.objects.select_for_update(of=("self",))
+        .select_related("from_agency", "to_agency")
+        .annotate(**applicant_account_annotations())
+        .filter(pk=pk)
+    )
+)
+
+
 def case_transition(
     *,
     case: TransferCase,
@@ -285,15 +297,11 @@ def case_transition(
         # The case's row only (OF self): the joined agencies are read, not locked, or every move
         # at one agency would queue behind every other.
         # With the applicant's account (id, email) the notifications need: one statement.
-        locked = (
-            TransferCase.objects.select_for_update(of=("self",))
-            .select_related("from_agency", "to_agency")
-            .annotate(**applicant_account_annotations())
-        )
-        try:
-            case = locked.get(pk=case.pk)
-        except TransferCase.DoesNotExist:
-            raise StaleCase() from None
+        # Compiled once per process (core.statements): building it was 2 ms of every move's CPU.
+        found = _LOCKED_CASE.get(case.pk)
+        if found is None:
+            raise StaleCase()
+        case = found
         case._values_read = _field_values(case)
         # 403 means "you may never" (in no state): said first, whatever the state or version.
         if not case_action_ever_permitted(case=case, user=actor, action=action):

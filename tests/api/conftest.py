@@ -13,6 +13,7 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.models import User
+from api import serializers as api_serializers
 from workflow.calendar import SHANGHAI
 
 # After every instant the shared fixtures use (submit 2026-11-23, moves from 2026-11-24), so a
@@ -23,6 +24,29 @@ API_NOW = dt.datetime(2026, 11, 30, 10, 0, tzinfo=SHANGHAI)
 @pytest.fixture(autouse=True)
 def _fresh_throttles() -> None:
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _rendered_as_drf_renders(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Every document any API test has rendered is rendered by DRF's own ``to_representation``
+    too, and the two must be equal (api.rendering plans the fields once: it must change nothing)."""
+    planned = api_serializers._plan
+    compared: list[str] = []
+
+    def checking(serializer_class: type) -> Callable[[Any], Any]:
+        represent = planned(serializer_class)
+        drf = serializer_class()
+
+        def both(instance: Any) -> Any:
+            ours = represent(instance)
+            assert ours == drf.to_representation(instance), serializer_class.__name__
+            compared.append(serializer_class.__name__)
+            return ours
+
+        return both
+
+    monkeypatch.setattr(api_serializers, "_plan", checking)
+    return compared
 
 
 @pytest.fixture(autouse=True)
