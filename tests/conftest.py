@@ -58,6 +58,9 @@ def _fresh_throttle_counters() -> None:
     run): each test starts with none, and nothing else in that Redis database is touched."""
     from django.core.cache import caches
 
+    from core.throttling import COUNTERS
+
+    COUNTERS.forget_leases()
     shared = caches["throttle"]
     if hasattr(shared, "delete_pattern"):
         shared.delete_pattern("*")

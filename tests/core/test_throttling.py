@@ -72,3 +72,55 @@ def test_a_window_counts_from_its_first_request_and_then_starts_again():
         assert SharedCounters._hit_local(local, "t-local", 60) == (2, 30.0)
         clock.shift(31)
         assert SharedCounters._hit_local(local, "t-local", 60) == (1, 60.0)
+
+
+def _shared_count(key: str) -> int:
+    from django.core.cache import caches
+
+    cache = caches["throttle"]
+    raw = cache.client.get_client(write=True).get(cache.make_key(key))
+    return int(raw or 0)
+
+
+def test_a_high_limit_is_counted_in_leases_that_no_two_processes_share():
+    from core.throttling import SharedCounters
+
+    # Two processes' counters against the one Redis counter, a limit of 1,200 a minute: each
+    # takes 12 counts in one round trip and hands them out one by one.
+    one, other = SharedCounters(), SharedCounters()
+    assert [one.hit("t-lease", 60, 1200)[0] for _ in range(3)] == [1, 2, 3]
+    assert _shared_count("t-lease") == 12
+    assert [other.hit("t-lease", 60, 1200)[0] for _ in range(2)] == [13, 14]
+    assert _shared_count("t-lease") == 24
+    # The first process's lease runs out at 12; its next count is a new lease after the other's.
+    counts = [one.hit("t-lease", 60, 1200)[0] for _ in range(10)]
+    assert counts == [*range(4, 13), 25]
+    assert _shared_count("t-lease") == 36
+
+
+def test_leases_never_let_more_than_the_limit_through_across_processes():
+    from core.throttling import SharedCounters
+
+    processes = [SharedCounters() for _ in range(3)]
+    limit = 250  # leases of 2
+    counts = [processes[i % 3].hit("t-limit", 60, limit)[0] for i in range(400)]
+    assert len(set(counts)) == len(counts)  # every count handed to one request only
+    admitted = [c for c in counts if c <= limit]
+    # Requests went on past the limit, so every lease under it was used up: exactly the limit.
+    assert len(admitted) == limit
+
+
+def test_a_low_limit_is_counted_one_by_one_and_a_lease_ends_with_its_window():
+    import time
+
+    from core.throttling import SharedCounters
+
+    counters = SharedCounters()
+    assert [counters.hit("t-low", 60, 120)[0] for _ in range(3)] == [1, 2, 3]
+    assert _shared_count("t-low") == 3
+    # A lease does not outlive its window: after it, the counter in Redis starts again.
+    assert counters.hit("t-short", 1, 1600)[0] == 1
+    assert _shared_count("t-short") == 16
+    time.sleep(1.3)
+    assert counters.hit("t-short", 1, 1600)[0] == 1
+    assert _shared_count("t-short") == 16
