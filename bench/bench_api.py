@@ -1,7 +1,7 @@
 """API benchmarks: P3 (case document), P4 (transitions), P5 (submit), P7 (cost against size).
 
     .venv/bin/python bench/bench_api.py [--runs 3] [--duration 10] [--workers 4] [--skip-large]
-        [--writes-only] [--waits]
+        [--writes-only | --reads-only] [--waits]
 
 Creates (drops first) the PostgreSQL databases ``bench_api`` (1,000 cases) and
 ``bench_api_large`` (1,000,000; ``bench`` is BENCH_DB_PREFIX) on BENCH_ADMIN_DATABASE_URL
@@ -11,7 +11,8 @@ DEBUG off, persistent connections, throttles lifted) and drives it with wrk from
 
 - P3: ``GET /api/v1/cases/{reference}/`` with a JWT, and in the same run, alternating with it,
   a bare Django view running the same queries and returning the same bytes (bench/_api_urls.py).
-  Then p99 at 80% of the API's rate (wrk paced per connection with ``delay()``).
+  Then p99 at 80% of the API's rate (wrk paced per connection with ``delay()``). ``--reads-only``
+  runs P3 alone (the small database only).
 - P4 and P4': ``POST .../transitions/approve_transfer_out/``, each request on another case, and in
   the same run, alternating with it, the hand-written limit doing the same writes with raw SQL
   (``POST /bench/limit/...``, bench/_api_limit.py); then the API paced at 80% of its rate;
@@ -286,7 +287,7 @@ def run(args: argparse.Namespace) -> dict:
         return writes_only(args)
     results: dict = {}
     small = seed(args.small, DB_SMALL)
-    large = None if args.skip_large else seed(args.large, DB_LARGE)
+    large = None if args.skip_large or args.reads_only else seed(args.large, DB_LARGE)
     body_file = Path(tempfile.gettempdir()) / f"{DB_PREFIX}_api_body.json"
     token = small["token"]
     ref = f"{small['prefix']}{args.small // 2:08d}"
@@ -335,6 +336,8 @@ def run(args: argparse.Namespace) -> dict:
             "bytes": len(body),
         }
         log(f"P3 {results['P3']}")
+        if args.reads_only:
+            return results
         if large is None:
             results["P7_small"] = p7([(api_path, token, BASE)], args)[0]
             results.update(writes(small, args, BASE))
@@ -600,6 +603,9 @@ def main() -> None:
     parser.add_argument("--skip-large", action="store_true")
     parser.add_argument(
         "--waits", action="store_true", help="sample pg_stat_activity during the P4 runs"
+    )
+    parser.add_argument(
+        "--reads-only", action="store_true", help="P3 only, on the small database"
     )
     parser.add_argument(
         "--writes-only",

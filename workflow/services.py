@@ -17,6 +17,7 @@ from agencies.policies import (
     window_for,
 )
 from core.rollup import rollup_add
+from core.statements import row_insert
 from workflow.calendar import (
     SHANGHAI,
     WorkingDayCalendar,
@@ -139,29 +140,8 @@ def clock_open(
         escalate_at=instants.escalate_at,
         remind_at=instants.remind_at,
     )
-    if connection.vendor != "postgresql":
-        clock.save(force_insert=True)
-        return clock
-    _insert(clock)
+    row_insert(clock)
     return clock
-
-
-def _insert(clock: StageClock) -> None:
-    """``INSERT ... RETURNING id`` of a new clock by hand: every transition and submission opens
-    one, and compiling the ORM's insert cost several times what PostgreSQL takes to run it."""
-    meta = StageClock._meta
-    fields = [f for f in meta.concrete_fields if not f.primary_key]
-    names = ", ".join(f.column for f in fields)
-    marks = ", ".join(["%s"] * len(fields))
-    values = [f.get_db_prep_save(getattr(clock, f.attname), connection) for f in fields]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {meta.db_table} ({names}) VALUES ({marks}) RETURNING id",  # noqa: S608 - the model's columns
-            values,
-        )
-        clock.pk = cursor.fetchone()[0]
-    clock._state.adding = False
-    clock._state.db = connection.alias
 
 
 def clock_hold(*, case_id: int) -> None:

@@ -9,6 +9,7 @@ from typing import Any, Final
 from accounts.models import User
 from cases.models import CaseEvent, TransferCase
 from cases.notify import case_event_notify
+from core.statements import row_insert
 
 # ``CaseEvent.actor_role`` of the steps the system takes on its own.
 SYSTEM_ROLE: Final = "system"
@@ -30,7 +31,7 @@ def event_append(
     state change: the applicant and agency webhooks hear of it in the same transaction.
     ``notify=False``: a step of a chain the system records at once (instant mode), whose last
     step tells them."""
-    event = CaseEvent.objects.create(
+    event = CaseEvent(
         case=case,
         action=action,
         from_state=from_state,
@@ -42,6 +43,7 @@ def event_append(
         reason_code=reason_code,
         data=dict(data or {}),
     )
+    row_insert(event)
     if notify:
         case_event_notify(event)
     return event

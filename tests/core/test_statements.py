@@ -109,3 +109,37 @@ def test_the_row_is_locked_until_the_transaction_ends(submit_case):
             assert cursor.fetchone() == (case.pk,)
     finally:
         other.close()
+
+
+@pytest.mark.django_db
+def test_a_row_inserted_by_hand_is_the_row_the_orm_inserts(submit_case, personas):
+    from cases.models import CaseEvent
+    from core.statements import row_insert
+
+    case = submit_case()
+    fields = {
+        "case": case,
+        "action": "note",
+        "from_state": "applied",
+        "to_state": "applied",
+        "actor": personas["cw_out"],
+        "actor_role": "caseworker",
+        "at": case.created_at,
+        "note": "引号 ' \" 与 \\ 反斜杠",
+        "data": {"amount": "1234.56", "list": ["离职证明", None], "nested": {"n": 1}},
+    }
+    by_hand = CaseEvent(**fields)
+    with CaptureQueriesContext(connection) as queries:
+        row_insert(by_hand)
+    assert len(queries.captured_queries) == 1
+    assert by_hand.pk is not None
+    assert not by_hand._state.adding
+    by_orm = CaseEvent.objects.create(**fields)
+    columns = [f.attname for f in CaseEvent._meta.concrete_fields if not f.primary_key]
+    stored = {
+        row["id"]: row
+        for row in CaseEvent.objects.filter(pk__in=[by_hand.pk, by_orm.pk]).values("id", *columns)
+    }
+    assert {k: v for k, v in stored[by_hand.pk].items() if k != "id"} == {
+        k: v for k, v in stored[by_orm.pk].items() if k != "id"
+    }
