@@ -604,9 +604,7 @@ def main() -> None:
     parser.add_argument(
         "--waits", action="store_true", help="sample pg_stat_activity during the P4 runs"
     )
-    parser.add_argument(
-        "--reads-only", action="store_true", help="P3 only, on the small database"
-    )
+    parser.add_argument("--reads-only", action="store_true", help="P3 only, on the small database")
     parser.add_argument(
         "--writes-only",
         action="store_true",
