@@ -101,8 +101,9 @@ def case_key_for(*, user: Any, reference: str) -> tuple[int, int] | None:
     return _CASE_KEY_WITHIN[field].get(getattr(reach, field), reference)
 
 
-# The visibility check of every write, compiled once per process for each kind of reach
-# (core.statements): building it was about half its cost.
+# The visibility check of a transition through the API (which then reads the case under its lock),
+# compiled once per process for each kind of reach (core.statements): building it was about half
+# its cost.
 _REACH_FIELDS = ("id_number_digest", "agency_code", "province")
 
 

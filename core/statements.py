@@ -3,7 +3,7 @@
 Building and compiling a queryset is Python work that grows with the query: the locked read a
 transition starts with (the case, both agencies, the applicant's account as two subqueries) costs
 about 2 ms of CPU to build and compile, against 0.6 ms to send it and read its row; the visibility
-check of every write, half of its 1 ms. Their shape never changes, only the keys do (the case's
+check of a transition through the API, half of its 1 ms. Their shape never changes, only the keys do (the case's
 key; a reference and an agency code). ``FrozenQuery`` compiles such a read once per process and
 database and then runs the same SQL with the keys bound in, through Django's own iterable, so the
 rows come back exactly as the queryset would have made them (related objects, annotations,
@@ -17,8 +17,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from django.db import DEFAULT_DB_ALIAS, connections, router
+from django.db import DEFAULT_DB_ALIAS, connections, router, transaction
 from django.db.models import Model, QuerySet
+from django.db.models.fields import AutoFieldMixin
 from django.db.transaction import TransactionManagementError
 
 T = TypeVar("T")
@@ -64,13 +65,17 @@ class FrozenQuery(Generic[T]):
         missing = [i for i in range(len(keys)) if i not in slots]
         if missing:
             raise ValueError(f"key {missing[0]} does not reach the statement as it was given")
-        compiled = _Compiled(queryset, compiler, sql, tuple(params), tuple(slots))
+        compiled = _Compiled(
+            queryset, compiler, sql, tuple(params), tuple(slots), tuple(type(k) for k in keys)
+        )
         self._compiled[using] = compiled
         return compiled
 
     def get(self, *keys: Any, using: str = DEFAULT_DB_ALIAS) -> T | None:
         connection = connections[using]
         compiled = self._compiled.get(using)
+        if compiled is not None and [type(k) for k in keys] != list(compiled.key_types):
+            raise TypeError(f"keys of types {compiled.key_types}, not {keys!r}")
         if compiled is None:
             # Compiling a locking read checks that a transaction is open; so does every run below.
             compiled = self._compile(using, keys)
@@ -109,6 +114,8 @@ class _Compiled(Generic[T]):
     params: tuple[Any, ...]
     # For each parameter, the key it is (its index), or None for a constant of the statement.
     slots: tuple[int | None, ...]
+    # The keys' types as compiled: a key of another type (None included) is refused, not bound.
+    key_types: tuple[type, ...]
 
 
 def row_insert(instance: Model) -> None:
@@ -120,15 +127,30 @@ def row_insert(instance: Model) -> None:
     these models)."""
     meta = instance._meta
     connection = connections[router.db_for_write(type(instance), instance=instance)]
-    if connection.vendor != "postgresql":
+    fields = [f for f in meta.local_concrete_fields if not f.primary_key and not f.generated]
+    by_hand = (
+        connection.vendor == "postgresql"
+        and instance._state.adding
+        and instance.pk is None
+        and isinstance(meta.pk, AutoFieldMixin)
+        and not meta.parents
+        and not any(hasattr(getattr(instance, f.attname), "resolve_expression") for f in fields)
+    )
+    if not by_hand:
+        # Anything else (another database, a key of its own, an inherited model, an expression
+        # or a database default as a value): the ORM's own insert.
         instance.save(force_insert=True)
         return
-    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    # As save() does first: a related object assigned before it was saved is refused.
+    instance._prepare_related_fields_for_save(operation_name="row_insert")
     values = [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields]
     qn = connection.ops.quote_name
     names = ", ".join(qn(f.column) for f in fields)
     marks = ", ".join(["%s"] * len(fields))
-    with connection.cursor() as cursor:
+    with (
+        transaction.mark_for_rollback_on_error(using=connection.alias),
+        connection.cursor() as cursor,
+    ):
         cursor.execute(
             f"INSERT INTO {qn(meta.db_table)} ({names}) VALUES ({marks}) "  # noqa: S608 - the model's own columns
             f"RETURNING {qn(meta.pk.column)}",

@@ -57,13 +57,16 @@ class SharedCounters:
     one counter in Redis, each by one request only, so no more than the limit is ever let through
     across all processes; what a lease costs is the other way: counts a process took and did not
     use before the window ended are lost, so a client spread over P processes may be refused up
-    to P x (lease - 1) requests before its limit. Limits under ``LEASE_SHARE * 2`` a window (the
+    to P x (lease - 1) requests before its limit. A lease ends when the counter's key does (its
+    remaining time read in milliseconds); deleting a client's key in Redis to lift its block
+    takes effect in a process once its lease (at most ``LEASE_MAX`` requests) is used up. Limits under ``LEASE_SHARE * 2`` a window (the
     status lookup, sign-in, uploads) are counted one by one, exactly as before.
     """
 
     WARN_EVERY_SECONDS = 60.0
     LEASE_SHARE = 100
     LEASE_MAX = 16
+    LEASE_MIN_MS = 50
     # Leases kept at most; expired ones are dropped first (one per client and scope).
     LEASES_KEPT = 10_000
 
@@ -113,13 +116,16 @@ class SharedCounters:
             pipe = redis.pipeline(transaction=False)
             pipe.incrby(full_key, size)
             pipe.expire(full_key, window, nx=True)
-            pipe.ttl(full_key)
-            last, _set, ttl = pipe.execute()
+            pipe.pttl(full_key)
+            last, _set, pttl = pipe.execute()
         except Exception as exc:
             return self._hit_local(self._fallback(exc), key, window)
-        remaining = float(ttl if ttl and ttl > 0 else window)
+        # In milliseconds: TTL's whole seconds would let a lease outlive the key by up to a
+        # second, and its counts be handed out after Redis started the next window.
+        remaining = pttl / 1000 if pttl and pttl > 0 else float(window)
         first = int(last) - size + 1
-        if size > 1:
+        # A lease ends with the key, and is not kept when the key is about to go.
+        if size > 1 and pttl and pttl > self.LEASE_MIN_MS:
             with self._lock:
                 if len(self._leases) >= self.LEASES_KEPT:
                     self._leases = {k: v for k, v in self._leases.items() if v.ends > now}

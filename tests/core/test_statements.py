@@ -143,3 +143,29 @@ def test_a_row_inserted_by_hand_is_the_row_the_orm_inserts(submit_case, personas
     assert {k: v for k, v in stored[by_hand.pk].items() if k != "id"} == {
         k: v for k, v in stored[by_orm.pk].items() if k != "id"
     }
+
+
+@pytest.mark.django_db
+def test_a_key_of_another_type_than_compiled_is_refused_not_bound(submit_case):
+    case = submit_case()
+    keys = FrozenQuery(
+        lambda pk: TransferCase.objects.filter(pk=pk).values_list("reference", flat=True)
+    )
+    assert keys.get(case.pk) == case.reference
+    with pytest.raises(TypeError):
+        keys.get(None)  # the ORM would ask IS NULL, not = NULL
+    with pytest.raises(TypeError):
+        keys.get(str(case.pk))
+
+
+@pytest.mark.django_db
+def test_a_row_with_a_key_of_its_own_is_inserted_by_the_orm(agencies):
+    from core.statements import row_insert
+
+    # An agency's key is its code, not generated: the hand-written insert (which leaves the key
+    # to the database) is not used, and the row is stored with its code.
+    agency = Agency(
+        code="990100", name="测试市医疗保障局", province_code="99", province_name="测试省"
+    )
+    row_insert(agency)
+    assert Agency.objects.get(code="990100").name == "测试市医疗保障局"
