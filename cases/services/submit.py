@@ -480,13 +480,16 @@ def case_submit(
                     raise
                 case.pk = None
                 case.reference = _new_reference(now)
-        clock_open(
+        clock = clock_open(
             case_id=case.pk,
             stage=Stage.APPLIED,
             agency=src,
             started_at=now,
             window_days=case.stage_window(Stage.APPLIED),
         )
+        # What cases.presenters.case_open_clock looks for: the document after the submission
+        # reads no clock (a transition does the same; an instant case's steps replace it).
+        case.open_clocks = [clock]
         event_append(
             case=case,
             action=Action.SUBMIT,

@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from cases.models import CaseEvent, IdempotencyRecord, TransferCase
 from cases.services.assignment import MSG_ASSIGNEE_NOT_ELIGIBLE
@@ -42,8 +44,15 @@ def window_body(**overrides: Any) -> dict[str, Any]:
 @time_machine.travel(dt.datetime(2026, 11, 23, 9, 12, tzinfo=SHANGHAI), tick=False)
 def test_submitted_case_is_the_documented_document(client_for, personas, calendar_2026):
     client = client_for("applicant")
-    r = client.post("/api/v1/cases/", submit_body(), format="json")
+    with CaptureQueriesContext(connection) as queries:
+        r = client.post("/api/v1/cases/", submit_body(), format="json")
     assert r.status_code == 201, r.content
+    # The document is built from the clock the submission opened: no clock is read back.
+    assert [
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].startswith("SELECT") and "stageclock" in q["sql"]
+    ] == []
     doc = r.json()
     assert r["Location"] == f"/api/v1/cases/{doc['reference']}/"
     assert r["ETag"] == 'W/"1"'
