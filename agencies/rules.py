@@ -23,6 +23,7 @@ from agencies.models import AgeLimitScope, Agency, AgencyRule, AgencyRuleChange,
 from agencies.policies import IntraProvinceMode
 from core.errors import InvalidInput
 from core.identity import id_number_birth_date, id_number_is_male
+from core.statements import FrozenQuery
 
 # The fields a change records, before and after.
 RULE_FIELDS: Final = (
@@ -66,18 +67,34 @@ def agency_rule_in_force(agency_code: str, on: dt.date) -> AgencyRule | None:
     """The rule in force at the agency on ``on``: its own latest taking effect on or before it,
     else its province's (a province sets the numbers for all its agencies that set none)."""
     province = province_code_of(agency_code)
-    codes = [agency_code] if province == agency_code else [agency_code, province]
-    rules = (
-        AgencyRule.objects.filter(agency_id__in=codes, effective_from__lte=on)
-        .select_related("agency")
-        .order_by("-effective_from")
-    )
-    found = {}
+    if province == agency_code:
+        rules = _RULES_SINCE_OF_ONE.rows(agency_code, on)
+    else:
+        rules = _RULES_SINCE_OF_TWO.rows(agency_code, province, on)
+    found: dict[str, AgencyRule] = {}
     for rule in rules:
         found.setdefault(rule.agency_id, rule)
         if agency_code in found:
             break
     return found.get(agency_code) or found.get(province)
+
+
+def _rules_since(codes: list[str], on: dt.date) -> Any:
+    return (
+        AgencyRule.objects.filter(agency_id__in=codes, effective_from__lte=on)
+        .select_related("agency")
+        .order_by("-effective_from")
+    )
+
+
+# Read exactly on every submission (intake's rules, the first window) and the balance decision:
+# compiled once per process (core.statements), which was most of the read's cost.
+_RULES_SINCE_OF_ONE: FrozenQuery[AgencyRule] = FrozenQuery(
+    lambda code, on: _rules_since([code], on)
+)
+_RULES_SINCE_OF_TWO: FrozenQuery[AgencyRule] = FrozenQuery(
+    lambda code, province, on: _rules_since([code, province], on)
+)
 
 
 def province_mode_in_force(agency_code: str, on: dt.date) -> ProvinceMode | None:

@@ -13,6 +13,7 @@ converters, ``values_list`` tuples).
 from __future__ import annotations
 
 import copy
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -33,15 +34,20 @@ _TEXT_PROBE = "\ufffcfrozen-key-{}\ufffc"
 
 
 def _probe(index: int, value: Any) -> Any:
+    if type(value) is dt.date:
+        # A day no record of ours holds (PostgreSQL takes dates as they are).
+        return dt.date(1001 + index, 1, 1)
     if isinstance(value, bool) or not isinstance(value, int | str):
-        raise TypeError(f"a frozen query's keys are integers or text, not {type(value).__name__}")
+        raise TypeError(
+            f"a frozen query's keys are integers, text or days, not {type(value).__name__}"
+        )
     return _INT_PROBE + index if isinstance(value, int) else _TEXT_PROBE.format(index)
 
 
 class FrozenQuery(Generic[T]):
-    """``build(*keys)`` (a queryset filtered by the keys: integers or text) compiled once per
+    """``build(*keys)`` (a queryset filtered by the keys: integers, text or days) compiled once per
     database alias, then run with other keys: ``get(*keys)`` returns the one row (a model object,
-    or what ``values_list`` and the like make) or None.
+    or what ``values_list`` and the like make) or None, ``rows(*keys)`` every row.
 
     ``build`` must pass each key to the query as it is (an exact lookup, not a pattern) and use
     nothing else that changes between calls (the time, a user, a setting): the SQL and every
@@ -72,6 +78,14 @@ class FrozenQuery(Generic[T]):
         return compiled
 
     def get(self, *keys: Any, using: str = DEFAULT_DB_ALIAS) -> T | None:
+        rows = self.rows(*keys, using=using)
+        if len(rows) > 1:
+            model = self._compiled[using].queryset.model
+            raise model.MultipleObjectsReturned(f"{len(rows)} rows for {keys}")
+        return rows[0] if rows else None
+
+    def rows(self, *keys: Any, using: str = DEFAULT_DB_ALIAS) -> list[T]:
+        """Every row the statement returns for ``keys``, in its order."""
         connection = connections[using]
         compiled = self._compiled.get(using)
         if compiled is not None and [type(k) for k in keys] != list(compiled.key_types):
@@ -100,10 +114,7 @@ class FrozenQuery(Generic[T]):
         run_compiler.as_sql = lambda *args, **kwargs: (sql, bound)
         run = queryset._chain()
         run.query.get_compiler = lambda *args, **kwargs: run_compiler
-        rows = list(run)
-        if len(rows) > 1:
-            raise queryset.model.MultipleObjectsReturned(f"{len(rows)} rows for {keys}")
-        return rows[0] if rows else None
+        return list(run)
 
 
 @dataclass(frozen=True)

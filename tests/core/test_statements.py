@@ -66,8 +66,8 @@ def test_a_build_that_does_not_bind_its_key_once_is_refused(agencies):
     with pytest.raises(ValueError, match="does not reach the statement"):
         FrozenQuery(lambda ref: TransferCase.objects.filter(reference__contains=ref)).get("YB")
     with pytest.raises(TypeError):
-        FrozenQuery(lambda day: TransferCase.objects.filter(created_at__date=day)).get(
-            dt.date(2026, 11, 23)
+        FrozenQuery(lambda at: TransferCase.objects.filter(created_at__lte=at)).get(
+            dt.datetime(2026, 11, 23, tzinfo=dt.UTC)
         )
 
 
@@ -169,3 +169,22 @@ def test_a_row_with_a_key_of_its_own_is_inserted_by_the_orm(agencies):
     )
     row_insert(agency)
     assert Agency.objects.get(code="990100").name == "测试市医疗保障局"
+
+
+@pytest.mark.django_db
+def test_day_keys_and_every_row_in_order(agencies):
+    from agencies.models import AgencyRule
+
+    day = dt.date(2026, 11, 23)
+    for since in (dt.date(2026, 1, 1), dt.date(2026, 6, 1), dt.date(2027, 1, 1)):
+        AgencyRule.objects.create(agency_id="430100", effective_from=since, max_age_male=70)
+    since = FrozenQuery(
+        lambda code, on: (
+            AgencyRule.objects.filter(agency_id=code, effective_from__lte=on)
+            .order_by("-effective_from")
+            .values_list("effective_from", flat=True)
+        )
+    )
+    assert since.rows("430100", day) == [dt.date(2026, 6, 1), dt.date(2026, 1, 1)]
+    assert since.rows("430100", dt.date(2026, 3, 1)) == [dt.date(2026, 1, 1)]
+    assert since.rows("440300", day) == []
