@@ -80,13 +80,18 @@ class FrozenQuery(Generic[T]):
     def get(self, *keys: Any, using: str = DEFAULT_DB_ALIAS) -> T | None:
         rows = self.rows(*keys, using=using)
         if len(rows) > 1:
-            model = self._compiled[using].queryset.model
+            model = self._build(*keys).model
             raise model.MultipleObjectsReturned(f"{len(rows)} rows for {keys}")
         return rows[0] if rows else None
 
     def rows(self, *keys: Any, using: str = DEFAULT_DB_ALIAS) -> list[T]:
         """Every row the statement returns for ``keys``, in its order."""
         connection = connections[using]
+        if connection.vendor != "postgresql":
+            # Elsewhere (SQLite: make run, the embedded default) the queryset itself, built anew:
+            # other backends adapt parameters (a day becomes text) before the probes could be
+            # found, and their speed is not what this is for.
+            return list(self._build(*keys).using(using))
         compiled = self._compiled.get(using)
         if compiled is not None and [type(k) for k in keys] != list(compiled.key_types):
             raise TypeError(f"keys of types {compiled.key_types}, not {keys!r}")

@@ -284,6 +284,7 @@ SQLITE_TESTS=(
     tests/cases/test_digest.py
     tests/cases/test_notify.py
     tests/notifications/test_services.py
+    tests/core/test_statements_portable.py
 )
 
 log "pytest $*"
