@@ -7,7 +7,8 @@ check of a transition through the API, half of its 1 ms. Their shape never chang
 key; a reference and an agency code). ``FrozenQuery`` compiles such a read once per process and
 database and then runs the same SQL with the keys bound in, through Django's own iterable, so the
 rows come back exactly as the queryset would have made them (related objects, annotations,
-converters, ``values_list`` tuples).
+converters, ``values_list`` tuples). On PostgreSQL only, the production database; elsewhere (SQLite,
+``make run``) each read is its queryset built anew.
 """
 
 from __future__ import annotations
