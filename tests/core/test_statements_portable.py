@@ -57,22 +57,28 @@ def test_the_rule_in_force_is_the_agencys_own_else_its_provinces(agencies):
     assert agency_rule_in_force("440000", day) == province
 
 
-def test_a_row_inserted_by_row_insert_is_stored_as_the_orm_stores_it(submit_case, personas):
-    case = submit_case()
-    fields = {
+def event_fields(case, actor) -> dict:
+    """A case event with values that need care on the way in: quotes, a backslash, JSON."""
+    return {
         "case": case,
         "action": "note",
         "from_state": "applied",
         "to_state": "applied",
-        "actor": personas["cw_out"],
+        "actor": actor,
         "actor_role": "caseworker",
         "at": case.created_at,
         "note": "引号 ' \" 与 \\ 反斜杠",
-        "data": {"amount": "1234.56", "list": ["离职证明", None]},
+        "data": {"amount": "1234.56", "list": ["离职证明", None], "nested": {"n": 1}},
     }
+
+
+def test_a_row_inserted_by_row_insert_is_stored_as_the_orm_stores_it(submit_case, personas):
+    case = submit_case()
+    fields = event_fields(case, personas["cw_out"])
     event = CaseEvent(**fields)
     row_insert(event)
     assert event.pk is not None
+    assert not event._state.adding
     columns = [f.attname for f in CaseEvent._meta.concrete_fields if not f.primary_key]
     stored = CaseEvent.objects.filter(pk=event.pk).values(*columns).get()
     expected = CaseEvent.objects.filter(pk=CaseEvent.objects.create(**fields).pk)
